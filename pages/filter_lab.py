@@ -1,0 +1,5 @@
+"""Placeholder while the page is being built (see the open issue)."""
+import streamlit as st
+
+st.title("filter_lab")
+st.info("This lab is being built.")

@@ -1,0 +1,41 @@
+"""Home: the CNN pipeline of the course in one picture, and a link to each lab."""
+from pathlib import Path
+
+import streamlit as st
+
+from playground import network
+
+PRESET = "Course CNN (2 conv)"
+HERE = Path(__file__).resolve().parent
+
+st.title("CNN Playground")
+st.markdown(
+    "A visual playground for **convolutional neural networks**. Change a number and see what "
+    "it does: to a shape, to a photo, to a network learning to read handwritten digits.")
+
+st.subheader("The pipeline of a CNN")
+st.caption(f"The course's MNIST network ({PRESET}); each arrow carries the shape "
+           "(height × width × channels) that flows along it.")
+st.graphviz_chart(network.pipeline_dot(network.PRESETS[PRESET]), use_container_width=True)
+
+st.subheader("Labs")
+labs = [
+    (HERE / "shape_lab.py", "Shape Lab", ":material/straighten:",
+     "Image size, kernel, stride, padding, dilation → output shape, the formula "
+     "(N − F + 2P)/S + 1, padding per side, parameter count, a sliding-window animation, "
+     "and whole networks layer by layer."),
+    (HERE / "filter_lab.py", "Filter Lab", ":material/filter_b_and_w:",
+     "Put edge, curve and classic image kernels on your own photo, then ReLU and pooling; "
+     "pick any output pixel to see exactly how its number is made."),
+    (HERE / "training.py", "Live Training", ":material/monitoring:",
+     "Train a CNN on MNIST and watch loss, accuracy, filters and activations update live; "
+     "then test, compare and export the model."),
+    (HERE / "inspector.py", "Model Inspector", ":material/biotech:",
+     "Draw a digit and follow it through every layer of a trained network: feature maps, "
+     "filters, probabilities, saliency and Grad-CAM."),
+]
+columns = st.columns(len(labs))
+for column, (path, title, icon, text) in zip(columns, labs):
+    with column.container(border=True):
+        st.page_link(path, label=title, icon=icon)
+        st.caption(text)

@@ -1,0 +1,2 @@
+"""plotly figure builders only: ``*_figure(...) -> go.Figure``. One module per lab; ``common``
+holds what several labs share. No streamlit here."""

@@ -1,0 +1,70 @@
+"""Figure helpers shared by the labs.
+
+A grid of many small images (filters, feature maps) is drawn as ONE heatmap of a tiled mosaic
+with NaN gaps: ~20x faster to build and far smoother in the browser than one subplot per tile.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+DIVERGING = "RdBu_r"   # signed values (filter responses, weights): blue < 0 < red
+SEQUENTIAL = "Greys_r"  # images and non-negative activations
+
+
+def mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
+           normalize: bool = False) -> np.ndarray:
+    """(N, h, w) float -> (rows*(h+gap)-gap, cols*(w+gap)-gap) float32 with NaN between tiles.
+
+    ``normalize`` rescales each tile to [0, 1] on its own (for filters whose scales differ).
+    """
+    tiles = np.asarray(tiles, dtype=np.float32)
+    if tiles.ndim != 3:
+        raise ValueError(f"tiles must be (N, h, w), got shape {tiles.shape}")
+    n, h, w = tiles.shape
+    ncols = ncols or max(1, math.ceil(math.sqrt(n)))
+    nrows = max(1, math.ceil(n / ncols))
+    out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap), np.nan, dtype=np.float32)
+    for i in range(n):
+        tile = tiles[i]
+        if normalize:
+            lo, hi = np.nanmin(tile), np.nanmax(tile)
+            tile = (tile - lo) / (hi - lo) if hi > lo else np.zeros_like(tile)
+        r, c = divmod(i, ncols)
+        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tile
+    return out
+
+
+def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str = "",
+                  colorscale: str = DIVERGING, symmetric: bool = True,
+                  normalize: bool = False, height: int = 360,
+                  labels: Optional[Sequence[str]] = None,
+                  uirevision: str = "mosaic") -> go.Figure:
+    """One heatmap showing N tiles in a grid; symmetric colour range around 0 when signed."""
+    tiles = np.asarray(tiles, dtype=np.float32)
+    grid = mosaic(tiles, ncols, normalize=normalize)
+    finite = grid[np.isfinite(grid)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if symmetric and not normalize:
+        bound = max(abs(lo), abs(hi)) or 1.0
+        lo, hi = -bound, bound
+    fig = go.Figure(go.Heatmap(z=grid, colorscale=colorscale, zmin=lo, zmax=hi,
+                               hoverongaps=False, showscale=True,
+                               colorbar=dict(thickness=10)))
+    n, h, w = tiles.shape
+    ncols = ncols or max(1, math.ceil(math.sqrt(n)))
+    annotations = []
+    if labels:
+        for i, label in enumerate(labels[:n]):
+            r, c = divmod(i, ncols)
+            annotations.append(dict(x=c * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.9,
+                                    text=label, showarrow=False, font=dict(size=10)))
+    fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      uirevision=uirevision, annotations=annotations)
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False,
+                     showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    return fig

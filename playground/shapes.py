@@ -1,0 +1,206 @@
+"""Output shapes and parameter counts of conv and pooling layers, with TensorFlow's semantics.
+
+Pure Python on ints: no numpy, streamlit or tensorflow import, so the Shape Lab opens fast.
+
+Padding is ``"valid"``, ``"same"`` (case-insensitive, TensorFlow's rule: out = ceil(n / stride),
+the odd padded pixel goes bottom/right) or an int >= 0 of pixels added on *each* side.
+Every function raises ``ValueError`` naming the offending argument and value.
+"""
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Sequence, Union
+
+Padding = Union[str, int]
+IntOrPair = Union[int, Sequence[int]]
+
+__all__ = [
+    "output_size",
+    "same_padding",
+    "padding_amounts",
+    "effective_kernel_size",
+    "conv_output_shape",
+    "pool_output_shape",
+    "conv_param_count",
+    "AxisReport",
+    "axis_report",
+    "normalize_padding",
+    "as_pair",
+]
+
+
+def _as_int(name: str, value, minimum: int) -> int:
+    # bool is an int subclass; True as a stride is a bug in the caller, not a 1.
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be an integer, got {value!r}")
+    try:
+        number = operator.index(value)
+    except TypeError:
+        if isinstance(value, float) and value.is_integer():
+            number = int(value)
+        else:
+            raise ValueError(f"{name} must be an integer, got {value!r}") from None
+    if number < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {number}")
+    return number
+
+
+def as_pair(name: str, value: IntOrPair, minimum: int = 1) -> tuple[int, int]:
+    """An int or an (h, w) pair -> (h, w) ints >= minimum."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
+        return _as_int(f"{name}[0]", value[0], minimum), _as_int(f"{name}[1]", value[1], minimum)
+    number = _as_int(name, value, minimum)
+    return number, number
+
+
+def normalize_padding(padding: Padding) -> Union[str, int]:
+    """``"valid"`` / ``"same"`` (any case) -> lower-case string; an int >= 0 -> that int."""
+    if isinstance(padding, str):
+        lowered = padding.strip().lower()
+        if lowered in ("valid", "same"):
+            return lowered
+        if lowered.isdigit():
+            return int(lowered)
+        raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")
+    try:
+        return _as_int("padding", padding, 0)
+    except ValueError:
+        raise ValueError(
+            f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}"
+        ) from None
+
+
+def effective_kernel_size(f: int, dilation: int = 1) -> int:
+    """Extent of a dilated kernel: (f - 1) * dilation + 1."""
+    f = _as_int("kernel_size", f, 1)
+    dilation = _as_int("dilation", dilation, 1)
+    return (f - 1) * dilation + 1
+
+
+def same_padding(n: int, f: int, stride: int = 1, dilation: int = 1) -> tuple[int, int]:
+    """(before, after) pixels TensorFlow's SAME padding adds on one axis of size n."""
+    n = _as_int("n", n, 1)
+    stride = _as_int("stride", stride, 1)
+    eff = effective_kernel_size(f, dilation)
+    out = -(-n // stride)
+    total = max((out - 1) * stride + eff - n, 0)
+    return total // 2, total - total // 2
+
+
+def padding_amounts(n: int, f: int, stride: int = 1, padding: Padding = "valid",
+                    dilation: int = 1) -> tuple[int, int]:
+    """(before, after) pixels actually added on one axis for any padding mode."""
+    mode = normalize_padding(padding)
+    if mode == "same":
+        return same_padding(n, f, stride, dilation)
+    if mode == "valid":
+        return 0, 0
+    return mode, mode
+
+
+def output_size(n: int, f: int, stride: int = 1, padding: Padding = "valid",
+                dilation: int = 1) -> int:
+    """Output length of one axis: floor((n + pad_before + pad_after - F_eff) / stride) + 1.
+
+    With SAME this equals ceil(n / stride), as in TensorFlow, for any kernel size.
+    Raises ValueError when the (dilated) kernel is larger than the padded input.
+    """
+    n = _as_int("n", n, 1)
+    f = _as_int("f", f, 1)
+    stride = _as_int("stride", stride, 1)
+    dilation = _as_int("dilation", dilation, 1)
+    mode = normalize_padding(padding)
+    if mode == "same":
+        return -(-n // stride)
+    eff = (f - 1) * dilation + 1
+    pad = 0 if mode == "valid" else 2 * mode
+    if eff > n + pad:
+        what = f"kernel {f}" if dilation == 1 else f"kernel {f} dilated by {dilation} (spans {eff})"
+        raise ValueError(
+            f"f: {what} is larger than the padded input {n}"
+            + (f" + 2*{mode}" if pad else "")
+            + f" = {n + pad}"
+        )
+    return (n + pad - eff) // stride + 1
+
+
+def _shape3(name: str, shape) -> tuple[int, int, int]:
+    if not isinstance(shape, (list, tuple)) or len(shape) != 3:
+        raise ValueError(f"{name} must be (H, W, C), got {shape!r}")
+    return (_as_int(f"{name}[0] (height)", shape[0], 1),
+            _as_int(f"{name}[1] (width)", shape[1], 1),
+            _as_int(f"{name}[2] (channels)", shape[2], 1))
+
+
+def conv_output_shape(input_shape, filters: int, kernel_size: IntOrPair, strides: IntOrPair = 1,
+                      padding: Padding = "valid", dilation: IntOrPair = 1) -> tuple[int, int, int]:
+    """(H, W, C) -> (H', W', filters) of a Conv2D layer."""
+    h, w, _ = _shape3("input_shape", input_shape)
+    filters = _as_int("filters", filters, 1)
+    kh, kw = as_pair("kernel_size", kernel_size)
+    sh, sw = as_pair("strides", strides)
+    dh, dw = as_pair("dilation", dilation)
+    return (output_size(h, kh, sh, padding, dh), output_size(w, kw, sw, padding, dw), filters)
+
+
+def pool_output_shape(input_shape, pool_size: IntOrPair, strides: IntOrPair | None = None,
+                      padding: Padding = "valid") -> tuple[int, int, int]:
+    """(H, W, C) -> (H', W', C) of a pooling layer; strides=None means strides = pool_size."""
+    h, w, c = _shape3("input_shape", input_shape)
+    ph, pw = as_pair("pool_size", pool_size)
+    sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
+    return (output_size(h, ph, sh, padding), output_size(w, pw, sw, padding), c)
+
+
+def conv_param_count(kernel_size: IntOrPair, in_channels: int, filters: int,
+                     use_bias: bool = True) -> int:
+    """kh * kw * in_channels * filters weights, plus one bias per filter."""
+    kh, kw = as_pair("kernel_size", kernel_size)
+    in_channels = _as_int("in_channels", in_channels, 1)
+    filters = _as_int("filters", filters, 1)
+    return kh * kw * in_channels * filters + (filters if use_bias else 0)
+
+
+@dataclass(frozen=True)
+class AxisReport:
+    """Everything the Shape Lab says about one axis of one layer.
+
+    ``padded`` = n + pad_before + pad_after; ``used`` is how many of the padded cells the last
+    window reaches; ``unused`` = padded - used cells at the bottom/right that no window covers
+    (non-zero exactly when (padded - F_eff) is not a multiple of the stride).
+    """
+
+    n: int
+    kernel: int
+    effective_kernel: int
+    stride: int
+    dilation: int
+    pad_before: int
+    pad_after: int
+    out: int
+    padded: int
+    used: int
+    unused: int
+    remainder: int
+
+    @property
+    def fits(self) -> bool:
+        return self.unused == 0
+
+
+def axis_report(n: int, f: int, stride: int = 1, padding: Padding = "valid",
+                dilation: int = 1) -> AxisReport:
+    """Output size, the padding applied and the cells left over on one axis."""
+    out = output_size(n, f, stride, padding, dilation)
+    before, after = padding_amounts(n, f, stride, padding, dilation)
+    eff = effective_kernel_size(f, dilation)
+    padded = n + before + after
+    used = (out - 1) * stride + eff
+    remainder = (padded - eff) % stride if padded >= eff else 0
+    return AxisReport(n=n, kernel=f, effective_kernel=eff, stride=stride, dilation=dilation,
+                      pad_before=before, pad_after=after, out=out, padded=padded,
+                      used=used, unused=max(padded - used, 0), remainder=remainder)
+

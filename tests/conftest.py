@@ -1,0 +1,126 @@
+"""Shared fixtures: AppTest helpers, and a real `streamlit run` server driven by Chromium.
+
+Browser tests use Debian's /usr/bin/chromium through Playwright (no browser download). Where no
+Chromium is installed they are skipped with the reason, except in CI (CI=true), where a missing
+browser is a failure.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "playground" / "app.py"
+CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_runs_dir(tmp_path_factory, monkeypatch):
+    """Every test saves training runs under its own temporary folder, never in the repo."""
+    if "PLAYGROUND_RUNS_DIR" not in os.environ or os.environ.get("PLAYGROUND_TEST_RUNS"):
+        path = tmp_path_factory.mktemp("runs")
+        monkeypatch.setenv("PLAYGROUND_RUNS_DIR", str(path))
+        monkeypatch.setenv("PLAYGROUND_TEST_RUNS", "1")
+
+
+def app_test(page: str | None = None, timeout: float = 60):
+    """An AppTest of the entry script, switched to ``pages/<page>.py`` and run once."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.run()
+    if page:
+        at.switch_page(str(ROOT / "pages" / f"{page}.py"))
+        at.run()
+    return at
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _need_chromium():
+    if Path(CHROMIUM).exists():
+        return
+    reason = f"no Chromium at {CHROMIUM} (install Debian's 'chromium' to run browser tests)"
+    if os.environ.get("CI"):
+        pytest.fail("CI must run the browser tests: " + reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory):
+    """Base URL of `streamlit run playground/app.py` on a free loopback port (one per session)."""
+    _need_chromium()
+    port = _free_port()
+    env = dict(os.environ)
+    env["PLAYGROUND_RUNS_DIR"] = str(tmp_path_factory.mktemp("server_runs"))
+    log = open(tmp_path_factory.mktemp("server_log") / "streamlit.log", "w+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
+         f"--server.port={port}", "--server.address=127.0.0.1",
+         "--browser.gatherUsageStats=false", "--server.fileWatcherType=none"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            log.seek(0)
+            pytest.fail("streamlit did not start:\n" + log.read()[-3000:])
+        time.sleep(0.3)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    _need_chromium()
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, streamlit_server):
+    """A fresh browser page (new context: new Streamlit session) on the running app."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(30_000)
+    yield tab
+    context.close()
+
+
+def wait_for_app(tab, timeout: float = 30_000):
+    """Wait until Streamlit has finished running the script (no 'running' indicator)."""
+    tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    tab.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
+        ".includes('Running')", timeout=timeout)
