@@ -63,12 +63,18 @@ def _need_chromium():
 
 
 @pytest.fixture(scope="session")
-def streamlit_server(tmp_path_factory):
+def server_runs_dir(tmp_path_factory) -> Path:
+    """The runs folder the browser-test server saves to (tests may put saved runs there)."""
+    return tmp_path_factory.mktemp("server_runs")
+
+
+@pytest.fixture(scope="session")
+def streamlit_server(tmp_path_factory, server_runs_dir):
     """Base URL of `streamlit run playground/app.py` on a free loopback port (one per session)."""
     _need_chromium()
     port = _free_port()
     env = dict(os.environ)
-    env["PLAYGROUND_RUNS_DIR"] = str(tmp_path_factory.mktemp("server_runs"))
+    env["PLAYGROUND_RUNS_DIR"] = str(server_runs_dir)
     log = open(tmp_path_factory.mktemp("server_log") / "streamlit.log", "w+")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless=true",
