@@ -4,6 +4,7 @@ from pathlib import Path
 import streamlit as st
 
 from playground import network
+from playground.charts.home import pipeline_figure
 
 PRESET = "Course CNN (2 conv)"
 HERE = Path(__file__).resolve().parent
@@ -16,7 +17,8 @@ st.markdown(
 st.subheader("The pipeline of a CNN")
 st.caption(f"The course's MNIST network ({PRESET}); each arrow carries the shape "
            "(height × width × channels) that flows along it.")
-st.graphviz_chart(network.pipeline_dot(network.PRESETS[PRESET]), use_container_width=True)
+st.plotly_chart(pipeline_figure(network.pipeline_stages(network.PRESETS[PRESET])),
+                key="pipeline", config={"displayModeBar": False, "staticPlot": True})
 
 st.subheader("Labs")
 labs = [
