@@ -108,22 +108,27 @@ def output_size(n: int, f: int, stride: int = 1, padding: Padding = "valid",
     With SAME this equals ceil(n / stride), as in TensorFlow, for any kernel size.
     Raises ValueError when the (dilated) kernel is larger than the padded input.
     """
-    n = _as_int("n", n, 1)
-    f = _as_int("f", f, 1)
-    stride = _as_int("stride", stride, 1)
-    dilation = _as_int("dilation", dilation, 1)
+    return _output_size(n, f, stride, padding, dilation)
+
+
+def _output_size(n, f, stride, padding, dilation, names=("n", "f", "stride", "dilation")) -> int:
+    # ``names`` lets conv_output_shape / pool_output_shape quote *their* argument names.
+    n_name, f_name, stride_name, dilation_name = names
+    n = _as_int(n_name, n, 1)
+    f = _as_int(f_name, f, 1)
+    stride = _as_int(stride_name, stride, 1)
+    dilation = _as_int(dilation_name, dilation, 1)
     mode = normalize_padding(padding)
     if mode == "same":
         return -(-n // stride)
     eff = (f - 1) * dilation + 1
     pad = 0 if mode == "valid" else 2 * mode
+    padded = f"{n} + 2*{mode} = {n + pad}" if pad else f"{n}"
+    if f > n + pad:
+        raise ValueError(f"{f_name}: kernel {f} is larger than the padded input {padded}")
     if eff > n + pad:
-        what = f"kernel {f}" if dilation == 1 else f"kernel {f} dilated by {dilation} (spans {eff})"
-        raise ValueError(
-            f"f: {what} is larger than the padded input {n}"
-            + (f" + 2*{mode}" if pad else "")
-            + f" = {n + pad}"
-        )
+        raise ValueError(f"{dilation_name}: kernel {f} dilated by {dilation} spans {eff}, "
+                         f"larger than the padded input {padded}")
     return (n + pad - eff) // stride + 1
 
 
@@ -143,7 +148,11 @@ def conv_output_shape(input_shape, filters: int, kernel_size: IntOrPair, strides
     kh, kw = as_pair("kernel_size", kernel_size)
     sh, sw = as_pair("strides", strides)
     dh, dw = as_pair("dilation", dilation)
-    return (output_size(h, kh, sh, padding, dh), output_size(w, kw, sw, padding, dw), filters)
+    return (_output_size(h, kh, sh, padding, dh, ("input_shape[0]", "kernel_size[0]",
+                                                   "strides[0]", "dilation[0]")),
+            _output_size(w, kw, sw, padding, dw, ("input_shape[1]", "kernel_size[1]",
+                                                   "strides[1]", "dilation[1]")),
+            filters)
 
 
 def pool_output_shape(input_shape, pool_size: IntOrPair, strides: IntOrPair | None = None,
@@ -152,7 +161,14 @@ def pool_output_shape(input_shape, pool_size: IntOrPair, strides: IntOrPair | No
     h, w, c = _shape3("input_shape", input_shape)
     ph, pw = as_pair("pool_size", pool_size)
     sh, sw = (ph, pw) if strides is None else as_pair("strides", strides)
-    return (output_size(h, ph, sh, padding), output_size(w, pw, sw, padding), c)
+    mode = normalize_padding(padding)
+    if isinstance(mode, int) and mode >= min(ph, pw):
+        # TensorFlow's pooling refuses a window that could lie entirely in the padding.
+        raise ValueError(f"padding: {mode} pixels per side must be smaller than the pool "
+                         f"window {ph}×{pw}")
+    names = ("input_shape[{}]", "pool_size[{}]", "strides[{}]", "dilation")
+    return (_output_size(h, ph, sh, padding, 1, tuple(n.format(0) for n in names)),
+            _output_size(w, pw, sw, padding, 1, tuple(n.format(1) for n in names)), c)
 
 
 def conv_param_count(kernel_size: IntOrPair, in_channels: int, filters: int,
