@@ -75,8 +75,9 @@ def normalize_layer(layer: dict) -> dict:
     if kind == "Conv2D":
         out["filters"] = shapes.as_pair("filters", out["filters"])[0]
         out["kernel_size"] = _int_or_pair("kernel_size", out["kernel_size"])
-        out["strides"] = _int_or_pair("strides", out["strides"] or 1)
-        out["dilation"] = _int_or_pair("dilation", out["dilation"] or 1)
+        # None / "" (an empty editor cell) mean the default 1; 0 is an error, not a default.
+        out["strides"] = _int_or_pair("strides", _blank_to(out["strides"], 1))
+        out["dilation"] = _int_or_pair("dilation", _blank_to(out["dilation"], 1))
         out["padding"] = shapes.normalize_padding(out["padding"])
         out["activation"] = _activation(out["activation"])
         if max(shapes.as_pair("strides", out["strides"])) > 1 and \
@@ -84,7 +85,7 @@ def normalize_layer(layer: dict) -> dict:
             raise ValueError("strides: Keras' Conv2D cannot combine strides > 1 with dilation > 1")
     elif kind in ("MaxPool2D", "AveragePool2D"):
         out["pool_size"] = _int_or_pair("pool_size", out["pool_size"])
-        if out["strides"] not in (None, "", 0):
+        if _blank_to(out["strides"], None) is not None:
             out["strides"] = _int_or_pair("strides", out["strides"])
         else:
             out["strides"] = None
@@ -104,6 +105,10 @@ def normalize_layer(layer: dict) -> dict:
             raise ValueError(f"rate must be in [0, 1), got {rate}")
         out["rate"] = rate
     return out
+
+
+def _blank_to(value, default):
+    return default if value is None or value == "" else value
 
 
 def _int_or_pair(name: str, value):
