@@ -1,0 +1,322 @@
+"""Figures of the Live Training page. Plotly only: no streamlit, no TensorFlow.
+
+Every figure has a fixed height and a ``uirevision`` so a live chart redrawn twice a second
+keeps the user's zoom, and grids of filters / feature maps are ONE heatmap (charts.common).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from playground.charts.common import DIVERGING, SEQUENTIAL, mosaic_figure
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#7f7f7f", "#bcbd22")
+MAX_RAW_POINTS = 2000
+
+
+def smooth(values: Sequence[float], weight: float = 0.9) -> np.ndarray:
+    """TensorBoard's exponential moving average with bias correction. float64 (n,)."""
+    values = np.asarray(values, dtype=np.float64)
+    out = np.empty_like(values)
+    mean, debias = 0.0, 0.0
+    for i, value in enumerate(values):
+        mean = weight * mean + (1 - weight) * value
+        debias = weight * debias + (1 - weight)
+        out[i] = mean / debias
+    return out
+
+
+def _thin(x: np.ndarray, *ys: np.ndarray):
+    """Every k-th point so a raw curve has at most MAX_RAW_POINTS (the smooth one keeps all)."""
+    step = max(1, int(np.ceil(len(x) / MAX_RAW_POINTS)))
+    return (x[::step],) + tuple(y[::step] for y in ys)
+
+
+def _batch_array(batch_log) -> np.ndarray:
+    """(n, 4) float: step, samples_seen, loss, accuracy — from an array or a list of dicts."""
+    if batch_log is None or len(batch_log) == 0:
+        return np.zeros((0, 4))
+    if isinstance(batch_log, np.ndarray):
+        return batch_log.astype(np.float64).reshape(-1, 4)
+    return np.array([[r.get("step"), r.get("samples_seen"), r.get("loss"), r.get("accuracy")]
+                     for r in batch_log], dtype=np.float64)
+
+
+def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing: float = 0.9,
+                           height: int = 340, uirevision: str = "curves") -> go.Figure:
+    """Loss and accuracy per batch (raw, faint + smoothed) against training samples seen,
+    with each epoch's mean train and validation values as markers at the epoch's end."""
+    data = _batch_array(batch_log)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"),
+                        horizontal_spacing=0.08)
+    samples = data[:, 1]
+    for col, (index, name) in enumerate(((2, "loss"), (3, "accuracy")), start=1):
+        values = data[:, index]
+        x_raw, y_raw = _thin(samples, values)
+        fig.add_trace(go.Scatter(x=x_raw, y=y_raw, mode="lines", name=f"batch {name}",
+                                 line=dict(color=COLOURS[0], width=1), opacity=0.3,
+                                 legendgroup="raw", showlegend=col == 1,
+                                 hovertemplate="%{x:,} samples<br>%{y:.4f}<extra>batch</extra>"),
+                      row=1, col=col)
+        fig.add_trace(go.Scatter(x=samples, y=smooth(values, smoothing) if len(values) else [],
+                                 mode="lines", name=f"smoothed ({smoothing:g})",
+                                 line=dict(color=COLOURS[0], width=2.5), legendgroup="smooth",
+                                 showlegend=col == 1,
+                                 hovertemplate="%{x:,} samples<br>%{y:.4f}<extra>smoothed"
+                                               "</extra>"),
+                      row=1, col=col)
+    ends = _epoch_end_samples(data, epoch_log)
+    for col, key in ((1, "loss"), (2, "accuracy")):
+        for prefix, colour, label in (("", COLOURS[2], "epoch train"),
+                                      ("val_", COLOURS[1], "epoch validation")):
+            xs = [x for x, row in zip(ends, epoch_log) if row.get(prefix + key) is not None]
+            ys = [row[prefix + key] for row in epoch_log if row.get(prefix + key) is not None]
+            fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers+lines", name=label,
+                                     marker=dict(color=colour, size=9, symbol="diamond"),
+                                     line=dict(color=colour, dash="dot", width=1),
+                                     legendgroup=label, showlegend=col == 1,
+                                     hovertemplate="epoch end, %{x:,} samples<br>%{y:.4f}"
+                                                   f"<extra>{label}</extra>"),
+                          row=1, col=col)
+    fig.update_xaxes(title_text="training samples seen")
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      uirevision=uirevision, legend=dict(orientation="h", y=-0.25),
+                      hovermode="closest")
+    return fig
+
+
+def _epoch_end_samples(data: np.ndarray, epoch_log: Sequence[dict]) -> list[float]:
+    if not len(epoch_log):
+        return []
+    total = data[-1, 1] if len(data) else 0.0
+    per_epoch = total / max(len(epoch_log), 1)
+    # The batch log knows the exact sample count; epochs are equal-sized slices of it.
+    return [per_epoch * (i + 1) for i in range(len(epoch_log))]
+
+
+def epoch_figure(epoch_log: Sequence[dict], height: int = 300,
+                 uirevision: str = "epochs") -> go.Figure:
+    """Per-epoch train and validation loss (left) and accuracy (right)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch",
+                                                        "accuracy per epoch"))
+    epochs = [row.get("epoch") for row in epoch_log]
+    for col, key in ((1, "loss"), (2, "accuracy")):
+        for prefix, colour, label in (("", COLOURS[0], "train"), ("val_", COLOURS[1],
+                                                                 "validation")):
+            ys = [row.get(prefix + key) for row in epoch_log]
+            fig.add_trace(go.Scatter(x=epochs, y=ys, mode="lines+markers", name=label,
+                                     line=dict(color=colour), legendgroup=label,
+                                     showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(title_text="epoch", dtick=1)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      uirevision=uirevision, legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def filters_figure(kernel: np.ndarray, channel: int = 0, title: str = "",
+                   height: int = 320, uirevision: str = "filters") -> go.Figure:
+    """A conv layer's filters for one input channel as one mosaic heatmap.
+
+    kernel: float32 (kh, kw, c_in, c_out) as Keras stores it; shows kernel[:, :, channel, i]
+    for every output channel i, blue < 0 < red on one symmetric scale.
+    """
+    kernel = np.asarray(kernel, np.float32)
+    if kernel.ndim != 4:
+        raise ValueError(f"kernel must be (kh, kw, c_in, c_out), got shape {kernel.shape}")
+    if not 0 <= channel < kernel.shape[2]:
+        raise ValueError(f"channel must be in 0..{kernel.shape[2] - 1}, got {channel}")
+    tiles = np.transpose(kernel[:, :, channel, :], (2, 0, 1))
+    return mosaic_figure(tiles, title=title, colorscale=DIVERGING, symmetric=True,
+                         height=height, uirevision=uirevision)
+
+
+def activations_figure(activation: dict, height: int = 300,
+                       uirevision: Optional[str] = None) -> go.Figure:
+    """One layer's feature maps for the probe digit: float32 (H, W, C) -> C tiles."""
+    maps = np.asarray(activation["values"], np.float32)
+    tiles = np.transpose(maps, (2, 0, 1))
+    shape = "×".join(str(d) for d in activation["shape"])
+    title = (f"{activation['name']} ({activation['type']}) {shape}, "
+             f"min {activation['min']:.3g}, max {activation['max']:.3g}")
+    signed = activation["min"] < 0
+    return mosaic_figure(tiles, title=title, colorscale=DIVERGING if signed else SEQUENTIAL,
+                         symmetric=signed, height=height,
+                         uirevision=uirevision or f"act-{activation['name']}")
+
+
+def probabilities_figure(probabilities: np.ndarray, label: Optional[int] = None,
+                         height: int = 260, uirevision: str = "probs") -> go.Figure:
+    """Softmax probabilities of the 10 digits as bars; the true label in green."""
+    probabilities = np.asarray(probabilities, np.float64).reshape(-1)
+    best = int(probabilities.argmax()) if probabilities.size else -1
+    colours = [COLOURS[2] if i == label else (COLOURS[1] if i == best else "#9fb6cd")
+               for i in range(len(probabilities))]
+    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probabilities))], y=probabilities,
+                           marker_color=colours, text=[f"{p:.1%}" for p in probabilities],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="digit %{x}: %{y:.4f}<extra></extra>"))
+    fig.update_yaxes(range=[0, 1.15], title_text="probability")
+    fig.update_xaxes(title_text="digit", type="category")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10),
+                      uirevision=uirevision, showlegend=False)
+    return fig
+
+
+def digit_figure(image: np.ndarray, title: str = "", height: int = 200,
+                 uirevision: str = "digit") -> go.Figure:
+    """One digit (H, W) in [0, 1] as a grey heatmap (white ink on black, like MNIST)."""
+    image = np.asarray(image, np.float32).reshape(image.shape[0], image.shape[1])
+    fig = go.Figure(go.Heatmap(z=image, colorscale=SEQUENTIAL, zmin=0, zmax=1,
+                               showscale=False, hovertemplate="(%{y}, %{x}): %{z:.2f}"
+                                                              "<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
+    fig.update_xaxes(showticklabels=False, constrain="domain")
+    fig.update_layout(title=title or None, height=height, margin=dict(l=5, r=5, t=30, b=5),
+                      uirevision=uirevision)
+    return fig
+
+
+def layer_stats_figure(rows: Sequence[dict], height: int = 320,
+                       uirevision: str = "stats") -> go.Figure:
+    """Mean |w| and mean |grad| per layer over training steps (log scale); hover gives min/max.
+
+    rows: dicts with step, layer, w_mean_abs, w_min, w_max, g_mean_abs, g_min, g_max.
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("mean |weight| per layer",
+                                                        "mean |gradient| per layer"))
+    layers = list(dict.fromkeys(row["layer"] for row in rows))
+    for i, layer in enumerate(layers):
+        mine = [row for row in rows if row["layer"] == layer]
+        steps = [row["step"] for row in mine]
+        for col, prefix in ((1, "w"), (2, "g")):
+            ys = [row.get(f"{prefix}_mean_abs") for row in mine]
+            if all(y is None for y in ys):
+                continue
+            custom = [[row.get(f"{prefix}_min"), row.get(f"{prefix}_max")] for row in mine]
+            fig.add_trace(go.Scatter(
+                x=steps, y=ys, customdata=custom, mode="lines+markers", name=layer,
+                marker=dict(size=4), line=dict(color=COLOURS[i % len(COLOURS)]),
+                legendgroup=layer, showlegend=col == 1,
+                hovertemplate="step %{x}<br>mean |·| %{y:.3g}<br>min %{customdata[0]:.3g}, "
+                              "max %{customdata[1]:.3g}<extra>" + layer + "</extra>"),
+                row=1, col=col)
+    fig.update_yaxes(type="log")
+    fig.update_xaxes(title_text="training step (batch)")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      uirevision=uirevision, legend=dict(orientation="h", y=-0.3))
+    return fig
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.ndarray:
+    """int64 (n, n): rows = true digit, columns = predicted digit."""
+    matrix = np.zeros((n, n), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
+    return matrix
+
+
+def confusion_figure(matrix: np.ndarray, height: int = 460,
+                     uirevision: str = "confusion") -> go.Figure:
+    """Counts as a heatmap (rows true, columns predicted) with a clickable point per cell.
+
+    The invisible scatter on top makes each cell selectable with a click (point selection);
+    its customdata is [true, predicted].
+    """
+    matrix = np.asarray(matrix)
+    n = matrix.shape[0]
+    digits = list(range(n))
+    shown = np.log1p(matrix.astype(np.float64))  # the diagonal would wash out the mistakes
+    fig = go.Figure(go.Heatmap(z=shown, x=digits, y=digits, colorscale="Blues",
+                               showscale=False, text=matrix, texttemplate="%{text}",
+                               hoverinfo="skip"))
+    true, pred = np.meshgrid(digits, digits, indexing="ij")
+    fig.add_trace(go.Scatter(
+        x=pred.ravel(), y=true.ravel(), mode="markers",
+        marker=dict(symbol="square", size=28, color="rgba(0,0,0,0.01)"),
+        customdata=np.stack([true.ravel(), pred.ravel(), matrix.ravel()], axis=1),
+        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: "
+                      "%{customdata[2]} digits<extra>click to show</extra>",
+        showlegend=False))
+    fig.update_xaxes(title_text="predicted digit", dtick=1, side="top")
+    fig.update_yaxes(title_text="true digit", dtick=1, autorange="reversed")
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
+                      uirevision=uirevision, clickmode="event+select", dragmode=False)
+    return fig
+
+
+def gallery_figure(images: np.ndarray, captions: Sequence[str], ncols: int = 8,
+                   height: int = 360, uirevision: str = "gallery") -> go.Figure:
+    """Digits (N, 28, 28) in [0, 1] as ONE mosaic heatmap, a caption above each."""
+    images = np.asarray(images, np.float32)
+    if images.ndim == 4:
+        images = images[..., 0]
+    if not len(images):
+        images = np.zeros((0, 28, 28), np.float32)
+        fig = go.Figure()
+        fig.update_layout(height=height, annotations=[dict(text="no digits", showarrow=False)])
+        return fig
+    fig = mosaic_figure(images, ncols=min(ncols, len(images)), colorscale=SEQUENTIAL,
+                        symmetric=False, height=height, labels=list(captions),
+                        uirevision=uirevision)
+    fig.update_traces(zmin=0, zmax=1, showscale=False)
+    return fig
+
+
+def comparison_figure(series: Sequence[dict], smoothing: float = 0.9, height: int = 380,
+                      uirevision: str = "compare") -> go.Figure:
+    """Several runs on one chart: smoothed batch loss (left) and validation accuracy per
+    epoch (right) against training samples seen — ConvNetJS's optimizer race.
+
+    series: dicts with name, batch_log ((n, 4) array or rows), epoch_log (rows).
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("smoothed training loss",
+                                                        "validation accuracy per epoch"))
+    for i, item in enumerate(series):
+        colour = COLOURS[i % len(COLOURS)]
+        data = _batch_array(item.get("batch_log"))
+        if len(data):
+            fig.add_trace(go.Scatter(x=data[:, 1], y=smooth(data[:, 2], smoothing),
+                                     mode="lines", name=item["name"],
+                                     line=dict(color=colour, width=2),
+                                     legendgroup=item["name"]), row=1, col=1)
+        epochs = item.get("epoch_log") or []
+        ends = _epoch_end_samples(data, epochs)
+        ys = [row.get("val_accuracy") for row in epochs]
+        if any(y is not None for y in ys):
+            fig.add_trace(go.Scatter(x=ends, y=ys, mode="lines+markers", name=item["name"],
+                                     line=dict(color=colour), legendgroup=item["name"],
+                                     showlegend=not len(data)), row=1, col=2)
+    fig.update_xaxes(title_text="training samples seen")
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      uirevision=uirevision, legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def table_figure(rows: Sequence[dict], height: Optional[int] = None,
+                 uirevision: str = "table") -> go.Figure:
+    """A list of dicts as a plotly table (st.dataframe needs pyarrow, which needs NumPy 2).
+
+    Cell text is plain text, never HTML: '<' and '&' are escaped for plotly's renderer.
+    """
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float):
+            value = f"{value:.6g}"
+        return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    cells = [[text(row.get(col)) for row in rows] for col in columns]
+    fig = go.Figure(go.Table(header=dict(values=[f"<b>{text(c)}</b>" for c in columns],
+                                         fill_color="#eef2f7", align="left"),
+                             cells=dict(values=cells, align="left", height=24)))
+    fig.update_layout(height=height or min(60 + 26 * len(rows), 520),
+                      margin=dict(l=0, r=0, t=5, b=5), uirevision=uirevision)
+    return fig

@@ -1,0 +1,550 @@
+"""The training job's worker side: the streaming callback, snapshots, and saving a run.
+
+Imports keras (and so TensorFlow). The server never needs this module: ``playground.jobs``
+starts ``worker_main`` in a spawned process, and the page reads what the worker saved.
+
+A *snapshot* is a plain dict (numpy arrays and Python numbers, picklable) describing the run
+at one moment; ``StreamingCallback`` builds one at most every ``interval`` seconds and hands it
+to a *sink* function, like keras' LambdaCallback: it knows nothing about queues or pages.
+
+Snapshot keys (all optional except ``t``/``phase``):
+  ``phase``            "train" | "validate" | "paused" | "end"
+  ``epoch``, ``epochs``, ``batch``, ``steps``   epoch index (0-based), total epochs, batch
+                       index within the epoch (0-based), batches per epoch
+  ``samples_seen``     int, training samples processed so far
+  ``samples_per_second``, ``eta_seconds``, ``elapsed_seconds``  float
+  ``batch_log``        float32 (n, 4): step, samples_seen, loss, accuracy of every batch so far
+  ``epoch_log``        list of dicts: epoch, loss, accuracy, val_loss, val_accuracy,
+                       learning_rate, seconds
+  ``learning_rate``    float, the optimizer's current rate
+  ``conv_kernels``     {layer name: float32 (kh, kw, c_in, c_out)} for every Conv2D
+  ``activations``      list of {"name", "type", "shape", "min", "max", "values": float32
+                       (H, W, C)} for the probe digit at every conv/pool layer
+  ``probabilities``    float32 (10,), softmax of the probe digit
+  ``layer_stats``      list of dicts: step, layer, w_mean_abs, w_min, w_max, g_mean_abs,
+                       g_min, g_max (gradients of the loss on a fixed small batch)
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import queue
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+import numpy as np
+
+import keras
+import tensorflow as tf
+
+from playground import models, network, runs
+
+# Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
+MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+
+
+class StreamingCallback(keras.callbacks.Callback):
+    """Builds throttled snapshots during ``fit`` and hands each to ``sink(snapshot)``.
+
+    Args:
+      sink: called with a snapshot dict, from the training thread; must not block.
+      probe: float32 (H, W, 1) in [0, 1], the digit whose activations are shown.
+      grad_batch: (x float32 (n, H, W, 1), y int (n,)) a small fixed batch on which the
+        gradient statistics are computed every ``stats_every`` batches (cheap: one extra
+        forward+backward of n samples, never on every step).
+      interval: seconds between snapshots during an epoch (epoch ends always send one).
+      epochs, steps: totals for progress and ETA.
+    """
+
+    def __init__(self, sink: Callable[[dict], None], probe: np.ndarray,
+                 grad_batch: Optional[tuple[np.ndarray, np.ndarray]] = None,
+                 interval: float = 0.5, stats_every: int = 25, epochs: int = 1,
+                 steps: int = 1, batch_size: int = 32):
+        super().__init__()
+        self.sink = sink
+        self.probe = np.asarray(probe, np.float32)[np.newaxis]
+        self.grad_batch = grad_batch
+        self.interval = float(interval)
+        self.stats_every = max(1, int(stats_every))
+        self.epochs, self.steps, self.batch_size = int(epochs), int(steps), int(batch_size)
+        self.batch_rows: list[tuple[float, float, float, float]] = []
+        self.epoch_log: list[dict] = []
+        self.layer_stats: list[dict] = []
+        self.samples_seen = 0
+        self.epoch = 0
+        self.batch = -1
+        self.phase = "train"
+        self.paused_seconds = 0.0
+        self._prev = (0, 0.0, 0.0)  # samples in epoch, running mean loss, running mean acc
+        self._last_sent = 0.0
+        self._start = None
+        self._epoch_start = None
+        self._probe_model = None
+        self._rate_window: list[tuple[float, int]] = []
+
+    # ---------------------------------------------------------------- keras hooks
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+        self._probe_model = probe_model(self.model)
+        self._record_layer_stats(step=0)
+        self.emit(force=True)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch, self.batch, self.phase = epoch, -1, "train"
+        self._prev = (0, 0.0, 0.0)
+        self._epoch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        self.batch = batch
+        n_before, loss_before, acc_before = self._prev
+        n_now = min((batch + 1) * self.batch_size, self._epoch_samples())
+        size = max(n_now - n_before, 1)
+        loss_mean, acc_mean = float(logs.get("loss", math.nan)), \
+            float(logs.get("accuracy", logs.get("acc", math.nan)))
+        # Keras logs the running mean over the epoch (weighted by batch size); the loss and
+        # accuracy of this batch alone follow exactly from two consecutive means.
+        batch_loss = (loss_mean * n_now - loss_before * n_before) / size
+        batch_acc = (acc_mean * n_now - acc_before * n_before) / size
+        self._prev = (n_now, loss_mean, acc_mean)
+        self.samples_seen += size
+        step = len(self.batch_rows) + 1
+        self.batch_rows.append((step, self.samples_seen, batch_loss, batch_acc))
+        if step % self.stats_every == 0:
+            self._record_layer_stats(step)
+        self.emit()
+
+    def on_test_begin(self, logs=None):
+        self.phase = "validate"
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        row = {"epoch": epoch + 1, "loss": logs.get("loss"), "accuracy": logs.get("accuracy"),
+               "val_loss": logs.get("val_loss"), "val_accuracy": logs.get("val_accuracy"),
+               "learning_rate": current_learning_rate(self.model),
+               "seconds": time.perf_counter() - (self._epoch_start or time.perf_counter())}
+        self.epoch_log.append({k: (float(v) if v is not None else None)
+                               for k, v in row.items()})
+        self.phase = "train"
+        self._record_layer_stats(len(self.batch_rows))
+        self.emit(force=True)
+
+    def on_train_end(self, logs=None):
+        self.phase = "end"
+        self.emit(force=True)
+
+    # ---------------------------------------------------------------- snapshots
+    def _epoch_samples(self) -> int:
+        return self.steps * self.batch_size if self.n_train is None else self.n_train
+
+    n_train: Optional[int] = None  # set by the worker so the last short batch counts right
+
+    def emit(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_sent < self.interval:
+            return
+        self._last_sent = now
+        self.sink(self.snapshot())
+
+    def active_seconds(self) -> float:
+        if self._start is None:
+            return 0.0
+        return max(time.perf_counter() - self._start - self.paused_seconds, 1e-9)
+
+    def samples_per_second(self) -> float:
+        now = time.perf_counter() - self.paused_seconds
+        self._rate_window.append((now, self.samples_seen))
+        # A rate over the last ~5 s follows changes (validation, pause) better than the mean.
+        while len(self._rate_window) > 2 and now - self._rate_window[0][0] > 5.0:
+            self._rate_window.pop(0)
+        (t0, s0), (t1, s1) = self._rate_window[0], self._rate_window[-1]
+        if t1 - t0 > 0.2 and s1 > s0:
+            return (s1 - s0) / (t1 - t0)
+        return self.samples_seen / self.active_seconds()
+
+    def snapshot(self) -> dict:
+        """The run now, as a picklable dict (see the module docstring)."""
+        rate = self.samples_per_second()
+        total = self.epochs * self._epoch_samples()
+        remaining = max(total - self.samples_seen, 0)
+        snap = {
+            "t": time.time(), "phase": self.phase, "epoch": self.epoch, "epochs": self.epochs,
+            "batch": self.batch, "steps": self.steps, "samples_seen": self.samples_seen,
+            "samples_total": total,
+            "samples_per_second": rate,
+            "eta_seconds": remaining / rate if rate > 0 else None,
+            "elapsed_seconds": self.active_seconds(),
+            "batch_log": np.asarray(self.batch_rows, np.float32).reshape(-1, 4),
+            "epoch_log": list(self.epoch_log),
+            "layer_stats": list(self.layer_stats),
+            "learning_rate": current_learning_rate(self.model),
+            "conv_kernels": conv_kernels(self.model),
+        }
+        if self._probe_model is not None:
+            snap["activations"], snap["probabilities"] = probe_activations(
+                self._probe_model, self.probe)
+        return snap
+
+    def _record_layer_stats(self, step: int) -> None:
+        self.layer_stats.extend(layer_statistics(self.model, self.grad_batch, step))
+
+
+# -------------------------------------------------------------------- pure-ish helpers
+
+def current_learning_rate(model) -> Optional[float]:
+    try:
+        return float(keras.ops.convert_to_numpy(model.optimizer.learning_rate))
+    except Exception:  # no optimizer yet (uncompiled model in a unit test)
+        return None
+
+
+def set_learning_rate(model, value: float) -> str:
+    """Set the optimizer's rate while fit runs. Returns "" or a one-line reason it could not."""
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        return f"learning rate must be a positive number, got {value}"
+    optimizer = model.optimizer
+    if isinstance(getattr(optimizer, "_learning_rate", None),
+                  keras.optimizers.schedules.LearningRateSchedule):
+        return "this run follows a learning-rate schedule; its rate cannot be set by hand"
+    optimizer.learning_rate = value
+    return ""
+
+
+def conv_kernels(model) -> dict[str, np.ndarray]:
+    """{layer name: float32 (kh, kw, c_in, c_out)} for every Conv2D, in order."""
+    return {layer.name: np.asarray(keras.ops.convert_to_numpy(layer.kernel), np.float32)
+            for layer in model.layers if type(layer).__name__ == "Conv2D"}
+
+
+def probe_model(model) -> keras.Model:
+    """A model from the input to every conv/pool layer's output plus the softmax output."""
+    outputs = [layer.output for layer in model.layers if type(layer).__name__ in MAP_LAYERS]
+    return keras.Model(model.inputs[0], outputs + [model.outputs[0]])
+
+
+def probe_activations(probe_net, probe: np.ndarray) -> tuple[list[dict], np.ndarray]:
+    """(activations per conv/pool layer, softmax float32 (10,)) for one digit (1, H, W, 1)."""
+    values = probe_net(probe, training=False)
+    values = [np.asarray(keras.ops.convert_to_numpy(v)) for v in values]
+    layers = [layer for layer in _map_layers(probe_net)]
+    acts = []
+    for layer, value in zip(layers, values[:-1]):
+        maps = value[0].astype(np.float32)
+        acts.append({"name": layer.name, "type": type(layer).__name__,
+                     "shape": tuple(int(d) for d in maps.shape),
+                     "min": float(maps.min()), "max": float(maps.max()), "values": maps})
+    return acts, values[-1][0].astype(np.float32)
+
+
+def _map_layers(probe_net):
+    found = []
+    for tensor in probe_net.outputs[:-1]:
+        layer = tensor._keras_history.operation
+        found.append(layer)
+    return found
+
+
+def layer_statistics(model, grad_batch, step: int) -> list[dict]:
+    """Per layer with a kernel: mean |w|, min, max of the kernel and of d loss / d kernel.
+
+    The gradient is that of the mean sparse categorical cross-entropy on ``grad_batch``
+    (inference mode, so dropout does not add noise between records).
+    """
+    kernels = [(layer, layer.kernel) for layer in model.layers if hasattr(layer, "kernel")
+               and getattr(layer, "kernel", None) is not None]
+    grads = [None] * len(kernels)
+    if grad_batch is not None and kernels:
+        x, y = grad_batch
+        with tf.GradientTape() as tape:
+            pred = model(x, training=False)
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, pred))
+        grads = tape.gradient(loss, [k.value for k in (kernel for _, kernel in kernels)])
+    rows = []
+    for (layer, kernel), grad in zip(kernels, grads):
+        w = np.asarray(keras.ops.convert_to_numpy(kernel))
+        row = {"step": int(step), "layer": layer.name, "w_mean_abs": float(np.abs(w).mean()),
+               "w_min": float(w.min()), "w_max": float(w.max())}
+        if grad is not None:
+            g = grad.numpy()
+            row.update(g_mean_abs=float(np.abs(g).mean()), g_min=float(g.min()),
+                       g_max=float(g.max()))
+        rows.append(row)
+    return rows
+
+
+# -------------------------------------------------------------------- saving a run
+
+def save_model_atomic(model, path: Path) -> None:
+    """Save to a temp ``.keras`` in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    try:
+        model.save(tmp)
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def rows_to_csv(rows: list[dict], fields: list[str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in fields})
+    return out.getvalue()
+
+
+EPOCH_FIELDS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
+                "seconds"]
+BATCH_FIELDS = ["step", "samples_seen", "loss", "accuracy"]
+STAT_FIELDS = ["step", "layer", "w_mean_abs", "w_min", "w_max", "g_mean_abs", "g_min",
+               "g_max"]
+
+
+def save_progress(folder: Path, callback: StreamingCallback) -> None:
+    """history.csv, batches.csv, layer_stats.csv — each written atomically."""
+    runs.atomic_write_text(folder / "history.csv", rows_to_csv(callback.epoch_log,
+                                                                EPOCH_FIELDS))
+    batch_rows = [dict(zip(BATCH_FIELDS, r)) for r in callback.batch_rows]
+    runs.atomic_write_text(folder / "batches.csv", rows_to_csv(batch_rows, BATCH_FIELDS))
+    runs.atomic_write_text(folder / "layer_stats.csv",
+                           rows_to_csv(callback.layer_stats, STAT_FIELDS))
+
+
+def model_summary_rows(model) -> list[dict]:
+    """One dict per layer: name, type, output shape, parameter count (what summary() prints)."""
+    rows = []
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        shape = tuple(shape.shape) if shape is not None else None
+        rows.append({"layer": layer.name, "type": type(layer).__name__,
+                     "output_shape": str(shape).replace("None", "batch") if shape else "",
+                     "params": int(layer.count_params())})
+    return rows
+
+
+def save_evaluation(folder: Path, model, x_test: np.ndarray, y_test: np.ndarray) -> float:
+    """Predict the test digits, save float16 probabilities (N, 10) to test_probabilities.npy.
+
+    Returns the test accuracy (argmax == label), the number the page shows.
+    """
+    probs = np.asarray(model.predict(x_test, batch_size=500, verbose=0), np.float32)
+    buffer = io.BytesIO()
+    np.save(buffer, probs.astype(np.float32), allow_pickle=False)
+    runs.atomic_write_bytes(folder / "test_probabilities.npy", buffer.getvalue())
+    return float((probs.argmax(axis=1) == np.asarray(y_test)).mean())
+
+
+def evaluate_run(run_id: str, test_examples: Optional[int] = None) -> float:
+    """Evaluate a saved run on the test digits (for runs saved without it, e.g. a died one)."""
+    from playground import data
+    folder = runs.run_path(run_id)
+    model = keras.models.load_model(folder / "model.keras", safe_mode=True)
+    x_test, y_test = data.test_set()
+    if test_examples:
+        x_test, y_test = x_test[:test_examples], y_test[:test_examples]
+    accuracy = save_evaluation(folder, model, x_test, y_test)
+    status = runs.read_json(folder / "status.json") or {}
+    status["test_accuracy"] = accuracy
+    status["test_examples"] = int(len(y_test))
+    runs.write_json(folder / "status.json", status)
+    return accuracy
+
+
+# -------------------------------------------------------------------- building the run
+
+def build_spec(settings: dict) -> dict:
+    """The network spec a run trains, with the settings' dropout rate applied."""
+    spec = settings.get("spec") or network.preset(settings["preset"])
+    spec = network.validate(spec)
+    if settings.get("dropout") is not None:
+        for layer in spec["layers"]:
+            if layer["type"] == "Dropout":
+                layer["rate"] = float(settings["dropout"])
+    return spec
+
+
+def build_compiled(settings: dict):
+    """Build and compile the run's model inside the distribution strategy's scope."""
+    spec = build_spec(settings)
+    strategy = models.distribution_strategy() if hasattr(models, "distribution_strategy") \
+        else tf.distribute.get_strategy()
+    with strategy.scope():
+        model = models.build_model(spec)
+        compile_model = getattr(models, "compile_model", None)
+        if compile_model is not None:
+            compile_model(model, optimizer=settings["optimizer"],
+                          learning_rate=settings["learning_rate"])
+        else:  # until models.compile_model lands
+            model.compile(optimizer=_fallback_optimizer(settings["optimizer"],
+                                                        settings["learning_rate"]),
+                          loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _fallback_optimizer(name: str, learning_rate: float):
+    make = getattr(models, "make_optimizer", None)
+    if make is not None:
+        return make(name, learning_rate)
+    table = {"Adam": lambda: keras.optimizers.Adam(learning_rate),
+             "SGD": lambda: keras.optimizers.SGD(learning_rate),
+             "SGD+momentum": lambda: keras.optimizers.SGD(learning_rate, momentum=0.9),
+             "RMSprop": lambda: keras.optimizers.RMSprop(learning_rate),
+             "Adadelta": lambda: keras.optimizers.Adadelta(learning_rate)}
+    return table[name]()
+
+
+# -------------------------------------------------------------------- the worker process
+
+class ControlCallback(keras.callbacks.Callback):
+    """Answers Pause / Resume / Stop / learning-rate commands between batches.
+
+    ``control`` is any object with ``paused()``, ``stopped()``, ``next_command()`` (returns
+    ("lr", value) or None), ``set_state(name)``, ``viewer_gone()`` and ``reply(text)``.
+    """
+
+    def __init__(self, control, streaming: Optional[StreamingCallback] = None,
+                 poll: float = 0.05):
+        super().__init__()
+        self.control, self.streaming, self.poll = control, streaming, poll
+        self.stop_reason = ""
+
+    def _check(self, evaluating: bool = False) -> None:
+        control = self.control
+        while True:
+            command = control.next_command()
+            if command is None:
+                break
+            kind, value = command
+            if kind == "lr":
+                problem = set_learning_rate(self.model, value)
+                control.reply(problem or f"learning rate set to {float(value):g}")
+                if self.streaming is not None:
+                    self.streaming.emit(force=True)
+        gone = control.viewer_gone()
+        if gone and not self.stop_reason:
+            self.stop_reason = gone
+        if control.paused() and not control.stopped() and not gone:
+            control.set_state("paused")
+            phase = None
+            if self.streaming is not None:
+                phase = self.streaming.phase
+                self.streaming.phase = "paused"
+                self.streaming.emit(force=True)
+            began = time.perf_counter()
+            while control.paused() and not control.stopped() and not control.viewer_gone():
+                time.sleep(self.poll)
+                while (command := control.next_command()) is not None:
+                    if command[0] == "lr":
+                        control.reply(set_learning_rate(self.model, command[1]) or
+                                      f"learning rate set to {float(command[1]):g}")
+            if self.streaming is not None:
+                self.streaming.paused_seconds += time.perf_counter() - began
+                self.streaming.phase = phase
+                self.streaming.emit(force=True)
+            if not control.stopped():
+                control.set_state("running")
+        if control.stopped() or self.stop_reason or control.viewer_gone():
+            if not self.stop_reason:
+                self.stop_reason = control.viewer_gone() or "stopped by the user"
+            control.set_state("stopping")
+            self.model.stop_training = True
+            if evaluating:
+                self.model.stop_evaluating = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._check()
+
+    def on_test_batch_end(self, batch, logs=None):
+        self._check(evaluating=True)
+
+
+def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control) -> dict:
+    """Train one run in this process, saving it under ``runs/<run_id>/``. Returns its status.
+
+    ``settings`` must be normalized (``playground.jobs.normalize_settings``).
+    """
+    from playground import data
+    folder = runs.run_path(run_id)
+    keras.utils.set_random_seed(int(settings["seed"]))
+    control.set_state("loading")
+    arrays = data.mnist_slice(settings["train_examples"], settings["validation_split"],
+                              settings["seed"])
+    x_test, y_test = arrays.x_test, arrays.y_test
+    if settings.get("test_examples"):
+        x_test, y_test = x_test[:settings["test_examples"]], y_test[:settings["test_examples"]]
+    probe = arrays.x_test[int(settings["probe_index"])]
+    model = build_compiled(settings)
+    runs.write_json(folder / "summary.json", {"layers": model_summary_rows(model),
+                                              "total_params": int(model.count_params())})
+    n_train = len(arrays.y_train)
+    batch_size = int(settings["batch_size"])
+    steps = math.ceil(n_train / batch_size)
+    grad_n = min(64, n_train)
+    streaming = StreamingCallback(sink, probe, (arrays.x_train[:grad_n],
+                                                arrays.y_train[:grad_n].astype(np.int32)),
+                                  interval=settings.get("snapshot_interval", 0.5),
+                                  stats_every=settings.get("stats_every", 25),
+                                  epochs=settings["epochs"], steps=steps,
+                                  batch_size=batch_size)
+    streaming.n_train = n_train
+
+    class _EpochSaver(keras.callbacks.Callback):
+        # A checkpoint at every epoch end: a worker killed later still leaves a usable run.
+        def on_epoch_end(self, epoch, logs=None):
+            save_progress(folder, streaming)
+            save_model_atomic(self.model, folder / "model.keras")
+            write_status(folder, "running", epochs_done=epoch + 1)
+
+    controls = ControlCallback(control, streaming)
+    if control.stopped():
+        return write_status(folder, "stopped", reason="stopped before training started")
+    control.set_state("running")
+    write_status(folder, "running")
+    model.fit(arrays.x_train, arrays.y_train, batch_size=batch_size,
+              epochs=int(settings["epochs"]), validation_data=arrays.validation_data,
+              shuffle=True, verbose=0, callbacks=[streaming, controls, _EpochSaver()])
+    control.set_state("saving")
+    finished = not controls.stop_reason
+    save_progress(folder, streaming)
+    save_model_atomic(model, folder / "model.keras")
+    control.set_state("testing")
+    streaming.phase = "testing"
+    sink({"t": time.time(), "phase": "testing"})
+    accuracy = save_evaluation(folder, model, x_test, y_test)
+    return write_status(folder, "finished" if finished else "stopped",
+                        reason=controls.stop_reason, test_accuracy=accuracy,
+                        test_examples=int(len(y_test)),
+                        epochs_done=len(streaming.epoch_log))
+
+
+def write_status(folder: Path, status: str, **extra) -> dict:
+    record = runs.read_json(folder / "status.json") or {}
+    record.update(extra)
+    record.update(status=status, updated=time.time(), pid=os.getpid(),
+                  host=os.uname().nodename)
+    runs.write_json(folder / "status.json", record)
+    return record
+
+
+def worker_main(run_id: str, settings: dict, channels) -> None:
+    """Entry point of the spawned worker process (see ``playground.jobs.Job``)."""
+    # Two cores shared with the server: keep TF's pools to the machine size it was given.
+    folder = runs.run_path(run_id)
+    control = channels.worker_side()
+    try:
+        status = train_run(run_id, settings, channels.put_snapshot, control)
+    except Exception as err:  # reported on the page as one line; the traceback goes to a log
+        import traceback
+        runs.atomic_write_text(folder / "error.log", traceback.format_exc())
+        status = write_status(folder, "failed", reason=f"{type(err).__name__}: {err}")
+    control.set_state("done")
+    channels.put_snapshot({"t": time.time(), "phase": "done", "status": status})
