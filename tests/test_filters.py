@@ -348,7 +348,7 @@ def test_edge_magnitude_and_relu():
 
 
 def test_filters_imports_neither_tensorflow_nor_streamlit():
-    code = ("import sys, playground.filters; "
+    code = ("import sys, playground.filters, playground.images; "
             "bad = [m for m in ('tensorflow', 'streamlit', 'keras') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
