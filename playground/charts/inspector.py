@@ -1,0 +1,206 @@
+"""Figures of the Model Inspector: the digit, the ten probabilities, every layer's output.
+
+Grids of feature maps and filters are ONE heatmap mosaic each (charts.common.mosaic); a
+feature-map mosaic carries one invisible marker per tile so a click selects that map.
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.charts.common import DIVERGING, SEQUENTIAL, mosaic, mosaic_figure
+
+_MARGIN = dict(l=10, r=10, t=34, b=10)
+# Transparent where the map is 0, so the digit shows through the weak parts of an overlay.
+_HEAT = [[0.0, "rgba(255,255,0,0)"], [0.25, "rgba(255,200,0,0.35)"],
+         [0.6, "rgba(255,80,0,0.7)"], [1.0, "rgba(220,0,0,0.9)"]]
+
+
+def grid_columns(n: int) -> int:
+    """Columns of a near-square grid of n tiles (wider than tall)."""
+    return max(1, math.ceil(math.sqrt(n * 1.5)))
+
+
+def tile_index(x: float, y: float, tile_shape: tuple[int, int], ncols: int,
+               n: int) -> Optional[int]:
+    """The tile under heatmap cell (x = column, y = row) of a mosaic with 1-cell gaps, or None."""
+    h, w = tile_shape
+    col, row = int(round(x)) // (w + 1), int(round(y)) // (h + 1)
+    if col >= ncols:
+        return None
+    index = row * ncols + col
+    return index if 0 <= index < n else None
+
+
+def _image_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(title=title or None, height=height, margin=_MARGIN,
+                      uirevision=title or "image")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False,
+                     showgrid=False, zeroline=False)
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    return fig
+
+
+def digit_figure(digit: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
+    """A (H, W) image in [0, 1] (or any range) as a grayscale picture, values on hover."""
+    digit = np.asarray(digit, dtype=np.float32)
+    if digit.ndim == 3:
+        digit = digit[..., 0] if digit.shape[2] == 1 else digit.mean(axis=2)
+    fig = go.Figure(go.Heatmap(z=digit, colorscale=SEQUENTIAL, zmin=float(min(0, digit.min())),
+                               zmax=float(max(1, digit.max())), showscale=False,
+                               hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+    return _image_layout(fig, title, height)
+
+
+def photo_figure(image: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
+    """An (H, W, 3|4) uint8 picture (e.g. the uploaded photo) as it was uploaded."""
+    image = np.asarray(image)
+    if image.ndim == 2:
+        return digit_figure(image.astype(np.float32) / 255.0, title, height)
+    fig = go.Figure(go.Image(z=image[..., :3]))
+    return _image_layout(fig, title, height)
+
+
+def probabilities_figure(probabilities: Sequence[float], true_label: Optional[int] = None,
+                         height: int = 260) -> go.Figure:
+    """Ten bars, one per digit 0..9; the predicted class is highlighted."""
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    best = int(np.argmax(probabilities))
+    colours = ["#d62728" if i == best else "#8da0cb" for i in range(len(probabilities))]
+    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probabilities))], y=probabilities,
+                           marker_color=colours,
+                           text=[f"{100 * p:.1f}%" for p in probabilities],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="digit %{x}: %{y:.4f}<extra></extra>"))
+    title = f"Prediction: {best} ({100 * probabilities[best]:.1f} %)"
+    if true_label is not None:
+        title += f" · true label {true_label}"
+    fig.update_layout(title=title, height=height, margin=_MARGIN, uirevision="probabilities",
+                      yaxis=dict(range=[0, 1.15], title="probability", tickformat=".0%"),
+                      xaxis=dict(title="digit", type="category"), bargap=0.25)
+    return fig
+
+
+def feature_maps_figure(maps: np.ndarray, title: str = "", height: int = 320,
+                        selected: Optional[int] = None) -> go.Figure:
+    """(H, W, C) layer output -> one mosaic of its C feature maps, shared colour range.
+
+    Non-negative outputs (after ReLU, pooling) are grayscale, signed ones diverging around 0.
+    Each tile has a transparent marker at its centre: clicking it selects feature map j
+    (``customdata`` = j). ``selected`` draws a box around that tile.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    tiles = np.moveaxis(maps, -1, 0)
+    n, h, w = tiles.shape
+    ncols = grid_columns(n)
+    signed = float(maps.min()) < 0
+    fig = mosaic_figure(tiles, ncols, title=title, height=height,
+                        colorscale=DIVERGING if signed else SEQUENTIAL, symmetric=signed,
+                        uirevision=title or "maps")
+    fig.update_traces(hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
+                      selector=dict(type="heatmap"))
+    rows = np.arange(n) // ncols
+    cols = np.arange(n) % ncols
+    xs = cols * (w + 1) + (w - 1) / 2
+    ys = rows * (h + 1) + (h - 1) / 2
+    hover = [f"feature map {j}: min {tiles[j].min():.3f}, max {tiles[j].max():.3f}"
+             for j in range(n)]
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=np.arange(n),
+                             text=hover, hovertemplate="%{text}<br>click to enlarge"
+                                                       "<extra></extra>",
+                             marker=dict(symbol="square", size=max(6, min(40, 300 // ncols)),
+                                         color="rgba(0,0,0,0.01)"),
+                             showlegend=False))
+    if selected is not None and 0 <= selected < n:
+        r, c = divmod(selected, ncols)
+        fig.add_shape(type="rect", x0=c * (w + 1) - 0.5, x1=c * (w + 1) + w - 0.5,
+                      y0=r * (h + 1) - 0.5, y1=r * (h + 1) + h - 0.5,
+                      line=dict(color="#d62728", width=2))
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    return fig
+
+
+def filters_figure(kernel: np.ndarray, title: str = "", height: int = 320) -> go.Figure:
+    """(filters, in_channels, kh, kw) conv weights -> one mosaic, row j = filter j.
+
+    Each row shows the in_channels slices of one filter (what slides over each input channel);
+    one symmetric diverging scale for the layer: red positive, blue negative weights.
+    """
+    kernel = np.asarray(kernel, dtype=np.float32)
+    f, c, kh, kw = kernel.shape
+    if c == 1:
+        return mosaic_figure(kernel[:, 0], grid_columns(f), title=title, height=height,
+                             colorscale=DIVERGING, symmetric=True, uirevision=title or "filters")
+    return mosaic_figure(kernel.reshape(f * c, kh, kw), c, title=title, height=height,
+                         colorscale=DIVERGING, symmetric=True, uirevision=title or "filters")
+
+
+def filter_detail_figure(kernel: np.ndarray, bias: float, title: str = "",
+                         height: int = 300) -> go.Figure:
+    """(in_channels, kh, kw) weights of one filter, large; weights written in small kernels."""
+    kernel = np.asarray(kernel, dtype=np.float32)
+    c, kh, kw = kernel.shape
+    ncols = grid_columns(c)
+    fig = mosaic_figure(kernel, ncols, title=f"{title} · bias {bias:+.3f}" if title else
+                        f"bias {bias:+.3f}", height=height, colorscale=DIVERGING, symmetric=True,
+                        uirevision=title or "filter")
+    fig.update_traces(hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>",
+                      selector=dict(type="heatmap"))
+    if c * kh * kw <= 50:  # few enough weights to read them all
+        annotations = list(fig.layout.annotations)
+        for ch in range(c):
+            r, col = divmod(ch, ncols)
+            for i in range(kh):
+                for j in range(kw):
+                    annotations.append(dict(x=col * (kw + 1) + j, y=r * (kh + 1) + i,
+                                            text=f"{kernel[ch, i, j]:.2f}", showarrow=False,
+                                            font=dict(size=11)))
+        fig.update_layout(annotations=annotations)
+    return fig
+
+
+def feature_map_figure(feature_map: np.ndarray, title: str = "",
+                       height: int = 300) -> go.Figure:
+    """One (H, W) feature map, large, with its value on hover."""
+    feature_map = np.asarray(feature_map, dtype=np.float32)
+    signed = float(feature_map.min()) < 0
+    bound = float(np.abs(feature_map).max()) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=feature_map, colorscale=DIVERGING if signed else SEQUENTIAL,
+        zmin=-bound if signed else 0.0, zmax=bound, colorbar=dict(thickness=10),
+        hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+    return _image_layout(fig, title, height)
+
+
+def vector_figure(values: np.ndarray, title: str = "", height: int = 220,
+                  labels: Optional[Sequence[str]] = None) -> go.Figure:
+    """A 1-D layer output (Flatten, Dense) as bars, one per unit."""
+    values = np.asarray(values, dtype=np.float32).ravel()
+    x = list(labels) if labels is not None else list(range(len(values)))
+    colours = np.where(values >= 0, "#4c72b0", "#c44e52")
+    fig = go.Figure(go.Bar(x=x, y=values, marker_color=colours, marker_line_width=0,
+                           hovertemplate="unit %{x}: %{y:.4f}<extra></extra>"))
+    fig.update_layout(title=title or None, height=height, margin=_MARGIN, bargap=0.05,
+                      uirevision=title or "vector", xaxis=dict(title="unit"),
+                      yaxis=dict(title="value"))
+    if labels is not None:
+        fig.update_xaxes(type="category")
+    return fig
+
+
+def overlay_figure(digit: np.ndarray, heat: np.ndarray, title: str = "",
+                   height: int = 300) -> go.Figure:
+    """A (28, 28) heat map in [0, 1] laid over the grayscale digit (transparent where 0)."""
+    fig = digit_figure(digit, title, height)
+    fig.add_trace(go.Heatmap(z=np.asarray(heat, dtype=np.float32), colorscale=_HEAT, zmin=0,
+                             zmax=1, colorbar=dict(thickness=10),
+                             hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+    return fig
+
+
+__all__ = ["digit_figure", "feature_map_figure", "feature_maps_figure", "filter_detail_figure",
+           "filters_figure", "grid_columns", "mosaic", "overlay_figure", "photo_figure",
+           "probabilities_figure", "tile_index", "vector_figure"]
