@@ -1,0 +1,183 @@
+"""Plotly figures of the Shape Lab: the padded input with the sliding window, and the output.
+
+No streamlit; no math beyond the window's geometry (the numbers come from playground.filters
+through playground.shape_lab.window).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Optional, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+WINDOW = "#ff7f0e"     # the sliding window and the output cell it makes
+PAD = "#d9d9d9"        # zero-padding cells
+UNUSED = "rgba(214, 39, 40, 0.16)"  # rows / columns that no window reaches
+INPUT_SCALE = [[0.0, "#f7fbff"], [1.0, "#6baed6"]]
+OUTPUT_SCALE = [[0.0, "#fff5eb"], [1.0, "#fd8d3c"]]
+
+
+def _num(value: float) -> str:
+    value = float(value)
+    return str(int(value)) if value == int(value) else f"{value:.2f}".rstrip("0")
+
+
+def _texts(z: np.ndarray, show: bool, mask: Optional[np.ndarray] = None) -> Optional[list]:
+    if not show:
+        return None
+    return [[("" if mask is not None and not mask[r, c] else _num(z[r, c]))
+             for c in range(z.shape[1])] for r in range(z.shape[0])]
+
+
+def _box(top: float, left: float, height: float, width: float) -> tuple[list, list]:
+    """Closed outline of cells [top, top+height) × [left, left+width) in cell coordinates."""
+    y0, y1, x0, x1 = top - 0.5, top + height - 0.5, left - 0.5, left + width - 0.5
+    return [x0, x1, x1, x0, x0], [y0, y0, y1, y1, y0]
+
+
+def _taps(top: int, left: int, kernel_shape: tuple[int, int], dilation: int):
+    kh, kw = kernel_shape
+    rows = [top + i * dilation for i in range(kh) for _ in range(kw)]
+    cols = [left + j * dilation for _ in range(kh) for j in range(kw)]
+    return cols, rows
+
+
+def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
+                  kernel_shape: tuple[int, int], stride: tuple[int, int], dilation: int,
+                  row: int, col: int, used: tuple[int, int],
+                  pads: tuple[int, int, int, int], numbered: bool = True,
+                  animate: bool = True, titles: Optional[Sequence[str]] = None,
+                  height: int = 430) -> go.Figure:
+    """Padded input (padding grey, unused rows/cols shaded red) with the window at output cell
+    (row, col), beside the output grid with that cell outlined.
+
+    padded (Hp, Wp) float, is_pad (Hp, Wp) bool, output (H', W') float; pads = (top, bottom,
+    left, right); used = (rows, cols) of the padded input that some window reaches. With
+    ``animate`` every output cell is a frame and a Play button walks the window over the input.
+    ``titles`` (one per output cell, row-major) is shown above the figure in each frame.
+    """
+    padded = np.asarray(padded, dtype=np.float32)
+    output = np.asarray(output, dtype=np.float32)
+    hp, wp = padded.shape
+    oh, ow = output.shape
+    kh, kw = kernel_shape
+    span_h, span_w = (kh - 1) * dilation + 1, (kw - 1) * dilation + 1
+    sh, sw = stride
+    top, bottom, left, right = pads
+
+    # Built from plain dicts without plotly's per-property validation: the same figure in
+    # ~5 ms instead of ~80 ms, which keeps a slider move well under the page's 100 ms budget.
+    real = np.where(is_pad, np.nan, padded)
+    finite = padded[~is_pad]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    o_lo, o_hi = float(np.min(output)), float(np.max(output))
+    cell = dict(xgap=2, ygap=2, showscale=False, texttemplate="%{text}")
+    data = [
+        dict(type="heatmap", z=real, colorscale=INPUT_SCALE, zmin=lo,
+             zmax=hi if hi > lo else lo + 1, text=_texts(padded, numbered, ~is_pad),
+             textfont=dict(size=13, color="#08306b"), hoverongaps=False, name="input",
+             hovertemplate="padded row %{y}, col %{x}: %{z}<extra>input</extra>", **cell),
+        dict(type="heatmap", z=np.where(is_pad, 0.0, np.nan), colorscale=[[0, PAD], [1, PAD]],
+             text=_texts(np.zeros_like(padded), numbered, is_pad),
+             textfont=dict(size=12, color="#7f7f7f"), hoverongaps=False, name="zero padding",
+             hovertemplate="padding at row %{y}, col %{x}: 0<extra>zero padding</extra>",
+             **cell),
+        dict(type="heatmap", z=output, colorscale=OUTPUT_SCALE, zmin=o_lo,
+             zmax=o_hi if o_hi > o_lo else o_lo + 1, text=_texts(output, numbered),
+             textfont=dict(size=13, color="#7f2704"), name="output", xaxis="x2", yaxis="y2",
+             hovertemplate="output row %{y}, col %{x}: %{z}<extra>output</extra>", **cell),
+    ]
+
+    def window_traces(r: int, c: int) -> list[dict]:
+        t, lft = r * sh, c * sw
+        wx, wy = _box(t, lft, span_h, span_w)
+        tx, ty = _taps(t, lft, kernel_shape, dilation) if dilation > 1 else ([], [])
+        ox, oy = _box(r, c, 1, 1)
+        return [dict(x=wx, y=wy), dict(x=tx, y=ty), dict(x=ox, y=oy)]
+
+    first = window_traces(row, col)
+    data += [
+        dict(type="scatter", **first[0], mode="lines", line=dict(color=WINDOW, width=4),
+             hoverinfo="skip", name="window"),
+        dict(type="scatter", **first[1], mode="markers", hoverinfo="skip", name="taps",
+             marker=dict(color=WINDOW, size=9, symbol="circle-open", line=dict(width=3))),
+        dict(type="scatter", **first[2], mode="lines", line=dict(color=WINDOW, width=4),
+             hoverinfo="skip", name="this output", xaxis="x2", yaxis="y2"),
+    ]
+
+    used_rows, used_cols = used
+    shapes_ = []
+    if used_rows < hp:
+        shapes_.append(dict(type="rect", xref="x", yref="y", x0=-0.5, x1=wp - 0.5,
+                            y0=used_rows - 0.5, y1=hp - 0.5, fillcolor=UNUSED,
+                            line=dict(color="#d62728", dash="dot", width=1.5)))
+    if used_cols < wp:
+        shapes_.append(dict(type="rect", xref="x", yref="y", x0=used_cols - 0.5,
+                            x1=wp - 0.5, y0=-0.5, y1=hp - 0.5, fillcolor=UNUSED,
+                            line=dict(color="#d62728", dash="dot", width=1.5)))
+
+    # Two panels side by side, widths in proportion to their grids.
+    share = max(wp, 3) / (max(wp, 3) + max(ow, 3))
+    split = min(max(share * 0.92, 0.3), 0.75)
+    axis = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    index = row * ow + col
+    top_margin = 80 if animate else 60
+    layout = dict(
+        height=height, margin=dict(l=10, r=10, t=top_margin, b=10), showlegend=False,
+        shapes=shapes_, uirevision="shape_lab_window", plot_bgcolor="white",
+        title=dict(text=titles[index] if titles else None, x=0.01, y=0.98,
+                   font=dict(size=14)),
+        xaxis=dict(domain=[0, split], range=[-0.5, wp - 0.5], **axis),
+        yaxis=dict(range=[hp - 0.5, -0.5], scaleanchor="x", **axis),
+        xaxis2=dict(domain=[split + 0.08, 1], range=[-0.5, ow - 0.5], anchor="y2", **axis),
+        yaxis2=dict(range=[oh - 0.5, -0.5], scaleanchor="x2", anchor="x2", **axis),
+        annotations=[
+            dict(text=f"Padded input {hp}×{wp}: padding top {top}, bottom {bottom}, "
+                      f"left {left}, right {right}", x=split / 2, y=1.0, xref="paper",
+                 yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                 font=dict(size=13)),
+            dict(text=f"Output {oh}×{ow}", x=(split + 1.08) / 2, y=1.0, xref="paper",
+                 yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                 font=dict(size=13)),
+        ])
+    frames = []
+    if animate and oh * ow > 1:
+        for k in range(oh * ow):
+            r, c = divmod(k, ow)
+            frame = dict(data=window_traces(r, c), traces=[3, 4, 5], name=str(k))
+            if titles:
+                frame["layout"] = dict(title=dict(text=titles[k]))
+            frames.append(frame)
+        layout["updatemenus"] = [dict(
+            type="buttons", direction="left", x=1.0, xanchor="right", y=1.0, yanchor="bottom",
+            showactive=False, pad=dict(r=0, t=0, b=24),
+            buttons=[
+                dict(label="▶ Play", method="animate",
+                     args=[None, dict(frame=dict(duration=700, redraw=True), fromcurrent=True,
+                                      transition=dict(duration=0), mode="immediate")]),
+                dict(label="❚❚ Pause", method="animate",
+                     args=[[None], dict(frame=dict(duration=0, redraw=False),
+                                        mode="immediate", transition=dict(duration=0))]),
+            ])]
+    fig = _FramesFigure(dict(data=data, layout=layout), _validate=False)
+    fig._raw_frames = frames
+    return fig
+
+
+class _FramesFigure(go.Figure):
+    """A go.Figure whose animation frames stay plain dicts until ``to_dict``.
+
+    plotly turns every frame into a validated go.Frame (~0.7 ms each, ~3 ms with a title),
+    so 100 frames alone would cost more than the page's whole rerun budget. The frames are
+    only ever serialised (st.plotly_chart calls to_dict), so they are added there; read them
+    with ``fig.to_dict()["frames"]``.
+    """
+
+    _raw_frames: list = []
+
+    def to_dict(self):
+        out = super().to_dict()
+        if self._raw_frames:
+            out["frames"] = copy.deepcopy(self._raw_frames)
+        return out

@@ -1,0 +1,355 @@
+"""What the Shape Lab page says, computed outside the page: formulas with the user's numbers,
+the fit report, the sliding window's numbers, and the network table's rows.
+
+Pure Python + numpy, no streamlit and no tensorflow. Shapes come from :mod:`playground.shapes`;
+every number in the sliding window comes from :mod:`playground.filters` (one convolution and one
+pooling implementation in the project, both tested against TensorFlow).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+
+import numpy as np
+
+from playground import filters, network, shapes, state
+
+AXES = ("height", "width")
+# Above this padded size the window picture is not drawn (a 40×40 grid is already dense).
+MAX_DRAWN = 40
+# Numbers are written in the cells for inputs up to this size.
+MAX_NUMBERED = 12
+# The play animation gets one frame per output cell up to this many cells.
+MAX_FRAMES = 100
+
+
+def _num(value: float) -> str:
+    """3.0 -> '3', 2.5 -> '2.5', 0.333333 -> '0.33', -0.0 -> '0'."""
+    value = float(value)
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0")
+
+
+@dataclass
+class LayerReport:
+    """Everything section 1 and 2 of the page show for one layer."""
+
+    kind: str
+    input_shape: tuple[int, int, int]
+    output_shape: tuple[int, int, int]
+    axes: tuple[shapes.AxisReport, shapes.AxisReport]
+    padding: Any
+    formulas: list[str]
+    params_text: str
+    params: int
+    fit: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def _settings_ints(settings: Mapping[str, Any]) -> dict:
+    return {k: settings[k] for k in ("h", "w", "c", "kh", "kw", "filters", "sh", "sw", "pad",
+                                     "dilation")}
+
+
+def layer_report(settings: Mapping[str, Any]) -> LayerReport:
+    """The one-layer report; raises ValueError (naming the setting) when the layer is impossible."""
+    s = _settings_ints(settings)
+    kind = settings["kind"]
+    padding = state.padding_value(settings)
+    input_shape = (s["h"], s["w"], s["c"])
+    notes = []
+    if kind == "conv":
+        output_shape = shapes.conv_output_shape(input_shape, s["filters"], (s["kh"], s["kw"]),
+                                                (s["sh"], s["sw"]), padding, s["dilation"])
+        dilation = s["dilation"]
+    else:
+        output_shape = shapes.pool_output_shape(input_shape, (s["kh"], s["kw"]),
+                                                (s["sh"], s["sw"]), padding)
+        dilation = 1
+        if s["dilation"] != 1:
+            notes.append("Pooling has no dilation: the dilation setting is ignored.")
+    axes = tuple(shapes.axis_report(n, f, st, padding, dilation) for n, f, st in
+                 ((s["h"], s["kh"], s["sh"]), (s["w"], s["kw"], s["sw"])))
+    if kind == "conv":
+        params = shapes.conv_param_count((s["kh"], s["kw"]), s["c"], s["filters"])
+        weights = params - s["filters"]
+        params_text = (f"{s['kh']}×{s['kw']}×{s['c']}×{s['filters']} = {weights:,} weights + "
+                       f"{s['filters']:,} bias{'es' if s['filters'] != 1 else ''} = {params:,} parameters")
+    else:
+        params = 0
+        params_text = "0 parameters: pooling has no weights, it only takes the " + \
+                      ("maximum" if kind == "max" else "average") + " of each window."
+    return LayerReport(kind=kind, input_shape=input_shape, output_shape=output_shape,
+                       axes=axes, padding=padding,
+                       formulas=[axis_formula(name, a, padding) for name, a in zip(AXES, axes)],
+                       params_text=params_text, params=params,
+                       fit=[line for name, a in zip(AXES, axes) if (line := fit_text(name, a))],
+                       notes=notes)
+
+
+def axis_formula(name: str, a: shapes.AxisReport, padding) -> str:
+    """One markdown line: the output-size formula with this axis' numbers substituted."""
+    f_text = str(a.kernel)
+    prefix = f"**{name.capitalize()}:** "
+    if a.dilation > 1:
+        prefix += (f"dilated kernel `F = ({a.kernel} − 1)·{a.dilation} + 1 = "
+                   f"{a.effective_kernel}`; ")
+        f_text = str(a.effective_kernel)
+    if padding == "same":
+        total = a.pad_before + a.pad_after
+        return (prefix + f"SAME keeps `⌈N / S⌉ = ⌈{a.n} / {a.stride}⌉ = {a.out}`; it pads "
+                f"`max(({a.out} − 1)·{a.stride} + {a.effective_kernel} − {a.n}, 0) = {total}` "
+                f"pixel{'s' if total != 1 else ''}: **{a.pad_before} before, {a.pad_after} "
+                f"after**" + (" (the odd pixel goes after, as in TensorFlow)"
+                              if total % 2 else ""))
+    p = 0 if padding == "valid" else padding
+    top = a.n - a.effective_kernel + 2 * p
+    if top % a.stride == 0:
+        return (prefix + f"`(N − F + 2P) / S + 1 = ({a.n} − {f_text} + 2·{p}) / {a.stride} + 1"
+                f" = {top} / {a.stride} + 1 = {a.out}`")
+    return (prefix + f"`⌊(N − F + 2P) / S⌋ + 1 = ⌊({a.n} − {f_text} + 2·{p}) / {a.stride}⌋ + 1"
+            f" = ⌊{top} / {a.stride}⌋ + 1 = {a.out}` ({top} / {a.stride} = "
+            f"{_num(top / a.stride)} is not whole: TensorFlow rounds down)")
+
+
+def fit_text(name: str, a: shapes.AxisReport) -> Optional[str]:
+    """None when the windows cover the padded axis exactly; else which cells stay unused."""
+    if a.unused == 0:
+        return None
+    what = "row" if name == "height" else "column"
+    first = a.used  # padded coordinates, 0-based
+    cells = (f"{what} {first}" if a.unused == 1 else
+             f"{what}s {first}–{a.padded - 1}")
+    return (f"**{name.capitalize()} does not fit:** the {a.out} windows of size "
+            f"{a.effective_kernel} with stride {a.stride} reach {a.used} of the {a.padded} "
+            f"padded {what}s, so {cells} (counting from 0 in the padded input) "
+            f"{'is' if a.unused == 1 else 'are'} never used. "
+            f"(N − F + 2P) = {a.padded - a.effective_kernel} is not a multiple of S = "
+            f"{a.stride} (remainder {a.remainder}).")
+
+
+def output_text(shape: tuple[int, ...]) -> str:
+    return " × ".join(str(v) for v in shape)
+
+
+# --- the sliding window ------------------------------------------------------------------------
+def demo_image(settings: Mapping[str, Any]) -> np.ndarray:
+    """(H, W) float32 demo input: the course's counting image 1..H·W, or seeded digits 0..9."""
+    h, w = settings["h"], settings["w"]
+    if settings["image"] == "random":
+        return np.random.default_rng(0).integers(0, 10, (h, w)).astype(np.float32)
+    return filters.toy_image(h, w)
+
+
+def demo_kernel(settings: Mapping[str, Any]) -> np.ndarray:
+    """(kh, kw) float32 demo kernel: ones (the course's), or seeded integers −1..1."""
+    kh, kw = settings["kh"], settings["kw"]
+    if settings["weights"] == "random":
+        return np.random.default_rng(1).integers(-1, 2, (kh, kw)).astype(np.float32)
+    return np.ones((kh, kw), dtype=np.float32)
+
+
+def dilate(kernel: np.ndarray, dilation: int) -> np.ndarray:
+    """(kh, kw) -> ((kh−1)·d+1, (kw−1)·d+1) float32 with the weights d apart and zeros between:
+    convolving with it is exactly a dilated convolution (TensorFlow's SAME padding depends only
+    on that span)."""
+    kh, kw = kernel.shape
+    out = np.zeros(((kh - 1) * dilation + 1, (kw - 1) * dilation + 1), dtype=np.float32)
+    out[::dilation, ::dilation] = kernel
+    return out
+
+
+@dataclass
+class Window:
+    """The demo computation: padded input, output grid, and one output cell explained."""
+
+    padded: np.ndarray        # (Hp, Wp) float32
+    is_pad: np.ndarray        # (Hp, Wp) bool
+    output: np.ndarray        # (H', W') float32
+    kernel: np.ndarray        # (kh, kw) float32 (conv only)
+    row: int
+    col: int
+    top: int
+    left: int
+    taps: list[tuple[int, int]]   # padded (r, c) of the cells the window reads
+    value: float
+    equation: str
+    numbered: bool
+    used: tuple[int, int]     # padded rows / cols reached by some window
+
+
+def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window:
+    """The demo input through the layer, and output cell number ``pos`` (row-major, clamped)."""
+    image = demo_image(settings)
+    kh, kw = settings["kh"], settings["kw"]
+    stride = (settings["sh"], settings["sw"])
+    out_h, out_w = report.output_shape[:2]
+    pos = min(max(int(pos), 0), out_h * out_w - 1)
+    row, col = divmod(pos, out_w)
+    numbered = settings["h"] <= MAX_NUMBERED and settings["w"] <= MAX_NUMBERED
+    if report.kind == "conv":
+        d = report.axes[0].dilation
+        kernel = demo_kernel(settings)
+        span = dilate(kernel, d)
+        output = filters.convolve(image, span, stride, report.padding)
+        explained = filters.explain_pixel(image, span, row, col, stride, report.padding)
+        padded, is_pad = filters.pad(image, span.shape, stride, report.padding)
+        taps = [(explained["top"] + i * d, explained["left"] + j * d)
+                for i in range(kh) for j in range(kw)]
+        terms = [f"{_num(padded[r, c])}·{_num(k)}" for (r, c), k in zip(taps, kernel.ravel())]
+        value = float(output[row, col])
+        equation = _join(terms, " + ") + f" = {_num(value)}"
+    else:
+        kernel = np.ones((kh, kw), dtype=np.float32)
+        output = filters.pool(image, (kh, kw), stride, report.padding, report.kind)
+        field_ = filters.receptive_field(image, (kh, kw), row, col, stride, report.padding)
+        padded, is_pad = filters.pad(image, (kh, kw), stride, report.padding)
+        taps = [(field_["top"] + i, field_["left"] + j) for i in range(kh) for j in range(kw)]
+        real = [_num(padded[r, c]) for r, c in taps if not is_pad[r, c]]
+        value = float(output[row, col])
+        skipped = len(taps) - len(real)
+        tail = f" (the {skipped} padded cell{'s are' if skipped > 1 else ' is'} ignored)" \
+            if skipped else ""
+        if report.kind == "max":
+            equation = f"max({_join(real, ', ')}) = {_num(value)}{tail}"
+        else:
+            equation = f"({_join(real, ' + ')}) / {len(real)} = {_num(value)}{tail}"
+        explained = field_
+    return Window(padded=padded, is_pad=is_pad, output=output, kernel=kernel, row=row, col=col,
+                  top=explained["top"], left=explained["left"], taps=taps, value=value,
+                  equation=equation, numbered=numbered,
+                  used=(report.axes[0].used, report.axes[1].used))
+
+
+def frame_titles(win: Window) -> list[str]:
+    """One caption per output cell (row-major) for the play animation."""
+    oh, ow = win.output.shape
+    return [f"output row {k // ow}, column {k % ow} = {_num(win.output[k // ow, k % ow])}"
+            for k in range(oh * ow)]
+
+
+def _join(terms: list[str], sep: str, limit: int = 36) -> str:
+    if len(terms) <= limit:
+        return sep.join(terms)
+    return sep.join(terms[:limit // 2]) + f"{sep}…{sep}" + sep.join(terms[-3:])
+
+
+# --- the network table -------------------------------------------------------------------------
+EDITOR_COLUMNS = ("type", "filters", "size", "stride", "padding", "dilation", "units",
+                  "activation", "rate")
+_PAIR = re.compile(r"^\s*(\d+)\s*(?:[x×*,]\s*(\d+))?\s*$", re.IGNORECASE)
+
+
+def _pair_text(value) -> Optional[str]:
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return "×".join(str(v) for v in value)
+    return str(value)
+
+
+def spec_to_rows(spec: Mapping) -> list[dict]:
+    """Spec layers -> editor rows (one dict per layer, the columns of EDITOR_COLUMNS)."""
+    rows = []
+    for layer in spec.get("layers", []):
+        kind = layer.get("type")
+        row = dict.fromkeys(EDITOR_COLUMNS)
+        row["type"] = kind
+        if kind == "Conv2D":
+            row.update(filters=layer.get("filters"), size=_pair_text(layer.get("kernel_size")),
+                       stride=_pair_text(layer.get("strides") or 1),
+                       padding=str(layer.get("padding", "valid")),
+                       dilation=_pair_text(layer.get("dilation") or 1),
+                       activation=layer.get("activation") or "none")
+        elif kind in ("MaxPool2D", "AveragePool2D"):
+            row.update(size=_pair_text(layer.get("pool_size")),
+                       stride=_pair_text(layer.get("strides")),
+                       padding=str(layer.get("padding", "valid")))
+        elif kind == "Dense":
+            row.update(units=layer.get("units"), activation=layer.get("activation") or "none")
+        elif kind == "Dropout":
+            row.update(rate=layer.get("rate"))
+        rows.append(row)
+    return rows
+
+
+def _blank(value) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _parse_pair(value):
+    """'3' -> 3, '3x5' / '3×5' / '3,5' -> [3, 5]; other text is passed on for network to reject
+    with a message naming the field."""
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, (int, float)):
+        return value
+    match = _PAIR.match(str(value))
+    if not match:
+        return str(value)
+    a, b = match.groups()
+    return int(a) if b is None or a == b else [int(a), int(b)]
+
+
+def _parse_padding(value):
+    if _blank(value):
+        return None
+    text = str(value).strip()
+    return int(text) if text.isdigit() else text
+
+
+def _number(value):
+    if _blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def rows_to_spec(input_shape, rows) -> dict:
+    """Editor rows -> a spec (not validated: network.layer_rows reports each bad row)."""
+    layers = []
+    for row in rows:
+        kind = row.get("type")
+        if _blank(kind):
+            continue
+        layer: dict[str, Any] = {"type": kind}
+        if kind == "Conv2D":
+            layer.update(filters=_number(row.get("filters")),
+                         kernel_size=_parse_pair(row.get("size")),
+                         strides=_parse_pair(row.get("stride")),
+                         padding=_parse_padding(row.get("padding")),
+                         dilation=_parse_pair(row.get("dilation")),
+                         activation=None if _blank(row.get("activation")) else row["activation"])
+        elif kind in ("MaxPool2D", "AveragePool2D"):
+            layer.update(pool_size=_parse_pair(row.get("size")),
+                         strides=_parse_pair(row.get("stride")),
+                         padding=_parse_padding(row.get("padding")))
+        elif kind == "Dense":
+            layer.update(units=_number(row.get("units")),
+                         activation=None if _blank(row.get("activation")) else row["activation"])
+        elif kind == "Dropout":
+            layer.update(rate=_number(row.get("rate")))
+        layers.append({k: v for k, v in layer.items() if v is not None or k == "activation"})
+    return {"input_shape": list(input_shape), "layers": layers}
+
+
+def network_table(spec: Mapping) -> tuple[list[dict], int, Optional[str]]:
+    """(display rows, total params, first problem or None) for the network results table."""
+    input_shape = network.input_shape_of(spec)
+    table = [{"#": 0, "layer": "Input", "settings": "", "output shape": output_text(input_shape),
+              "params": 0}]
+    problem = None
+    for row in network.layer_rows(spec):
+        table.append({"#": row.index + 1, "layer": row.type,
+                      "settings": row.description if row.error is None else f"⚠ {row.error}",
+                      "output shape": output_text(row.output_shape) if row.output_shape
+                      else "—", "params": row.params})
+        if row.error and problem is None:
+            problem = f"Layer {row.index + 1} ({row.type}): {row.error}"
+    return table, sum(r["params"] for r in table), problem
