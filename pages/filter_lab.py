@@ -1,5 +1,397 @@
-"""Placeholder while the page is being built (see the open issue)."""
+"""Filter Lab: edge and curve filters on your own pictures, and how each output number is made.
+
+Widgets and layout only: decoding is playground.images, the maths playground.filters and
+playground.filter_pipeline, the figures playground.charts.filter_lab. No TensorFlow here.
+"""
 import streamlit as st
 
-st.title("filter_lab")
-st.info("This lab is being built.")
+from playground import filter_pipeline as pipeline
+from playground import filters, images
+from playground.charts import filter_lab as charts
+
+PICTURE_HEIGHT = 330
+CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
+COURSE_SET = ["Course edge 5×5 (vertical edges)", "Course edge 5×5 (horizontal edges)",
+              "Course curve detector 7×7"]
+SOBEL_SET = ["Sobel x (vertical edges)", "Sobel y (horizontal edges)"]
+FILTER_OPTIONS = list(filters.KERNELS) + [pipeline.CUSTOM]
+SAMPLE_OPTIONS = list(images.samples()) + list(images.PATTERNS)
+RESOLUTIONS = [256, 512, 768, 1024, 1536, 2048]
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def load_upload(data: bytes, name: str) -> images.Picture:
+    return images.load(data, name)
+
+
+@st.cache_data(max_entries=12, show_spinner=False)
+def load_sample(title: str) -> images.Picture:
+    return images.load_sample(title)
+
+
+def _from_query(key: str, default, options=None, cast=str):
+    """A setting from the URL (shareable links), validated; the default otherwise."""
+    raw = st.query_params.get(key)
+    if raw is None:
+        return default
+    try:
+        value = cast(raw)
+    except (TypeError, ValueError):
+        return default
+    if options is not None and value not in options:
+        return default
+    return value
+
+
+def _init_state():
+    if st.session_state.get("fl_initialised"):
+        return
+    st.session_state.fl_initialised = True
+    names = [n for n in st.query_params.get_all("filter") if n in FILTER_OPTIONS]
+    st.session_state.fl_filters = names or [COURSE_SET[0]]
+    st.session_state.fl_sample = _from_query("picture", SAMPLE_OPTIONS[0], SAMPLE_OPTIONS)
+    st.session_state.fl_colour = _from_query("colour", pipeline.GRAY, pipeline.COLOUR_MODES)
+    st.session_state.fl_stride = _from_query("stride", 1, range(1, 9), int)
+    st.session_state.fl_padding = _from_query("padding", "same", ["same", "valid", "pixels"])
+    st.session_state.fl_relu = _from_query("relu", "on", ["on", "off"]) == "on"
+    st.session_state.fl_pool = _from_query("pool", "max", pipeline.POOL_MODES)
+
+
+def _set_filters(names):
+    st.session_state.fl_filters = list(names)
+
+
+def _save_query(settings):
+    st.query_params.update({
+        "picture": st.session_state.get("fl_sample", SAMPLE_OPTIONS[0]), "colour": settings.colour,
+        "stride": str(settings.stride), "padding": st.session_state.fl_padding,
+        "relu": "on" if settings.relu else "off", "pool": settings.pool_mode})
+    st.query_params["filter"] = [n for n in settings.kernels if n != pipeline.CUSTOM]
+
+
+def picture_controls():
+    st.radio("Picture", ["Bundled", "Upload"], horizontal=True, key="fl_source")
+    picture, problem = None, None
+    if st.session_state.fl_source == "Upload":
+        upload = st.file_uploader(
+            "Upload a picture (PNG, JPEG, WebP, GIF, BMP, TIFF)", key="fl_upload",
+            max_upload_size=images.MAX_BYTES // 2**20,
+            help=f"Up to {images.MAX_BYTES // 2**20} MB and "
+                 f"{images.MAX_PIXELS // 10**6} megapixels. EXIF rotation is applied, "
+                 "transparency is put on white.")
+        if upload is not None:
+            try:
+                picture = load_upload(upload.getvalue(), upload.name)
+            except images.ImageError as error:
+                problem = str(error)
+    else:
+        st.selectbox("Bundled picture", SAMPLE_OPTIONS, key="fl_sample")
+    if picture is None:
+        picture = load_sample(st.session_state.get("fl_sample", SAMPLE_OPTIONS[0])
+                              if st.session_state.fl_source == "Bundled" else SAMPLE_OPTIONS[0])
+    st.select_slider("Working resolution (longest side, px)", RESOLUTIONS, value=1024,
+                     key="fl_working",
+                     help="Filters run on a copy this large; the download uses the full "
+                          "resolution.")
+    return picture, problem
+
+
+def filter_controls():
+    st.multiselect("Filters (several make a stack of feature maps)", FILTER_OPTIONS,
+                   key="fl_filters")
+    a, b = st.columns(2)
+    a.button("Course: edges + curve", on_click=_set_filters, args=(COURSE_SET,),
+             width="stretch")
+    b.button("Sobel x + y", on_click=_set_filters, args=(SOBEL_SET,), width="stretch")
+    custom = None
+    normalize = False
+    with st.expander("Custom kernel editor", expanded=pipeline.CUSTOM in st.session_state.fl_filters):
+        c1, c2 = st.columns(2)
+        height = c1.number_input("Rows", 1, pipeline.MAX_CUSTOM_SIDE, 3, key="fl_custom_h")
+        width = c2.number_input("Columns", 1, pipeline.MAX_CUSTOM_SIDE, 3, key="fl_custom_w")
+        start = st.selectbox("Start from", ["zeros"] + list(filters.KERNELS), index=0,
+                             key="fl_custom_start")
+        base = None if start == "zeros" else pipeline.kernel_rows(filters.KERNELS[start])
+        rows = pipeline.resize_rows(base, height, width)
+        custom = st.data_editor(rows, key=f"fl_custom_{height}x{width}_{start}",
+                                hide_index=True, width="stretch")
+        normalize = st.checkbox("Normalise (weights sum to 1; for zero-sum kernels the "
+                                "positive weights do)", key="fl_normalize")
+        st.caption("Add “Custom kernel” to the filters above to use it.")
+    return custom, normalize
+
+
+def layer_controls():
+    c1, c2 = st.columns(2)
+    stride = c1.number_input("Stride", 1, 8, key="fl_stride")
+    mode = c2.selectbox("Padding", ["same", "valid", "pixels"], key="fl_padding",
+                        help="SAME keeps ceil(N / stride) outputs (TensorFlow puts the odd "
+                             "pixel bottom/right); VALID adds none; pixels adds P zeros on "
+                             "each side.")
+    padding = mode
+    if mode == "pixels":
+        padding = int(st.number_input("Padding pixels per side", 0, 20, 1, key="fl_pad_px"))
+    colour = st.selectbox("Colour", pipeline.COLOUR_MODES, key="fl_colour",
+                          help="Grayscale or one channel: a 2-D kernel on one plane. Each RGB "
+                               "channel: the kernel on R, G and B separately. 3-channel filter: "
+                               "a kh×kw×3 kernel summed over the channels, as a conv layer does.")
+    relu = st.checkbox("ReLU (max(0, x))", key="fl_relu")
+    st.markdown("**Pooling**")
+    p1, p2 = st.columns(2)
+    pool_mode = p1.selectbox("Pooling", pipeline.POOL_MODES, key="fl_pool",
+                             label_visibility="collapsed")
+    pool_size = p2.number_input("Pool size", 1, 8, 2, key="fl_pool_size")
+    p3, p4 = st.columns(2)
+    pool_stride = p3.number_input("Pool stride", 1, 8, 2, key="fl_pool_stride")
+    pool_padding = p4.selectbox("Pool padding", ["valid", "same"], key="fl_pool_padding")
+    return dict(stride=int(stride), padding=padding, colour=colour, relu=relu,
+                pool_mode=pool_mode, pool_size=int(pool_size), pool_stride=int(pool_stride),
+                pool_padding=pool_padding)
+
+
+def show_results(picture, result, settings):
+    shapes = result.shapes()
+    names = result.filter_names
+    focus = 0
+    if len(names) > 1:
+        focus = st.selectbox("Filter shown in detail", range(len(names)),
+                             format_func=lambda i: names[i], key="fl_focus")
+        focus = min(focus, len(names) - 1)
+    each_rgb = settings.colour == pipeline.EACH_RGB
+    response = result.picture("response", focus)
+    columns = st.columns(4 if result.pooled is not None else 3)
+    with columns[0]:
+        rgb_input = result.input.ndim == 3
+        st.plotly_chart(charts.picture_figure(result.input, "Input (what the filter sees)",
+                                              colour=rgb_input, height=PICTURE_HEIGHT),
+                        key="fl_fig_input", config=CONFIG)
+    with columns[1]:
+        event = st.plotly_chart(
+            charts.picture_figure(response, f"Response: {names[focus]}", colour=each_rgb,
+                                  signed=True, height=PICTURE_HEIGHT, pickable=not each_rgb),
+            key="fl_fig_response", on_select="rerun", selection_mode="points", config=CONFIG)
+    with columns[2]:
+        st.plotly_chart(charts.picture_figure(result.picture("activated", focus),
+                                              "After ReLU" if settings.relu else "No ReLU",
+                                              colour=each_rgb, height=PICTURE_HEIGHT),
+                        key="fl_fig_relu", config=CONFIG)
+    if result.pooled is not None:
+        with columns[3]:
+            st.plotly_chart(charts.picture_figure(
+                result.picture("pooled", focus),
+                f"After {settings.pool_mode} pooling {settings.pool_size}×{settings.pool_size}",
+                colour=each_rgb, height=PICTURE_HEIGHT), key="fl_fig_pool", config=CONFIG)
+    flow = [f"input {charts.shape_text(shapes['input'])}",
+            f"conv {charts.shape_text(result.kernels[0].shape[:2])} stride {settings.stride} "
+            f"padding {settings.padding} → {charts.shape_text(shapes['response'])}",
+            "ReLU" if settings.relu else "no ReLU"]
+    if "pooled" in shapes:
+        flow.append(f"{settings.pool_mode} pool → {charts.shape_text(shapes['pooled'])}")
+    st.caption(" → ".join(flow) + f" · picture {picture.size[1]}×{picture.size[0]} px, "
+               f"worked on at {shapes['input'][1]}×{shapes['input'][0]}")
+    st.download_button(
+        "Download this filter's result at full resolution (PNG)",
+        data=lambda: pipeline.full_resolution_png(picture.rgb(None), settings, focus),
+        file_name="filter_result.png", mime="image/png", key="fl_download",
+        icon=":material/download:")
+
+    if result.response.shape[2] > 1 or result.magnitude:
+        st.subheader("Feature maps")
+        if result.response.shape[2] > 1:
+            st.plotly_chart(charts.stack_figure(result.activated, result.names,
+                                                "All filters" + (" after ReLU" if settings.relu
+                                                                 else "")),
+                            key="fl_fig_stack", config=CONFIG)
+        for pair, magnitude in result.magnitude.items():
+            st.plotly_chart(charts.picture_figure(magnitude, f"Edge magnitude √(gx² + gy²): "
+                                                  f"{pair}", height=PICTURE_HEIGHT + 40),
+                            key=f"fl_fig_magnitude_{pair}", config=CONFIG)
+    return event, focus
+
+
+def show_arithmetic(result, event, focus):
+    st.subheader("How is this number made?")
+    group = result.groups[focus]
+    map_index = group[0]
+    if len(group) > 1:
+        channel = st.radio("Channel", ["R", "G", "B"], horizontal=True, key="fl_explain_channel")
+        map_index = group["RGB".index(channel)]
+    out_h, out_w = result.response.shape[:2]
+    picked = charts.picked_pixel(event, (out_h, out_w)) if event else None
+    if picked and picked != st.session_state.get("fl_last_pick"):
+        st.session_state.fl_last_pick = picked
+        st.session_state.fl_row, st.session_state.fl_col = picked
+    for key, limit in (("fl_row", out_h), ("fl_col", out_w)):
+        if key not in st.session_state or st.session_state[key] >= limit:
+            st.session_state[key] = limit // 2
+    c1, c2, c3 = st.columns([1, 1, 3])
+    row = c1.number_input("Output row", 0, out_h - 1, key="fl_row")
+    col = c2.number_input("Output column", 0, out_w - 1, key="fl_col")
+    c3.caption("Click the response picture to pick a pixel (clicks snap to a grid; fine-tune "
+               "here).")
+    explained = result.explain(map_index, int(row), int(col))
+    st.plotly_chart(charts.arithmetic_figure(explained), key="fl_fig_arith", config=CONFIG)
+    st.markdown(
+        f"Output ({int(row)}, {int(col)}) of **{result.names[map_index]}** = sum of the "
+        f"element-wise products = **{explained['total']:.6g}**; the response map holds "
+        f"{result.value_at(map_index, int(row), int(col)):.6g}. The window starts at row "
+        f"{explained['top']}, column {explained['left']} of the padded input "
+        f"({int(explained['is_pad'].sum())} padded cells).")
+    st.code(pipeline.formula(explained), language=None, wrap_lines=True)
+
+
+def picture_tab():
+    controls, results = st.columns([1, 3], gap="medium")
+    with controls:
+        picture, problem = picture_controls()
+        custom, normalize = filter_controls()
+        layer = layer_controls()
+    with results:
+        if problem:
+            st.error(problem, icon=":material/broken_image:")
+            st.caption("Showing a bundled picture instead.")
+        for note in picture.notes:
+            st.caption(note)
+        names = tuple(st.session_state.fl_filters)
+        if not names:
+            st.info("Pick at least one filter.")
+            return
+        try:
+            settings = pipeline.LabSettings(
+                kernels=names, custom=tuple(map(tuple, pipeline.kernel_rows(
+                    pipeline.custom_kernel(custom)))) if pipeline.CUSTOM in names else None,
+                normalize=normalize, **layer)
+            result = pipeline.run(picture.rgb(st.session_state.fl_working), settings)
+        except ValueError as error:
+            st.error(str(error).splitlines()[0], icon=":material/error:")
+            return
+        _save_query(settings)
+        with st.expander("Kernels", expanded=True):
+            kcols = st.columns(min(len(names), 4))
+            for i, name in enumerate(names):
+                with kcols[i % len(kcols)]:
+                    st.plotly_chart(charts.kernel_figure(pipeline.base_kernel(name, settings),
+                                                         name),
+                                    key=f"fl_fig_kernel_{i}", config=CONFIG)
+            if settings.colour == pipeline.RGB_SUM:
+                st.caption("3-channel filter: the same weights on R, G and B, summed "
+                           "(kh×kw×3).")
+            if len({k.shape for k in map(lambda n: pipeline.base_kernel(n, settings), names)}) > 1:
+                st.caption("Filters of different sizes are centred in zeros to the largest "
+                           "size, as one conv layer holds them.")
+        event, focus = show_results(picture, result, settings)
+        show_arithmetic(result, event, focus)
+
+
+def toy_tab():
+    st.markdown("The course's small examples. Every cell is editable; the results are "
+                "recomputed with the same code as the picture lab.")
+    st.subheader("A 3×3 image and a 2×2 kernel")
+    c1, c2, c3 = st.columns([1, 1, 2])
+    with c1:
+        st.caption("Image")
+        image_rows = st.data_editor(pipeline.toy_rows(3, 3), key="fl_toy_image", hide_index=True)
+    with c2:
+        st.caption("Kernel (w1 w2 / w3 w4)")
+        kernel_rows = st.data_editor([[1.0, 1.0], [1.0, 1.0]], key="fl_toy_kernel",
+                                     hide_index=True)
+    try:
+        image = pipeline.matrix(image_rows)
+        kernel = pipeline.matrix(kernel_rows)
+        valid = filters.convolve(image, kernel, 1, "valid")
+        same = filters.convolve(image, kernel, 1, "same")
+    except ValueError as error:
+        st.error(str(error))
+    else:
+        with c3:
+            st.markdown("Top-left output, symbolically: "
+                        f"`{pipeline.symbolic(filters.receptive_field(image, kernel.shape, 0, 0)['patch'])}`")
+        v1, v2 = st.columns(2)
+        v1.plotly_chart(charts.matrix_figure(valid, "VALID (no padding)"), key="fl_toy_valid",
+                        config=CONFIG)
+        v2.plotly_chart(charts.matrix_figure(same, "SAME (zero row/column bottom/right)"),
+                        key="fl_toy_same", config=CONFIG)
+
+    st.subheader("Three filters → three feature maps")
+    w1, w2, w3 = st.columns(3)
+    weights = [w1.number_input("Weights of filter 1", value=1.0, key="fl_toy_w1"),
+               w2.number_input("Weights of filter 2", value=10.0, key="fl_toy_w2"),
+               w3.number_input("Weights of filter 3", value=-1.0, key="fl_toy_w3")]
+    try:
+        maps = filters.convolve(pipeline.matrix(image_rows), pipeline.filter_bank(weights))
+    except ValueError as error:
+        st.error(str(error))
+    else:
+        m = st.columns(3)
+        for i in range(3):
+            m[i].plotly_chart(charts.matrix_figure(maps[:, :, i], f"Map {i + 1} "
+                                                   f"(all weights {weights[i]:g})"),
+                              key=f"fl_toy_map_{i}", config=CONFIG)
+        st.caption(f"Stack shape {charts.shape_text(maps.shape)} (H×W×filters).")
+
+    st.subheader("Pooling")
+    examples = {
+        "4×4 [1..16], max 2×2 stride 2": (pipeline.toy_rows(4, 4), "max", 2, 2, "valid"),
+        "Mixed 4×4, max 2×2 stride 2": ([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]],
+                                        "max", 2, 2, "valid"),
+        "[[4,3],[2,1]], SAME max 2×2 stride 1": ([[4, 3], [2, 1]], "max", 2, 1, "same"),
+        "6×6 [1..36], 5×5 stride 4 VALID": (pipeline.toy_rows(6, 6), "max", 5, 4, "valid"),
+        "6×6 [1..36], 5×5 stride 4 SAME": (pipeline.toy_rows(6, 6), "max", 5, 4, "same"),
+    }
+    choice = st.selectbox("Example", list(examples), key="fl_toy_pool_example")
+    rows, mode, size, stride, padding = examples[choice]
+    p1, p2 = st.columns([1, 2])
+    with p1:
+        edited = st.data_editor(rows, key=f"fl_toy_pool_{choice}", hide_index=True)
+        mode = st.selectbox("Mode", ["max", "avg", "min"], index=["max", "avg", "min"].index(mode),
+                            key=f"fl_toy_pool_mode_{choice}")
+    try:
+        pooled = filters.pool(pipeline.matrix(edited), size, stride, padding, mode)
+    except ValueError as error:
+        p2.error(str(error))
+    else:
+        p2.plotly_chart(charts.matrix_figure(pooled, f"{mode} pool {size}×{size}, stride "
+                                             f"{stride}, {padding.upper()}"),
+                        key="fl_toy_pooled", config=CONFIG)
+
+
+def mnist_tab():
+    st.markdown("One handwritten digit through 5 random 3×3 filters with stride 2 and SAME "
+                "padding: 28×28×1 → **14×14×5**, as in the course.")
+    try:
+        from playground import data
+        (_, _), (x_test, y_test) = data.load_mnist()
+    except Exception as error:  # MnistUnavailable, or the loader not there yet
+        st.warning(f"MNIST is not available here: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        return
+    c1, c2, c3 = st.columns([1, 1, 1])
+    index = c1.number_input("Test digit #", 0, len(x_test) - 1, 0, key="fl_mnist_index")
+    seed = c2.number_input("Seed", 0, 10**6, 0, key="fl_mnist_seed")
+    c3.button("New random filters", key="fl_mnist_new",
+              on_click=lambda: st.session_state.update(fl_mnist_seed=st.session_state.fl_mnist_seed + 1))
+    out = pipeline.mnist_maps(x_test[int(index)], int(seed))
+    a, b, c = st.columns([1, 1, 2])
+    a.plotly_chart(charts.picture_figure(out["digit"], f"Digit (label {int(y_test[int(index)])})",
+                                         height=300), key="fl_mnist_digit", config=CONFIG)
+    b.plotly_chart(charts.stack_figure(pipeline.kernel_tiles(out["kernels"]),
+                                       [f"f{i + 1}" for i in range(5)], "Filters 3×3",
+                                       height=300, ncols=2), key="fl_mnist_filters",
+                   config=CONFIG)
+    c.plotly_chart(charts.stack_figure(out["maps"], [f"map {i + 1}" for i in range(5)],
+                                       "Feature maps", height=300, ncols=5),
+                   key="fl_mnist_maps", config=CONFIG)
+
+
+_init_state()
+st.title("Filter Lab")
+st.caption("Put edge, curve and classic image kernels on a photo, then ReLU and pooling — the "
+           "numbers are exactly what tf.nn.conv2d and tf.nn.max_pool2d compute. Pick any output "
+           "pixel to see how it is made.")
+tab_picture, tab_toy, tab_mnist = st.tabs(["Your picture", "Toy tensors (course examples)",
+                                           "MNIST digit"])
+with tab_picture:
+    picture_tab()
+with tab_toy:
+    toy_tab()
+with tab_mnist:
+    mnist_tab()

@@ -1,0 +1,162 @@
+"""The Filter Lab page headless (AppTest): uploads, filters, shapes, bad files; and no TensorFlow."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests import corpus
+from tests.conftest import ROOT, app_test
+
+SAMPLE = ROOT / "sample_images" / "chelsea.png"
+
+
+@pytest.fixture(scope="module")
+def lab():
+    at = app_test("filter_lab")
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _chart_titles(at) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec.get("layout", {}).get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles
+
+
+def _title_with(at, prefix: str) -> str:
+    matches = [t for t in _chart_titles(at) if t.startswith(prefix)]
+    assert matches, (prefix, _chart_titles(at))
+    return matches[0]
+
+
+def test_page_opens_with_the_cat_and_the_course_edge_filter(lab):
+    assert not lab.error
+    response = _title_with(lab, "Response: Course edge 5×5 (vertical edges)")
+    # The cat is 451×300; SAME padding stride 1 keeps the size.
+    assert "300×451" in response
+    assert "after max pooling" in " ".join(_chart_titles(lab)).lower()
+    assert "150×225" in _title_with(lab, "After max pooling")
+
+
+def test_upload_through_file_uploader_gives_the_response_shape():
+    at = app_test("filter_lab")
+    at.radio(key="fl_source").set_value("Upload").run()
+    at.file_uploader(key="fl_upload").set_value(
+        ("upload.png", corpus.png_rgb(120, 90), "image/png")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    at.number_input(key="fl_stride").set_value(2).run()
+    at.selectbox(key="fl_padding").set_value("valid").run()
+    # 90×120 picture, 5×5 kernel, stride 2, VALID: floor((90-5)/2)+1 = 43, floor((120-5)/2)+1 = 58
+    assert "43×58" in _title_with(at, "Response:")
+    assert "21×29" in _title_with(at, "After max pooling")
+
+
+@pytest.mark.parametrize("name", ["zero_bytes", "fake_heic", "svg", "png_truncated_half",
+                                  "one_by_10000", "png_claiming_30000x30000"])
+def test_bad_upload_shows_one_line_error_and_the_page_keeps_working(name):
+    case = corpus.by_name(name)
+    at = app_test("filter_lab")
+    at.radio(key="fl_source").set_value("Upload").run()
+    at.file_uploader(key="fl_upload").set_value((case.filename, case.data,
+                                                 "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    messages = [e.value for e in at.error]
+    assert len(messages) == 1 and case.message.lower() in messages[0].lower(), messages
+    assert "\n" not in messages[0]
+    # Still a working lab: the fallback picture is filtered.
+    _title_with(at, "Response:")
+
+
+def test_curve_detector_and_several_filters_make_a_stack(lab):
+    at = app_test("filter_lab")
+    at.button[0].click().run()  # "Course: edges + curve"
+    assert not at.exception
+    stack = _title_with(at, "All filters")
+    assert "300×451×3" in stack
+    assert any(t.startswith("Kernel") or "curve" in t.lower() for t in _chart_titles(at))
+
+
+def test_sobel_pair_shows_edge_magnitude():
+    at = app_test("filter_lab")
+    at.button[1].click().run()  # "Sobel x + y"
+    assert not at.exception
+    _title_with(at, "Edge magnitude")
+
+
+def test_colour_mode_three_channel_filter_and_each_channel():
+    at = app_test("filter_lab")
+    at.selectbox(key="fl_colour").set_value("Each RGB channel on its own").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "300×451×3" in _title_with(at, "Response:")
+    at.selectbox(key="fl_colour").set_value("RGB: one 3-channel filter (sums over channels)").run()
+    assert not at.exception
+    assert "300×451<" in _title_with(at, "Response:") or "300×451 " in _title_with(at, "Response:")
+
+
+def test_picking_a_pixel_explains_its_sum():
+    at = app_test("filter_lab")
+    at.number_input(key="fl_row").set_value(10).run()
+    at.number_input(key="fl_col").set_value(20).run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "Output (10, 20)" in text
+    # The sum of the products and the response value are printed; they must agree.
+    import re
+    match = re.search(r"products = \*\*([-0-9.e+]+)\*\*; the response map holds ([-0-9.e+]+)\.",
+                      text)
+    assert match, text
+    assert float(match.group(1)) == pytest.approx(float(match.group(2)), rel=1e-4, abs=1e-4)
+
+
+def test_kernel_too_big_for_valid_padding_is_a_message_not_a_traceback():
+    at = app_test("filter_lab")
+    at.selectbox(key="fl_sample").set_value("Pattern: checkerboard").run()
+    at.select_slider(key="fl_working").set_value(256).run()
+    at.selectbox(key="fl_padding").set_value("valid").run()
+    at.number_input(key="fl_stride").set_value(8).run()
+    at.number_input(key="fl_pool_size").set_value(8).run()
+    at.number_input(key="fl_pool_stride").set_value(8).run()
+    assert not at.exception
+    # 256 → conv 5 stride 8 VALID: 32 → pool 8/8: 4
+    assert "4×4" in _title_with(at, "After max pooling")
+
+
+def test_toy_tensors_tab_shows_the_course_results(lab):
+    titles = _chart_titles(lab)
+    assert any(t.startswith("VALID") and "2×2" in t for t in titles)
+    assert any(t.startswith("SAME") and "3×3" in t for t in titles)
+    text = " ".join(m.value for m in lab.markdown)
+    assert "w1 + 2·w2 + 4·w3 + 5·w4" in text
+
+
+def test_mnist_tab_gives_five_14x14_maps(lab):
+    if lab.warning:
+        pytest.skip("MNIST not available: " + lab.warning[0].value)
+    assert "14×14×5" in _title_with(lab, "Feature maps")
+
+
+def test_filter_lab_page_does_not_import_tensorflow():
+    code = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({str(ROOT / 'pages' / 'filter_lab.py')!r}, default_timeout=60)
+at.run()
+assert not at.exception, [e.value for e in at.exception]
+heavy = [m for m in ('tensorflow', 'keras') if m in sys.modules]
+print(heavy)
+sys.exit(1 if heavy else 0)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=180,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
