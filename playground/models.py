@@ -1,10 +1,27 @@
-"""Keras models built from the shared network description in :mod:`playground.network`.
+"""Keras models built from the shared network description in :mod:`playground.network`, and
+everything a training job needs to compile and schedule them.
 
 Imports keras (and so TensorFlow): only pages that train or inspect import this module.
+
+How a training job uses it (the whole recipe, in the order to call things)::
+
+    from playground import data, models
+    settings = {**models.TRAINING_DEFAULTS[preset_name], **user_choices}
+    part = data.mnist_slice(settings["n_train"], settings["validation_split"], settings["seed"])
+    model = models.build_for_training(preset_name_or_spec, settings)   # seeded, in a strategy
+    callbacks = models.training_callbacks(settings, steps_per_epoch=ceil(len(part.y_train)
+                                          / settings["batch_size"]))   # LR schedule, if any
+    model.fit(part.x_train, part.y_train, batch_size=settings["batch_size"],
+              epochs=settings["epochs"], validation_data=part.validation_data,
+              callbacks=callbacks + [streaming_callback])
+
+Models take float32 (N, H, W, C) in [0, 1] (``data.to_float``) and give softmax probabilities
+float32 (N, 10). Labels are integer class ids (uint8 (N,)).
 """
 from __future__ import annotations
 
-from typing import Union
+import math
+from typing import Any, Optional, Sequence, Union
 
 import keras
 
@@ -13,19 +30,298 @@ from playground import network
 # The course's networks (display name -> spec); the same dict the Shape Lab offers.
 PRESETS = network.PRESETS
 
+MNIST_INPUT_SHAPE = (28, 28, 1)
+N_CLASSES = 10
 
-def build_model(name_or_spec: Union[str, dict]) -> keras.Model:
+OPTIMIZERS = ("Adam", "SGD", "SGD+momentum", "RMSprop", "Adadelta")
+# Each optimizer's usual starting point. Adadelta is meant to run at 1.0 (Zeiler 2012, and
+# ConvNetJS); Keras' own default of 0.001 barely moves it.
+DEFAULT_LEARNING_RATES = {"Adam": 1e-3, "SGD": 0.01, "SGD+momentum": 0.01, "RMSprop": 1e-3,
+                          "Adadelta": 1.0}
+LR_SCHEDULES = ("constant", "one-cycle")
+
+DEFAULT_PRESET = "Fast MNIST CNN"
+
+# Settings every training run has. Per preset, TRAINING_DEFAULTS overrides some of them.
+_BASE_SETTINGS: dict[str, Any] = {
+    "optimizer": "Adam",
+    "learning_rate": 1e-3,
+    "momentum": 0.9,          # only SGD+momentum uses it
+    "lr_schedule": "constant",
+    "batch_size": 100,
+    "epochs": 5,
+    "n_train": 60_000,        # training digits used (drawn by seed from the 60,000)
+    "validation_split": 0.0,  # fraction of those held out for validation
+    "dropout": None,          # None = the rates in the spec; a number overrides every Dropout
+    "seed": 0,
+}
+
+# preset name -> settings dict (keys of _BASE_SETTINGS). The presets that classify MNIST digits;
+# "32×32×3 image, six 5×5 filters" is a shape example, not a classifier, so it has none.
+TRAINING_DEFAULTS: dict[str, dict[str, Any]] = {
+    # Tuned for the time-to-99 % bar (bench/bench_time_to_accuracy.py): big batches, a
+    # one-cycle learning rate (warm-up then cosine decay) and two epochs.
+    "Fast MNIST CNN": {**_BASE_SETTINGS, "optimizer": "Adam", "learning_rate": 4e-3,
+                       "lr_schedule": "one-cycle", "batch_size": 128, "epochs": 2},
+    # The course's recipes: Adam 0.001, batch 100, 15 epochs.
+    "Course CNN (2 conv)": {**_BASE_SETTINGS, "epochs": 15},
+    "Course deep CNN (3 conv)": {**_BASE_SETTINGS, "epochs": 15},
+    "Keras Sequential CNN": {**_BASE_SETTINGS, "batch_size": 128, "epochs": 12,
+                             "validation_split": 0.1},
+    # ConvNetJS' trainer: Adadelta, batch 20 (it also used l2_decay 0.001, not modelled here).
+    "ConvNetJS MNIST demo": {**_BASE_SETTINGS, "optimizer": "Adadelta", "learning_rate": 1.0,
+                             "batch_size": 20, "epochs": 2},
+}
+
+
+def training_defaults(name_or_spec: Union[str, dict, None] = None) -> dict[str, Any]:
+    """A fresh settings dict: the preset's TRAINING_DEFAULTS, or generic ones for a custom spec."""
+    if isinstance(name_or_spec, str) and name_or_spec in TRAINING_DEFAULTS:
+        return dict(TRAINING_DEFAULTS[name_or_spec])
+    if name_or_spec is None:
+        return dict(TRAINING_DEFAULTS[DEFAULT_PRESET])
+    return dict(_BASE_SETTINGS)
+
+
+# ---------------------------------------------------------------------------- networks
+
+def _resolve(name_or_spec: Union[str, dict]) -> dict:
+    if isinstance(name_or_spec, str):
+        return network.preset(name_or_spec)
+    if not isinstance(name_or_spec, dict):
+        raise ValueError(f"network must be a preset name or a spec dict, got {name_or_spec!r}")
+    return name_or_spec
+
+
+def with_dropout(spec: dict, rate: Optional[float]) -> dict:
+    """A validated copy of ``spec`` with every Dropout layer's rate set to ``rate``.
+
+    ``rate=None`` leaves the spec's own rates. A network without Dropout layers is unchanged
+    (the override sets rates; it does not add layers). Raises ValueError for rate outside [0, 1).
+    """
+    spec = network.validate(spec)
+    if rate is None:
+        return spec
+    try:
+        rate = float(rate)
+    except (TypeError, ValueError):
+        raise ValueError(f"dropout must be a number in [0, 1), got {rate!r}") from None
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout must be in [0, 1), got {rate}")
+    for layer in spec["layers"]:
+        if layer["type"] == "Dropout":
+            layer["rate"] = rate
+    return spec
+
+
+def input_adapter(spec: dict, data_shape: Sequence[int] = MNIST_INPUT_SHAPE
+                  ) -> Optional[tuple[str, dict]]:
+    """The Keras layer (class name, kwargs) that feeds ``data_shape`` images to ``spec``, or None
+    when the shapes already agree.
+
+    A network made for smaller images (ConvNetJS' 24×24) gets ``RandomCrop``: a random 24×24
+    window of each 28×28 digit while training (ConvNetJS' own augmentation) and the centre
+    window at inference. Raises ValueError when the data cannot be fed (more pixels needed, or a
+    different number of channels).
+    """
+    want = tuple(network.input_shape_of(spec))
+    have = tuple(int(v) for v in data_shape)
+    if want == have:
+        return None
+    shown = "×".join(map(str, want))
+    if want[2] != have[2]:
+        raise ValueError(f"input_shape: the network expects {shown} images but the data has "
+                         f"{have[2]} channel(s) ({'×'.join(map(str, have))})")
+    if want[0] > have[0] or want[1] > have[1]:
+        raise ValueError(f"input_shape: the network expects {shown} images, larger than the "
+                         f"{'×'.join(map(str, have))} digits")
+    return "RandomCrop", {"height": want[0], "width": want[1]}
+
+
+def check_trainable(name_or_spec: Union[str, dict],
+                    data_shape: Sequence[int] = MNIST_INPUT_SHAPE) -> dict:
+    """The validated spec if it can be trained as a 10-digit classifier on ``data_shape``
+    images, else ValueError with a one-line reason (for custom networks from the Shape Lab)."""
+    spec = network.validate(_resolve(name_or_spec))
+    input_adapter(spec, data_shape)
+    out = network.output_shape(spec)
+    if out != (N_CLASSES,):
+        raise ValueError(f"output: a digit classifier must end with 10 values, this network "
+                         f"outputs {out}; end it with Flatten and Dense(10, softmax)")
+    last = spec["layers"][-1]
+    if last["type"] != "Dense" or last["activation"] != "softmax":
+        raise ValueError("output: the last layer must be Dense with 10 units and softmax "
+                         "activation (the loss expects probabilities)")
+    return spec
+
+
+def build_model(name_or_spec: Union[str, dict], *, dropout: Optional[float] = None,
+                data_shape: Optional[Sequence[int]] = None) -> keras.Model:
     """An *uncompiled* ``keras.Sequential`` for a preset name or a spec dict.
 
     Built from ``network.keras_layers`` so it is exactly the model ``network.keras_code``
-    prints. Raises ValueError (from network.validate) for a spec that does not fit.
+    prints (same layers, same parameter count as ``network.total_params``).
+    ``dropout`` overrides every Dropout rate (see ``with_dropout``). ``data_shape`` (e.g.
+    ``(28, 28, 1)``) is the shape of the images it will be fed: when it differs from the spec's
+    input, the model takes ``data_shape`` and starts with ``input_adapter``'s crop layer (no
+    weights). Raises ValueError (quoting the layer) for a spec that does not fit.
     """
-    spec = network.preset(name_or_spec) if isinstance(name_or_spec, str) else name_or_spec
-    spec = network.validate(spec)
-    model = keras.Sequential([keras.Input(shape=tuple(spec["input_shape"]))],
-                             name=spec.get("name", "cnn").replace(" ", "_") if isinstance(
-                                 spec.get("name"), str) else "cnn")
+    spec = with_dropout(_resolve(name_or_spec), dropout)
+    adapter = input_adapter(spec, data_shape) if data_shape is not None else None
+    shape = tuple(data_shape) if adapter else tuple(spec["input_shape"])
+    name = spec.get("name") if isinstance(spec.get("name"), str) else "cnn"
+    model = keras.Sequential([keras.Input(shape=shape)],
+                             name="".join(c if c.isalnum() else "_" for c in name) or "cnn")
+    if adapter:
+        model.add(getattr(keras.layers, adapter[0])(**adapter[1]))
     for group in network.keras_layers(spec):
         for cls, kwargs in group:
             model.add(getattr(keras.layers, cls)(**kwargs))
     return model
+
+
+# ---------------------------------------------------------------------------- optimizers
+
+def make_optimizer(name: str, learning_rate: Optional[float] = None,
+                   momentum: float = 0.9) -> keras.optimizers.Optimizer:
+    """A fresh Keras optimizer: "Adam", "SGD", "SGD+momentum", "RMSprop" or "Adadelta".
+
+    ``learning_rate=None`` takes ``DEFAULT_LEARNING_RATES[name]``. The learning rate is a plain
+    variable, so a running job may change it (``model.optimizer.learning_rate = x``, or through
+    ``OneCycleSchedule.peak_learning_rate`` when that schedule drives it).
+    Raises ValueError for an unknown name or a learning rate that is not a positive number.
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {name!r}")
+    lr = DEFAULT_LEARNING_RATES[name] if learning_rate is None else learning_rate
+    try:
+        lr = float(lr)
+    except (TypeError, ValueError):
+        raise ValueError(f"learning_rate must be a positive number, got {lr!r}") from None
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"learning_rate must be a positive number, got {lr}")
+    if name == "Adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    if name == "SGD":
+        return keras.optimizers.SGD(learning_rate=lr)
+    if name == "SGD+momentum":
+        momentum = float(momentum)
+        if not 0.0 <= momentum < 1.0:
+            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+        return keras.optimizers.SGD(learning_rate=lr, momentum=momentum)
+    if name == "RMSprop":
+        return keras.optimizers.RMSprop(learning_rate=lr)
+    return keras.optimizers.Adadelta(learning_rate=lr)
+
+
+def compile_model(model: keras.Model, optimizer: Union[str, keras.optimizers.Optimizer] = "Adam",
+                  learning_rate: Optional[float] = None, momentum: float = 0.9) -> keras.Model:
+    """Compile in place (and return) with sparse categorical cross-entropy on the softmax
+    outputs and the "accuracy" metric. ``optimizer`` is a name (see ``make_optimizer``) or an
+    optimizer instance. Call it inside the same ``strategy.scope()`` as ``build_model``.
+
+    XLA (``jit_compile``) is off: on this CPU it made training about 2× slower
+    (bench/bench_time_to_accuracy.py notes).
+    """
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        optimizer = make_optimizer(optimizer, learning_rate, momentum)
+    model.compile(optimizer=optimizer,
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=False),
+                  metrics=["accuracy"], jit_compile=False)
+    return model
+
+
+# ---------------------------------------------------------------------------- distribution
+
+def distribution_strategy(devices: Optional[Sequence[str]] = None):
+    """The ``tf.distribute.Strategy`` to build and compile a model in.
+
+    With ``devices=None``: ``MirroredStrategy`` over all GPUs when more than one is visible,
+    else TensorFlow's default strategy (one device, no overhead). With ``devices`` (e.g.
+    ``["/cpu:0", "/cpu:1"]`` after ``tf.config.set_logical_device_configuration``): a
+    ``MirroredStrategy`` over them when there are two or more.
+    """
+    import tensorflow as tf
+
+    if devices is None:
+        gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+        if len(gpus) > 1:
+            return tf.distribute.MirroredStrategy(gpus)
+        return tf.distribute.get_strategy()
+    devices = list(devices)
+    if len(devices) > 1:
+        return tf.distribute.MirroredStrategy(devices)
+    return tf.distribute.OneDeviceStrategy(devices[0]) if devices else tf.distribute.get_strategy()
+
+
+def build_for_training(name_or_spec: Union[str, dict], settings: Optional[dict] = None, *,
+                       data_shape: Sequence[int] = MNIST_INPUT_SHAPE, strategy=None
+                       ) -> keras.Model:
+    """Seeded build + compile inside ``strategy`` (default: ``distribution_strategy()``).
+
+    ``settings`` as in TRAINING_DEFAULTS (missing keys from ``training_defaults``). Seeds
+    Python, NumPy and TensorFlow with ``settings["seed"]`` first, so the same settings give the
+    same initial weights. Raises ValueError for a network that cannot classify these digits.
+    """
+    settings = {**training_defaults(name_or_spec if isinstance(name_or_spec, str) else {}),
+                **(settings or {})}
+    spec = check_trainable(name_or_spec, data_shape)
+    keras.utils.set_random_seed(int(settings["seed"]))
+    strategy = strategy or distribution_strategy()
+    with strategy.scope():
+        model = build_model(spec, dropout=settings.get("dropout"), data_shape=data_shape)
+        compile_model(model, settings["optimizer"], settings["learning_rate"],
+                      settings.get("momentum", 0.9))
+    return model
+
+
+# ---------------------------------------------------------------------------- schedules
+
+class OneCycleSchedule(keras.callbacks.Callback):
+    """Sets the optimizer's learning rate before every batch: a linear warm-up from
+    ``peak/div_factor`` to ``peak_learning_rate`` over the first ``warmup_fraction`` of the
+    steps, then a cosine decay to ``peak/final_div_factor`` at ``total_steps``.
+
+    The step is the optimizer's own iteration counter, so a paused and resumed ``fit`` (with
+    the same optimizer) continues where it was. To change the learning rate while training,
+    set ``peak_learning_rate``: the curve keeps its shape at the new height.
+    """
+
+    def __init__(self, peak_learning_rate: float, total_steps: int,
+                 warmup_fraction: float = 0.2, div_factor: float = 10.0,
+                 final_div_factor: float = 100.0):
+        super().__init__()
+        if total_steps < 1:
+            raise ValueError(f"total_steps must be at least 1, got {total_steps}")
+        self.peak_learning_rate = float(peak_learning_rate)
+        self.total_steps = int(total_steps)
+        self.warmup_steps = max(1, int(round(warmup_fraction * total_steps)))
+        self.div_factor = float(div_factor)
+        self.final_div_factor = float(final_div_factor)
+
+    def factor(self, step: int) -> float:
+        """Learning rate at ``step`` divided by the peak (pure Python, for tests and charts)."""
+        start, end = 1.0 / self.div_factor, 1.0 / self.final_div_factor
+        if step < self.warmup_steps:
+            return start + (1.0 - start) * step / self.warmup_steps
+        span = max(1, self.total_steps - self.warmup_steps)
+        progress = min(1.0, (step - self.warmup_steps) / span)
+        return end + (1.0 - end) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    def learning_rate(self, step: int) -> float:
+        return self.peak_learning_rate * self.factor(step)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        step = int(self.model.optimizer.iterations.numpy())
+        self.model.optimizer.learning_rate.assign(self.learning_rate(step))
+
+
+def training_callbacks(settings: dict, steps_per_epoch: int) -> list[keras.callbacks.Callback]:
+    """The callbacks the settings ask for (the learning-rate schedule); [] for "constant"."""
+    schedule = settings.get("lr_schedule", "constant")
+    if schedule == "constant":
+        return []
+    if schedule == "one-cycle":
+        total = max(1, int(steps_per_epoch) * int(settings["epochs"]))
+        return [OneCycleSchedule(settings["learning_rate"], total)]
+    raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, got {schedule!r}")

@@ -354,6 +354,15 @@ PRESETS: dict[str, dict] = {
         "input_shape": [32, 32, 3],
         "layers": [_conv(6, 5, padding="valid", activation=None)],
     },
+    "Fast MNIST CNN": {
+        "description": "The playground's default: small 3×3 convs (16, 32 filters, no padding) "
+                       "with pooling and a 128-unit dense layer; with its one-cycle settings it "
+                       "reaches 99 % test accuracy in about a minute on two CPU cores.",
+        "input_shape": [28, 28, 1],
+        "layers": [_conv(16, 3, padding="valid"), _pool(2, 2, "valid"),
+                   _conv(32, 3, padding="valid"), _pool(2, 2, "valid"), _FLAT,
+                   {"type": "Dense", "units": 128, "activation": "relu"}, dict(_SOFTMAX10)],
+    },
     "ConvNetJS MNIST demo": {
         "description": "Karpathy's ConvNetJS MNIST demo: 24×24 crops, conv 5×5×8 pad 2, "
                        "pool 2, conv 5×5×16 pad 2, pool 3 stride 3, softmax.",
