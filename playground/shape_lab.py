@@ -199,7 +199,7 @@ def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window
         padded, is_pad = filters.pad(image, span.shape, stride, report.padding)
         taps = [(explained["top"] + i * d, explained["left"] + j * d)
                 for i in range(kh) for j in range(kw)]
-        terms = [f"{_num(padded[r, c])}·{_num(k)}" for (r, c), k in zip(taps, kernel.ravel())]
+        terms = [f"{_num(padded[r, c])}×{_num(k)}" for (r, c), k in zip(taps, kernel.ravel())]
         value = float(output[row, col])
         equation = _join(terms, " + ") + f" = {_num(value)}"
     else:
@@ -240,6 +240,7 @@ def _join(terms: list[str], sep: str, limit: int = 36) -> str:
 # --- the network table -------------------------------------------------------------------------
 EDITOR_COLUMNS = ("type", "filters", "size", "stride", "padding", "dilation", "units",
                   "activation", "rate")
+_TEXT_COLUMNS = ("size", "stride", "padding", "dilation", "activation")
 _PAIR = re.compile(r"^\s*(\d+)\s*(?:[x×*,]\s*(\d+))?\s*$", re.IGNORECASE)
 
 
@@ -257,6 +258,7 @@ def spec_to_rows(spec: Mapping) -> list[dict]:
     for layer in spec.get("layers", []):
         kind = layer.get("type")
         row = dict.fromkeys(EDITOR_COLUMNS)
+        row.update(dict.fromkeys(_TEXT_COLUMNS, ""))
         row["type"] = kind
         if kind == "Conv2D":
             row.update(filters=layer.get("filters"), size=_pair_text(layer.get("kernel_size")),
@@ -266,7 +268,7 @@ def spec_to_rows(spec: Mapping) -> list[dict]:
                        activation=layer.get("activation") or "none")
         elif kind in ("MaxPool2D", "AveragePool2D"):
             row.update(size=_pair_text(layer.get("pool_size")),
-                       stride=_pair_text(layer.get("strides")),
+                       stride=_pair_text(layer.get("strides")) or "",
                        padding=str(layer.get("padding", "valid")))
         elif kind == "Dense":
             row.update(units=layer.get("units"), activation=layer.get("activation") or "none")
@@ -303,6 +305,10 @@ def _parse_padding(value):
     return int(text) if text.isdigit() else text
 
 
+def _activation(value):
+    return None if _blank(value) or str(value).lower() == "none" else value
+
+
 def _number(value):
     if _blank(value):
         return None
@@ -325,14 +331,14 @@ def rows_to_spec(input_shape, rows) -> dict:
                          strides=_parse_pair(row.get("stride")),
                          padding=_parse_padding(row.get("padding")),
                          dilation=_parse_pair(row.get("dilation")),
-                         activation=None if _blank(row.get("activation")) else row["activation"])
+                         activation=_activation(row.get("activation")))
         elif kind in ("MaxPool2D", "AveragePool2D"):
             layer.update(pool_size=_parse_pair(row.get("size")),
                          strides=_parse_pair(row.get("stride")),
                          padding=_parse_padding(row.get("padding")))
         elif kind == "Dense":
             layer.update(units=_number(row.get("units")),
-                         activation=None if _blank(row.get("activation")) else row["activation"])
+                         activation=_activation(row.get("activation")))
         elif kind == "Dropout":
             layer.update(rate=_number(row.get("rate")))
         layers.append({k: v for k, v in layer.items() if v is not None or k == "activation"})

@@ -117,10 +117,12 @@ def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
                             x1=wp - 0.5, y0=-0.5, y1=hp - 0.5, fillcolor=UNUSED,
                             line=dict(color="#d62728", dash="dot", width=1.5)))
 
-    # Two panels side by side, widths in proportion to their grids.
-    share = max(wp, 3) / (max(wp, 3) + max(ow, 3))
-    split = min(max(share * 0.92, 0.3), 0.75)
-    axis = dict(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    # Two panels side by side on one scale (same cell size, same rows in range), so the
+    # output looks as much smaller than the input as it is.
+    gap = 0.06
+    split = (1 - gap) * wp / (wp + ow)
+    axis = dict(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="",
+                constrain="domain")
     index = row * ow + col
     top_margin = 80 if animate else 60
     layout = dict(
@@ -130,14 +132,14 @@ def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
                    font=dict(size=14)),
         xaxis=dict(domain=[0, split], range=[-0.5, wp - 0.5], **axis),
         yaxis=dict(range=[hp - 0.5, -0.5], scaleanchor="x", **axis),
-        xaxis2=dict(domain=[split + 0.08, 1], range=[-0.5, ow - 0.5], anchor="y2", **axis),
-        yaxis2=dict(range=[oh - 0.5, -0.5], scaleanchor="x2", anchor="x2", **axis),
+        xaxis2=dict(domain=[split + gap, 1], range=[-0.5, ow - 0.5], anchor="y2", **axis),
+        yaxis2=dict(range=[hp - 0.5, -0.5], scaleanchor="x2", anchor="x2", **axis),
         annotations=[
             dict(text=f"Padded input {hp}×{wp}: padding top {top}, bottom {bottom}, "
                       f"left {left}, right {right}", x=split / 2, y=1.0, xref="paper",
                  yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
                  font=dict(size=13)),
-            dict(text=f"Output {oh}×{ow}", x=(split + 1.08) / 2, y=1.0, xref="paper",
+            dict(text=f"Output {oh}×{ow}", x=(split + gap + 1) / 2, y=1.0, xref="paper",
                  yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
                  font=dict(size=13)),
         ])
