@@ -9,7 +9,7 @@ from playground import filter_pipeline as pipeline
 from playground import filters, images
 from playground.charts import filter_lab as charts
 
-PICTURE_HEIGHT = 330
+PICTURE_HEIGHT = 360
 CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 COURSE_SET = ["Course edge 5×5 (vertical edges)", "Course edge 5×5 (horizontal edges)",
               "Course curve detector 7×7"]
@@ -149,6 +149,19 @@ def layer_controls():
                 pool_padding=pool_padding)
 
 
+def show_kernels(names, settings):
+    kcols = st.columns(min(len(names), 4))
+    for i, name in enumerate(names):
+        with kcols[i % len(kcols)]:
+            st.plotly_chart(charts.kernel_figure(pipeline.base_kernel(name, settings), name),
+                            key=f"fl_fig_kernel_{i}", config=CONFIG, width="content")
+    if settings.colour == pipeline.RGB_SUM:
+        st.caption("3-channel filter: the same weights on R, G and B, summed (kh×kw×3).")
+    if len({pipeline.base_kernel(n, settings).shape for n in names}) > 1:
+        st.caption("Filters of different sizes are centred in zeros to the largest size, as "
+                   "one conv layer holds them.")
+
+
 def show_results(picture, result, settings):
     shapes = result.shapes()
     names = result.filter_names
@@ -159,28 +172,31 @@ def show_results(picture, result, settings):
         focus = min(focus, len(names) - 1)
     each_rgb = settings.colour == pipeline.EACH_RGB
     response = result.picture("response", focus)
-    columns = st.columns(4 if result.pooled is not None else 3)
-    with columns[0]:
+    top = st.columns(2)
+    bottom = st.columns(2)
+    with top[0]:
         rgb_input = result.input.ndim == 3
         st.plotly_chart(charts.picture_figure(result.input, "Input (what the filter sees)",
                                               colour=rgb_input, height=PICTURE_HEIGHT),
                         key="fl_fig_input", config=CONFIG)
-    with columns[1]:
+    with top[1]:
         event = st.plotly_chart(
             charts.picture_figure(response, f"Response: {names[focus]}", colour=each_rgb,
                                   signed=True, height=PICTURE_HEIGHT, pickable=not each_rgb),
             key="fl_fig_response", on_select="rerun", selection_mode="points", config=CONFIG)
-    with columns[2]:
+    with bottom[0]:
         st.plotly_chart(charts.picture_figure(result.picture("activated", focus),
                                               "After ReLU" if settings.relu else "No ReLU",
                                               colour=each_rgb, height=PICTURE_HEIGHT),
                         key="fl_fig_relu", config=CONFIG)
-    if result.pooled is not None:
-        with columns[3]:
+    with bottom[1]:
+        if result.pooled is not None:
             st.plotly_chart(charts.picture_figure(
                 result.picture("pooled", focus),
                 f"After {settings.pool_mode} pooling {settings.pool_size}×{settings.pool_size}",
                 colour=each_rgb, height=PICTURE_HEIGHT), key="fl_fig_pool", config=CONFIG)
+        else:
+            st.info("Pooling is off.")
     flow = [f"input {charts.shape_text(shapes['input'])}",
             f"conv {charts.shape_text(result.kernels[0].shape[:2])} stride {settings.stride} "
             f"padding {settings.padding} → {charts.shape_text(shapes['response'])}",
@@ -189,6 +205,11 @@ def show_results(picture, result, settings):
         flow.append(f"{settings.pool_mode} pool → {charts.shape_text(shapes['pooled'])}")
     st.caption(" → ".join(flow) + f" · picture {picture.size[1]}×{picture.size[0]} px, "
                f"worked on at {shapes['input'][1]}×{shapes['input'][0]}")
+    if result.kernels[result.groups[focus][0]].min() >= 0:
+        st.caption("This kernel has no negative weights, so on a picture (every pixel ≥ 0) its "
+                   "response is never negative: it is largest where bright pixels line up "
+                   "with its pattern — the course's curve detector works this way.")
+    show_kernels(names, settings)
     st.download_button(
         "Download this filter's result at full resolution (PNG)",
         data=lambda: pipeline.full_resolution_png(picture.rgb(None), settings, focus),
@@ -241,7 +262,7 @@ def show_arithmetic(result, event, focus):
 
 
 def picture_tab():
-    controls, results = st.columns([1, 3], gap="medium")
+    controls, results = st.columns([1, 3.4], gap="medium")
     with controls:
         picture, problem = picture_controls()
         custom, normalize = filter_controls()
@@ -266,19 +287,6 @@ def picture_tab():
             st.error(str(error).splitlines()[0], icon=":material/error:")
             return
         _save_query(settings)
-        with st.expander("Kernels", expanded=True):
-            kcols = st.columns(min(len(names), 4))
-            for i, name in enumerate(names):
-                with kcols[i % len(kcols)]:
-                    st.plotly_chart(charts.kernel_figure(pipeline.base_kernel(name, settings),
-                                                         name),
-                                    key=f"fl_fig_kernel_{i}", config=CONFIG)
-            if settings.colour == pipeline.RGB_SUM:
-                st.caption("3-channel filter: the same weights on R, G and B, summed "
-                           "(kh×kw×3).")
-            if len({k.shape for k in map(lambda n: pipeline.base_kernel(n, settings), names)}) > 1:
-                st.caption("Filters of different sizes are centred in zeros to the largest "
-                           "size, as one conv layer holds them.")
         event, focus = show_results(picture, result, settings)
         show_arithmetic(result, event, focus)
 
@@ -308,9 +316,9 @@ def toy_tab():
                         f"`{pipeline.symbolic(filters.receptive_field(image, kernel.shape, 0, 0)['patch'])}`")
         v1, v2 = st.columns(2)
         v1.plotly_chart(charts.matrix_figure(valid, "VALID (no padding)"), key="fl_toy_valid",
-                        config=CONFIG)
+                        config=CONFIG, width="content")
         v2.plotly_chart(charts.matrix_figure(same, "SAME (zero row/column bottom/right)"),
-                        key="fl_toy_same", config=CONFIG)
+                        key="fl_toy_same", config=CONFIG, width="content")
 
     st.subheader("Three filters → three feature maps")
     w1, w2, w3 = st.columns(3)
@@ -326,7 +334,7 @@ def toy_tab():
         for i in range(3):
             m[i].plotly_chart(charts.matrix_figure(maps[:, :, i], f"Map {i + 1} "
                                                    f"(all weights {weights[i]:g})"),
-                              key=f"fl_toy_map_{i}", config=CONFIG)
+                              key=f"fl_toy_map_{i}", config=CONFIG, width="content")
         st.caption(f"Stack shape {charts.shape_text(maps.shape)} (H×W×filters).")
 
     st.subheader("Pooling")
@@ -352,7 +360,7 @@ def toy_tab():
     else:
         p2.plotly_chart(charts.matrix_figure(pooled, f"{mode} pool {size}×{size}, stride "
                                              f"{stride}, {padding.upper()}"),
-                        key="fl_toy_pooled", config=CONFIG)
+                        key="fl_toy_pooled", config=CONFIG, width="content")
 
 
 def mnist_tab():

@@ -96,12 +96,12 @@ def _png_uri(pixels: np.ndarray) -> str:
     return f"data:image/{kind};base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _fmt(value: float) -> str:
+def _fmt(value: float, digits: int = 4) -> str:
     if not math.isfinite(value):
         return str(value)
     if float(value).is_integer() and abs(value) < 1e7:
         return str(int(value))
-    return f"{value:.4g}"
+    return f"{value:.{digits}g}"
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -175,8 +175,8 @@ def _add_pick_grid(fig: go.Figure, plane: np.ndarray) -> None:
     rr, cc = np.meshgrid(rows, cols, indexing="ij")
     fig.add_trace(go.Scatter(
         x=cc.ravel().tolist(), y=rr.ravel().tolist(), mode="markers", name="pick",
-        customdata=plane[rr, cc].ravel().round(4).tolist(),
-        hovertemplate="row %{y}, col %{x}<br>value %{customdata}<extra></extra>",
+        customdata=plane[rr, cc].astype(np.float64).ravel().tolist(),
+        hovertemplate="row %{y}, col %{x}<br>value %{customdata:.5g}<extra></extra>",
         marker=dict(size=max(4, 300 // max(len(rows), len(cols))), opacity=0.0,
                     color="black"),
         selected=dict(marker=dict(opacity=0.0)), unselected=dict(marker=dict(opacity=0.0))))
@@ -239,7 +239,7 @@ def _matrix_trace(values: np.ndarray, signed: Optional[bool], is_pad=None, shows
                   coloraxis: Optional[str] = None) -> go.Heatmap:
     values = np.asarray(values, dtype=np.float64)
     zmin, zmax, is_signed = colour_limits(values, signed)
-    text = [[_fmt(v) for v in row] for row in values]
+    text = [[_fmt(v, 3) for v in row] for row in values]
     if is_pad is not None:
         text = [[f"{t}<br>pad" if p else t for t, p in zip(trow, prow)]
                 for trow, prow in zip(text, np.asarray(is_pad))]
@@ -247,6 +247,7 @@ def _matrix_trace(values: np.ndarray, signed: Optional[bool], is_pad=None, shows
         colorscale=DIVERGING if is_signed else SEQUENTIAL, zmin=zmin, zmax=zmax,
         showscale=showscale)
     return go.Heatmap(z=values, text=text, texttemplate="%{text}", xgap=1, ygap=1,
+                      textfont=dict(size=11 if values.shape[1] <= 7 else 9),
                       hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>", **kwargs)
 
 
@@ -259,13 +260,15 @@ def matrix_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool]
         raise ValueError(f"values must be 2-D, got shape {values.shape}")
     h, w = values.shape
     fig = go.Figure(_matrix_trace(values, signed, is_pad))
-    cell = 34 if max(h, w) <= 9 else 22
+    # Fixed pixel size per cell (shown with width="content"): square cells whose numbers fit,
+    # whatever the column width.
+    cell = 44 if max(h, w) <= 7 else 36 if max(h, w) <= 9 else 24
     fig.update_layout(title=dict(text=f"{title}<br><sup>{shape_text(values.shape)}</sup>",
                                  font=dict(size=13)),
-                      height=height or max(150, 60 + cell * h),
-                      margin=dict(l=4, r=4, t=48, b=4), font=dict(size=font_size))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
-    fig.update_xaxes(visible=False, constrain="domain")
+                      height=height or 60 + cell * h, width=max(160, 8 + cell * w),
+                      margin=dict(l=4, r=4, t=52, b=4), font=dict(size=font_size))
+    fig.update_yaxes(autorange="reversed", visible=False)
+    fig.update_xaxes(visible=False)
     return fig
 
 
