@@ -116,11 +116,16 @@ if report is not None:
                           (settings["sh"], settings["sw"]), a_h.dilation, win.row, win.col,
                           win.used, (a_h.pad_before, a_h.pad_after, a_w.pad_before,
                                      a_w.pad_after), numbered=win.numbered,
-                          animate=cells <= lab.MAX_FRAMES, titles=lab.frame_titles(win)),
+                          animate=cells <= lab.MAX_FRAMES, titles=lab.frame_titles(win),
+                          height=lab.figure_height(hp)),
             key=K + "window_chart", width="stretch")
         label = "patch × kernel" if is_conv else ("max of the window" if settings["kind"] ==
                                                    "max" else "average of the window")
         st.markdown(f"**Output row {win.row}, column {win.col}** = {label}: `{win.equation}`")
+        if is_conv:
+            st.markdown(f"Kernel {settings['kh']}×{settings['kw']}"
+                        + (f", dilation {a_h.dilation}" if a_h.dilation > 1 else "")
+                        + f": `{lab.kernel_text(win.kernel)}` (rows separated by ;)")
         st.caption("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
                    "columns are never reached by a window. The picture shows one input channel"
                    + (": each filter adds up the products over all C channels, plus its bias."

@@ -224,6 +224,16 @@ def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window
                   used=(report.axes[0].used, report.axes[1].used))
 
 
+def kernel_text(kernel: np.ndarray) -> str:
+    """(kh, kw) -> '[1 0 −1; 2 0 −2]' (rows separated by ';')."""
+    return "[" + "; ".join(" ".join(_num(v) for v in row) for row in kernel) + "]"
+
+
+def figure_height(padded_rows: int) -> int:
+    """Pixels for the window figure: about 34 px per padded row, within 300–640."""
+    return int(min(max(110 + 34 * padded_rows, 300), 640))
+
+
 def frame_titles(win: Window) -> list[str]:
     """One caption per output cell (row-major) for the play animation."""
     oh, ow = win.output.shape
