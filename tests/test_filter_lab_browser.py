@@ -66,3 +66,16 @@ def test_clicking_the_response_picks_the_output_pixel(page, streamlit_server):
     # 20% across and 25% down the 300×451 response of the cat, within the click grid's step.
     assert abs(col - 0.2 * 451) < 25 and abs(row - 0.25 * 300) < 25, (row, col)
     assert page.get_by_text(f"Output ({row}, {col})").count() >= 1
+
+
+def test_download_gives_the_full_resolution_png(page, streamlit_server):
+    _open_lab(page, streamlit_server)
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download this filter's result at full resolution "
+                                        "(PNG)").click()
+    path = info.value.path()
+    from PIL import Image
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        # The cat is 451×300; the default pipeline max-pools 2×2 after a SAME conv.
+        assert image.size == (225, 150)

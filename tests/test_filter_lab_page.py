@@ -160,3 +160,23 @@ sys.exit(1 if heavy else 0)
                             cwd=ROOT, timeout=180,
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+
+
+def test_settings_come_from_and_go_to_the_url():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APP
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"filter": ["Sobel x (vertical edges)", "not a filter"],
+                            "colour": "Green channel", "stride": "2", "pool": "avg",
+                            "picture": "Pattern: stripes"})
+    at.run()
+    at.switch_page(str(ROOT / "pages" / "filter_lab.py"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="fl_filters").value == ["Sobel x (vertical edges)"]
+    assert at.selectbox(key="fl_colour").value == "Green channel"
+    assert "128×128" in _title_with(at, "Response: Sobel x")  # 256 px pattern, stride 2
+    assert "after avg pooling" in _title_with(at, "After avg pooling").lower()
+    at.number_input(key="fl_stride").set_value(1).run()
+    assert at.query_params["stride"] == ["1"] or at.query_params["stride"] == "1"
