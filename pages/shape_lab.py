@@ -191,7 +191,8 @@ try:
 except ValueError as err:
     table, total, problem = None, 0, f"Input shape: {err}"
 if table is not None:
-    st.dataframe(table, hide_index=True, width="stretch", key=K + "net_table")
+    st.dataframe(table, hide_index=True, width="stretch", key=K + "net_table",
+                 column_config={"params": st.column_config.NumberColumn(format="localized")})
     st.metric("Total parameters", f"{total:,}")
 if problem:
     st.warning(problem)
