@@ -355,12 +355,13 @@ PRESETS: dict[str, dict] = {
         "layers": [_conv(6, 5, padding="valid", activation=None)],
     },
     "Fast MNIST CNN": {
-        "description": "The playground's default: small 3×3 convs (16, 32 filters, no padding) "
-                       "with pooling and a 128-unit dense layer; with its one-cycle settings it "
-                       "reaches 99 % test accuracy in about a minute on two CPU cores.",
+        "description": "The playground's default, built for speed on a CPU: a 3×3×16 conv "
+                       "with stride 2 (no pooling needed at full size), a 3×3×32 conv, 2×2 "
+                       "max-pool, dense 128, softmax. With its one-cycle settings it reaches "
+                       "99 % test accuracy in two epochs.",
         "input_shape": [28, 28, 1],
-        "layers": [_conv(16, 3, padding="valid"), _pool(2, 2, "valid"),
-                   _conv(32, 3, padding="valid"), _pool(2, 2, "valid"), _FLAT,
+        "layers": [_conv(16, 3, padding="valid", strides=2), _conv(32, 3, padding="valid"),
+                   _pool(2, 2, "valid"), _FLAT,
                    {"type": "Dense", "units": 128, "activation": "relu"}, dict(_SOFTMAX10)],
     },
     "ConvNetJS MNIST demo": {
