@@ -174,11 +174,8 @@ def show_results(picture, result, settings):
     response = result.picture("response", focus)
     top = st.columns(2)
     bottom = st.columns(2)
-    with top[0]:
-        rgb_input = result.input.ndim == 3
-        st.plotly_chart(charts.picture_figure(result.input, "Input (what the filter sees)",
-                                              colour=rgb_input, height=PICTURE_HEIGHT),
-                        key="fl_fig_input", config=CONFIG)
+    # Drawn after the pixel is picked (show_arithmetic), with its receptive field outlined.
+    input_slot = top[0].empty()
     with top[1]:
         event = st.plotly_chart(
             charts.picture_figure(response, f"Response: {names[focus]}", colour=each_rgb,
@@ -227,10 +224,17 @@ def show_results(picture, result, settings):
             st.plotly_chart(charts.picture_figure(magnitude, f"Edge magnitude √(gx² + gy²): "
                                                   f"{pair}", height=PICTURE_HEIGHT + 40),
                             key=f"fl_fig_magnitude_{pair}", config=CONFIG)
-    return event, focus
+    return event, focus, input_slot
 
 
-def show_arithmetic(result, event, focus):
+def show_input(slot, result, window):
+    slot.plotly_chart(charts.picture_figure(result.input, "Input (what the filter sees)",
+                                            colour=result.input.ndim == 3, height=PICTURE_HEIGHT,
+                                            window=window),
+                      key="fl_fig_input", config=CONFIG)
+
+
+def show_arithmetic(result, event, focus, input_slot):
     st.subheader("How is this number made?")
     group = result.groups[focus]
     map_index = group[0]
@@ -251,6 +255,7 @@ def show_arithmetic(result, event, focus):
     c3.caption("Click the response picture to pick a pixel (clicks snap to a grid; fine-tune "
                "here).")
     explained = result.explain(map_index, int(row), int(col))
+    show_input(input_slot, result, result.window(map_index, int(row), int(col)))
     st.plotly_chart(charts.arithmetic_figure(explained), key="fl_fig_arith", config=CONFIG)
     st.markdown(
         f"Output ({int(row)}, {int(col)}) of **{result.names[map_index]}** = sum of the "
@@ -287,8 +292,8 @@ def picture_tab():
             st.error(str(error).splitlines()[0], icon=":material/error:")
             return
         _save_query(settings)
-        event, focus = show_results(picture, result, settings)
-        show_arithmetic(result, event, focus)
+        event, focus, input_slot = show_results(picture, result, settings)
+        show_arithmetic(result, event, focus, input_slot)
 
 
 def toy_tab():

@@ -115,6 +115,17 @@ class LabResult:
     def value_at(self, map_index: int, row: int, col: int) -> float:
         return float(self.response[row, col, map_index])
 
+    def window(self, map_index: int, row: int, col: int) -> tuple[int, int, int, int]:
+        """(top, left, bottom, right) of output (row, col)'s receptive field in input pixel
+        coordinates (bottom/right exclusive; may reach into the padding, i.e. < 0 or > size)."""
+        kh, kw = self.kernels[map_index].shape[:2]
+        h, w = self.input.shape[:2]
+        sh, sw = shapes.as_pair("stride", self.settings.stride)
+        pad_top, _ = shapes.padding_amounts(h, kh, sh, self.settings.padding)
+        pad_left, _ = shapes.padding_amounts(w, kw, sw, self.settings.padding)
+        top, left = row * sh - pad_top, col * sw - pad_left
+        return top, left, top + kh, left + kw
+
     def explain(self, map_index: int, row: int, col: int) -> dict:
         """``filters.explain_pixel`` for output (row, col) of map ``map_index``."""
         if not 0 <= map_index < len(self.names):

@@ -166,3 +166,18 @@ def test_mnist_maps_are_five_14x14():
     out = pipeline.mnist_maps(digit, seed=3)
     assert out["maps"].shape == (14, 14, 5) and out["kernels"].shape == (3, 3, 1, 5)
     close(out["maps"], tf_conv(digit.astype(np.float32) / 255, out["kernels"], 2, "same"))
+
+
+@pytest.mark.parametrize("stride,padding", [(1, "same"), (2, "same"), (3, "valid"), (2, 2)])
+def test_window_is_the_receptive_field_in_input_coordinates(stride, padding):
+    settings = pipeline.LabSettings(kernels=("Course curve detector 7×7",), stride=stride,
+                                    padding=padding, pool_mode="none")
+    result = pipeline.run(RGB, settings)
+    gray = images.to_gray(RGB)
+    for row, col in [(0, 0), (3, 2), (result.response.shape[0] - 1, result.response.shape[1] - 1)]:
+        top, left, bottom, right = result.window(0, row, col)
+        assert (bottom - top, right - left) == (7, 7)
+        explained = result.explain(0, row, col)
+        # The cells of the window inside the picture are the patch's non-padded cells.
+        inside = gray[max(top, 0):bottom, max(left, 0):right]
+        np.testing.assert_array_equal(explained["patch"][~explained["is_pad"]], inside.ravel())

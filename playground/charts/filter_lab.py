@@ -151,14 +151,16 @@ def _colour_index(values: np.ndarray, zmin: float, zmax: float) -> np.ndarray:
 
 def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool] = None,
                    colour: bool = False, height: int = 340, colorbar: bool = True,
-                   pickable: bool = False) -> go.Figure:
+                   pickable: bool = False,
+                   window: Optional[Sequence[int]] = None) -> go.Figure:
     """A picture or one feature map as an image.
 
     values: (h, w) float -> a diverging scale (signed, 0 is white) or grey scale, with a colour
     bar and the value range in the title; (h, w, 3) float in [0, 255] with ``colour=True`` -> the
     RGB picture itself; (h, w, 3) signed with ``colour=True`` -> each channel 0 = mid-grey.
     ``pickable`` adds an invisible grid of PICK_POINTS² markers that report clicks as points
-    (see :func:`picked_pixel`).
+    (see :func:`picked_pixel`). ``window`` = (top, left, bottom, right) outlines a receptive
+    field (pixel coordinates, bottom/right exclusive).
     """
     values = np.asarray(values, dtype=np.float32)
     if values.ndim not in (2, 3):
@@ -190,7 +192,15 @@ def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool
     if pickable:
         traces.append(_pick_grid(values if values.ndim == 2 else values.mean(axis=2)))
     full_title = f"{title}<br><sup>{shape_text(values.shape)} · range [{_fmt(lo)}, {_fmt(hi)}]</sup>"
-    return go.Figure(data=traces, layout=_picture_layout(full_title, height, w, h))
+    layout = _picture_layout(full_title, height, w, h)
+    if window is not None:
+        top, left, bottom, right = window
+        # A few pixels of margin so a 3×3 window on a 1024-px picture is still visible.
+        grow = max(0.0, (max(h, w) / 120 - (bottom - top)) / 2)
+        layout["shapes"] = [dict(type="rect", x0=left - 0.5 - grow, x1=right - 0.5 + grow,
+                                 y0=top - 0.5 - grow, y1=bottom - 0.5 + grow,
+                                 line=dict(color="#ffb000", width=2))]
+    return go.Figure(data=traces, layout=layout)
 
 
 def _pick_grid(plane: np.ndarray) -> go.Scatter:
