@@ -37,12 +37,17 @@ st.caption("Train a CNN on MNIST and watch it learn. Each run trains in its own 
 # ------------------------------------------------------------------------- settings
 presets = list(network.PRESETS) + [jobs.CUSTOM]
 carried_spec = st.query_params.get("spec")
-default_preset = jobs.CUSTOM if carried_spec else presets[0]
+default_preset = jobs.CUSTOM if carried_spec else (
+    st.query_params.get("preset") if st.query_params.get("preset") in presets else presets[0])
 with st.expander("New run", expanded=not st.query_params.get("job")):
     preset = st.selectbox("Network", presets, index=presets.index(default_preset),
                           key="preset", help="The course's networks, or your own from the "
                                              "Shape Lab (its layer table as JSON).")
-    defaults = jobs.default_settings(preset if preset in network.PRESETS else presets[0])
+    defaults, problems = jobs.settings_from_query(
+        st.query_params, jobs.default_settings(preset if preset in network.PRESETS
+                                               else presets[0]))
+    for problem in problems:
+        st.warning(f"Ignored a setting in the address: {problem}")
     if preset in network.PRESETS:
         st.caption(network.PRESETS[preset].get("description", ""))
     with st.form("settings", border=False):
@@ -80,7 +85,8 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
                                help="Same seed, same settings: same initial weights, same "
                                     "digits, same order.")
         probe = st.number_input("Probe digit (test set index, shown live)", min_value=0,
-                                max_value=9_999, value=0, key="probe")
+                                max_value=9_999, value=int(defaults.get("probe_index", 0)),
+                                key="probe")
         start = st.form_submit_button("Start training", type="primary",
                                       icon=":material/play_arrow:")
     if start:
@@ -88,8 +94,6 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
                    batch_size=batch_size, epochs=epochs, train_examples=train_examples,
                    validation_split=validation_split, dropout=dropout or None, seed=seed,
                    probe_index=probe, spec=spec_text)
-        if preset == jobs.CUSTOM and st.session_state.get("test_examples"):
-            raw["test_examples"] = st.session_state["test_examples"]
         try:
             job = REG.start(raw)
         except ValueError as err:

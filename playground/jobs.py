@@ -4,8 +4,8 @@ This module does not import TensorFlow: the worker (``playground.training.worker
 imports it in its own process. The server only moves snapshots, commands and files.
 
 A ``Job`` talks to its worker through ``Channels``:
-  * a bounded snapshot queue (the worker drops a snapshot when it is full; each snapshot is
-    complete, so a dropped one loses nothing but a frame),
+  * a snapshot pipe behind a bounded outbox (the worker drops a snapshot when it is full;
+    each snapshot is complete, so a dropped one loses nothing but a frame),
   * ``pause`` and ``stop`` Events, a command queue (learning-rate changes) and a reply queue,
   * shared Values: the worker's state (answered within one batch) and the viewer's heartbeat.
 
@@ -143,6 +143,30 @@ def normalize_settings(raw: dict) -> dict:
     return out
 
 
+QUERY_KEYS = ("optimizer", "learning_rate", "batch_size", "epochs", "train_examples",
+              "validation_split", "dropout", "seed", "probe_index")
+
+
+def settings_from_query(params, defaults: dict) -> tuple[dict, list[str]]:
+    """Settings carried in the page's URL (shareable), laid over ``defaults``.
+
+    params: a mapping of str -> str (st.query_params). Each value is checked on its own; a bad
+    one is left out and named in the returned list of one-line problems.
+    """
+    settings, problems = dict(defaults), []
+    base = {k: v for k, v in defaults.items() if k in QUERY_KEYS or k == "preset"}
+    for key in QUERY_KEYS:
+        if key not in params:
+            continue
+        try:
+            checked = normalize_settings(dict(base, **{key: params[key]}))
+        except ValueError as err:
+            problems.append(str(err))
+            continue
+        settings[key] = checked[key]
+    return settings, problems
+
+
 # ------------------------------------------------------------------------- channels
 
 class WorkerControl:
@@ -185,12 +209,19 @@ class WorkerControl:
 
 
 class Channels:
-    """Everything a job and its worker share. Picklable into a spawned process."""
+    """Everything a job and its worker share. Picklable into a spawned process.
 
-    def __init__(self, viewer_timeout: float, snapshot_slots: int = 4):
-        self.snapshots = _CONTEXT.Queue(maxsize=snapshot_slots)
+    Snapshots travel through a one-way Pipe fed by a sender thread in the worker, behind a
+    2-slot outbox: the training thread never waits (a full outbox drops the snapshot), and
+    the server closes its copy of the pipe's write end, so a worker killed in the middle of
+    a message gives the server an EOF instead of a read that never returns (which is what a
+    multiprocessing.Queue does).
+    """
+
+    def __init__(self, viewer_timeout: float):
+        self._reader, self._writer = _CONTEXT.Pipe(duplex=False)
         self.commands = _CONTEXT.Queue(maxsize=64)
-        self.replies = _CONTEXT.Queue(maxsize=64)
+        self.replies = _CONTEXT.Queue(maxsize=64)   # short strings: one atomic write each
         self.pause = _CONTEXT.Event()
         self.stop = _CONTEXT.Event()
         self.state = _CONTEXT.Value("i", 0, lock=False)
@@ -198,18 +229,67 @@ class Channels:
         self.viewer_timeout = float(viewer_timeout)
         self.parent_pid = os.getpid()
         self.dropped = 0
+        self._outbox: Optional[queue.Queue] = None
+        self._sender: Optional[threading.Thread] = None
+        self._eof = False
 
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_outbox"] = state["_sender"] = None
+        return state
+
+    # ---- server side
+    def after_start(self) -> None:
+        """Server: drop our copy of the write end once the worker has its own."""
+        self._writer.close()
+
+    def receive(self) -> list[dict]:
+        """Server: every complete snapshot waiting in the pipe (never blocks on a dead worker)."""
+        found = []
+        while not self._eof:
+            try:
+                if not self._reader.poll():
+                    break
+                found.append(self._reader.recv())
+            except (EOFError, OSError):
+                self._eof = True
+                self._reader.close()
+        return found
+
+    # ---- worker side
     def put_snapshot(self, snapshot: dict) -> None:
-        """Worker side: hand a snapshot over, or drop it if the page is behind."""
+        """Worker: hand a snapshot over, or drop it if the page is behind."""
         try:
-            self.snapshots.put_nowait(snapshot)
+            self._outbox.put_nowait(snapshot)
         except queue.Full:
             self.dropped += 1
 
+    def _send_loop(self) -> None:
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                return
+            try:
+                self._writer.send(item)
+            except (OSError, ValueError):
+                return
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Worker: let the sender finish what is queued (bounded: a gone server is no reason
+        to hang)."""
+        try:
+            self._outbox.put(None, timeout=timeout)
+        except queue.Full:
+            return
+        self._sender.join(timeout)
+
     def worker_side(self) -> WorkerControl:
-        # A worker must be able to exit even if nobody drains its last snapshots.
-        self.snapshots.cancel_join_thread()
+        self._reader.close()
         self.replies.cancel_join_thread()
+        self._outbox = queue.Queue(maxsize=2)
+        self._sender = threading.Thread(target=self._send_loop, name="snapshot-sender",
+                                        daemon=True)
+        self._sender.start()
         control = WorkerControl(self)
 
         def _terminate(signum, frame):  # server shutting down / Ctrl+C: stop and save
@@ -271,6 +351,9 @@ class Job:
     def stop(self) -> None:
         self.channels.stop.set()
         self.channels.pause.clear()
+        if self.process is not None and self.final is None and self.state == "starting":
+            # Still importing TensorFlow: nothing to save, so free the slot now.
+            self.process.terminate()
 
     def set_learning_rate(self, value: float) -> None:
         value = _number("learning rate", value, float, 1e-7, 10.0)
@@ -284,15 +367,12 @@ class Job:
                                         args=(self.run_id, self.settings, self.channels),
                                         daemon=True)
         self.process.start()
+        self.channels.after_start()
         write_status_json(self.folder, "starting", pid=self.process.pid)
 
     def drain(self) -> None:
         """Move every waiting snapshot and reply into this object (server side)."""
-        while True:
-            try:
-                snapshot = self.channels.snapshots.get_nowait()
-            except (queue.Empty, OSError, EOFError, ValueError):
-                break
+        for snapshot in self.channels.receive():
             if snapshot.get("phase") in ("testing", "done"):
                 self.latest = dict(self.latest or {}, phase=snapshot["phase"])
             else:
@@ -312,7 +392,10 @@ class Job:
         self.drain()
         code = self.process.exitcode
         status = runs.read_json(self.folder / "status.json") or {}
-        if STATES[self.channels.state.value] != "done" or \
+        if self.channels.stop.is_set() and self.channels.state.value <= STATES.index("loading"):
+            status = write_status_json(self.folder, "stopped",
+                                       reason="stopped before training started")
+        elif STATES[self.channels.state.value] != "done" or \
                 status.get("status") not in ("finished", "stopped", "failed"):
             if code is not None and code < 0:
                 how = f"was killed by signal {signal.Signals(-code).name}"

@@ -548,3 +548,4 @@ def worker_main(run_id: str, settings: dict, channels) -> None:
         status = write_status(folder, "failed", reason=f"{type(err).__name__}: {err}")
     control.set_state("done")
     channels.put_snapshot({"t": time.time(), "phase": "done", "status": status})
+    channels.flush(timeout=3.0)

@@ -1,0 +1,154 @@
+"""Training jobs in real spawned processes: lifecycle, re-attach, cap and queue, a killed
+worker, the viewer time-out. Tiny slices and a tiny network keep each run to seconds."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+
+from playground import jobs, runs
+
+pytestmark = pytest.mark.slow
+
+TINY = {"input_shape": [28, 28, 1], "layers": [
+    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "MaxPool2D", "pool_size": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 10, "activation": "softmax"}]}
+
+
+def tiny_settings(**extra):
+    raw = dict(preset=jobs.CUSTOM, spec=TINY, train_examples=300, epochs=3, batch_size=10,
+               validation_split=0.1, seed=1, test_examples=300, snapshot_interval=0.1,
+               stats_every=5, learning_rate=0.005)
+    raw.update(extra)
+    return raw
+
+
+def wait_until(registry, predicate, timeout=300.0, touch=()):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        registry.poll()
+        for job in touch:
+            job.touch()
+        if predicate():
+            return True
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def samples(job):
+    return (job.latest or {}).get("samples_seen", 0)
+
+
+@pytest.fixture
+def registry():
+    reg = jobs.Registry(max_runs=2, viewer_timeout=120)
+    yield reg
+    reg.shutdown(timeout=60)
+
+
+def test_start_pause_resume_change_rate_stop_reattach_and_reopen(registry):
+    keras = pytest.importorskip("keras")
+    job = registry.start(tiny_settings(epochs=50))
+    assert (job.folder / "settings.json").is_file()
+    wait_until(registry, lambda: samples(job) >= 50, touch=[job])
+    assert job.state == "running"
+
+    job.pause()
+    wait_until(registry, lambda: job.state == "paused", timeout=60, touch=[job])
+    time.sleep(0.3)
+    registry.poll()
+    frozen = samples(job)
+    time.sleep(1.0)
+    registry.poll()
+    assert samples(job) == frozen, "a paused run must not train"
+
+    job.set_learning_rate(0.0123)
+    wait_until(registry, lambda: any("0.0123" in m for m in job.messages), timeout=60,
+               touch=[job])
+    job.resume()
+    wait_until(registry, lambda: samples(job) > frozen + 20, timeout=120, touch=[job])
+    assert job.latest["learning_rate"] == pytest.approx(0.0123)
+
+    # A refreshed page finds the same job by the id in its URL.
+    assert registry.get(job.run_id) is job
+
+    job.stop()
+    wait_until(registry, lambda: not job.active, timeout=120, touch=[job])
+    assert job.final["status"] == "stopped"
+    assert job.final["reason"] == "stopped by the user"
+    saved = jobs.saved_run(job.run_id)
+    assert saved["has_model"] and saved["epoch_log"] and saved["batch_log"]
+    assert saved["epoch_log"][-1]["learning_rate"] == pytest.approx(0.0123)
+    model = keras.models.load_model(job.folder / "model.keras", safe_mode=True)
+    assert model.count_params() == 4 * 9 + 4 + 14 * 14 * 4 * 10 + 10
+    assert jobs.test_probabilities(job.run_id).shape == (300, 10)
+    assert job.run_id in [row["run"] for row in jobs.saved_runs_table()]
+
+
+def test_a_third_run_waits_for_a_free_slot(registry):
+    first = registry.start(tiny_settings(epochs=50))
+    second = registry.start(tiny_settings(epochs=50))
+    third = registry.start(tiny_settings(epochs=1))
+    registry.poll()
+    assert [first.state != "queued", second.state != "queued"] == [True, True]
+    assert third.state == "queued" and third.queue_position == 1
+    assert "number 1 in the queue" in third.describe()
+    assert (runs.read_json(third.folder / "status.json") or {})["status"] == "queued"
+    first.stop()
+    wait_until(registry, lambda: third.process is not None, timeout=300,
+               touch=[first, second, third])
+    assert not first.active and first.final["status"] == "stopped"
+    assert len(registry.running()) == 2
+    second.stop()  # the machine has two cores: let the third run alone
+    wait_until(registry, lambda: not third.active, timeout=300, touch=[second, third])
+    assert third.final["status"] == "finished"
+
+
+def test_a_killed_worker_is_reported_and_its_saved_model_still_opens(registry):
+    keras = pytest.importorskip("keras")
+    job = registry.start(tiny_settings(epochs=50, train_examples=100))
+    wait_until(registry, lambda: (runs.read_json(job.folder / "status.json") or {})
+               .get("epochs_done", 0) >= 2, touch=[job])
+    os.kill(job.process.pid, signal.SIGKILL)
+    wait_until(registry, lambda: not job.active, timeout=120, touch=[job])
+    assert job.final["status"] == "died"
+    assert "SIGKILL" in job.final["reason"] and "kept" in job.final["reason"]
+    assert "died" in job.describe()
+    status = runs.read_json(job.folder / "status.json")
+    assert status["status"] == "died"
+    model = keras.models.load_model(job.folder / "model.keras", safe_mode=True)
+    assert model.count_params() > 0
+    assert len(jobs.saved_run(job.run_id)["epoch_log"]) >= 2
+
+
+def test_a_run_nobody_watches_stops_by_itself():
+    registry = jobs.Registry(max_runs=2, viewer_timeout=3)
+    try:
+        job = registry.start(tiny_settings(epochs=200, train_examples=100))
+        wait_until(registry, lambda: not job.active, timeout=300)  # never touched
+        assert job.final["status"] == "stopped"
+        assert "viewer time-out" in job.final["reason"]
+        assert (job.folder / "model.keras").is_file()
+    finally:
+        registry.shutdown()
+
+
+def test_interrupted_runs_of_a_dead_server_are_marked_on_start():
+    run_id = runs.new_run_id()
+    folder = runs.run_path(run_id)
+    folder.mkdir(parents=True)
+    runs.write_json(folder / "status.json", {"status": "running", "pid": 2**22 + 12345,
+                                             "host": os.uname().nodename})
+    jobs.Registry()
+    assert runs.read_json(folder / "status.json")["status"] == "interrupted"
+
+
+def test_bad_settings_start_nothing(registry):
+    with pytest.raises(ValueError, match="epochs must be in"):
+        registry.start(tiny_settings(epochs=0))
+    assert registry.jobs() == []
+    assert list(runs.runs_dir().iterdir()) == []
