@@ -19,12 +19,14 @@ SAMPLE_OPTIONS = list(images.samples()) + list(images.PATTERNS)
 RESOLUTIONS = [256, 512, 768, 1024, 1536, 2048]
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
-def load_upload(data: bytes, name: str) -> images.Picture:
-    return images.load(data, name)
+# cache_resource, not cache_data: a decoded photo is shared as is (read-only pixels) instead of
+# being pickled and copied on every rerun. Uploads are keyed by Streamlit's file id.
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner=False)
+def load_upload(file_id: str, name: str, _data: bytes) -> images.Picture:
+    return images.load(_data, name)
 
 
-@st.cache_data(max_entries=12, show_spinner=False)
+@st.cache_resource(max_entries=12, show_spinner=False)
 def load_sample(title: str) -> images.Picture:
     return images.load_sample(title)
 
@@ -81,7 +83,7 @@ def picture_controls():
                  "transparency is put on white.")
         if upload is not None:
             try:
-                picture = load_upload(upload.getvalue(), upload.name)
+                picture = load_upload(upload.file_id, upload.name, upload.getvalue())
             except images.ImageError as error:
                 problem = str(error)
     else:

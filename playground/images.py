@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +73,12 @@ class Picture:
     mode: str = ""
     frames: int = 1
     notes: list[str] = field(default_factory=list)
+    _resized: dict = field(default_factory=dict, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def __post_init__(self):
+        # Shared between reruns (and sessions, through the page's cache): never edited in place.
+        self.pixels.setflags(write=False)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -79,8 +86,17 @@ class Picture:
         return int(self.pixels.shape[0]), int(self.pixels.shape[1])
 
     def rgb(self, longest_side: Optional[int] = WORKING_SIDE) -> np.ndarray:
-        """(h, w, 3) float32 in [0, 255]; downscaled so max(h, w) <= longest_side (None = full)."""
-        return resize_longest(self.pixels, longest_side).astype(np.float32)
+        """(h, w, 3) float32 in [0, 255]; downscaled so max(h, w) <= longest_side (None = full).
+
+        The downscaled uint8 copy is kept (a Lanczos resize of a 24-megapixel photo takes
+        ~0.2 s; every rerun of the page asks for the same working copy)."""
+        with self._lock:  # one Picture may serve several sessions at once
+            if longest_side not in self._resized:
+                if len(self._resized) >= 2:
+                    self._resized.pop(next(iter(self._resized)))
+                self._resized[longest_side] = resize_longest(self.pixels, longest_side)
+            resized = self._resized[longest_side]
+        return resized.astype(np.float32)
 
     def gray(self, longest_side: Optional[int] = WORKING_SIDE) -> np.ndarray:
         """(h, w) float32 in [0, 255], ITU-R 601 luma like Pillow's "L"."""
