@@ -470,7 +470,9 @@ def explain(model: keras.Model, x, class_index: Optional[int] = None) -> dict:
 
     Returns {"class_index": int (the predicted class unless given), "saliency": (28, 28)
     float32 in [0, 1] (|d score / d pixel|, divided by its max), "grad_cam": (28, 28) float32
-    in [0, 1] or None when the model has no usable conv layer, "grad_cam_layer": name or None}.
+    in [0, 1] or None when the model has no usable conv layer, "hires_cam": the same with
+    HiResCAM's position-wise weights, "grad_cam_layer": name or None}. Grad-CAM and HiResCAM
+    are 0 everywhere when no part of the conv output raises the score.
     The score is the class's pre-softmax logit when the model ends in a softmax.
     """
     batch = tf.constant(_batch(model, x))
@@ -488,12 +490,18 @@ def explain(model: keras.Model, x, class_index: Optional[int] = None) -> dict:
     grads = tape.gradient(score, watched)
     saliency_map = np.abs(np.asarray(grads[0])[0]).max(axis=-1)
     result = {"class_index": class_index, "saliency": _unit(saliency_map), "grad_cam": None,
+              "hires_cam": None,
               "grad_cam_layer": last_conv_layer(model) if feature_maps is not None else None}
     if feature_maps is not None and grads[1] is not None:
         maps = np.asarray(feature_maps)[0]                    # (h, w, K)
-        weights = np.asarray(grads[1])[0].mean(axis=(0, 1))  # (K,) global-average gradients
+        map_grads = np.asarray(grads[1])[0]                   # (h, w, K)
+        weights = map_grads.mean(axis=(0, 1))                 # (K,) global-average gradients
         cam = np.maximum(maps @ weights, 0.0)
         result["grad_cam"] = _unit(np.maximum(_upsample(cam, INPUT_SHAPE[:2]), 0.0))
+        # HiResCAM (Draelos & Carin 2020): gradient times activation at each position, so a
+        # Flatten -> Dense head keeps where each feature counted.
+        hires = np.maximum((maps * map_grads).sum(axis=-1), 0.0)
+        result["hires_cam"] = _unit(np.maximum(_upsample(hires, INPUT_SHAPE[:2]), 0.0))
     return result
 
 
@@ -545,6 +553,11 @@ def shape_text(shape) -> str:
     return "×".join(str(d) for d in shape)
 
 
+def _stride_text(strides) -> str:
+    strides = tuple(strides)
+    return str(strides[0]) if len(set(strides)) == 1 else shape_text(strides)
+
+
 def describe_output(output: np.ndarray) -> str:
     """'28×28×32 · min 0.000 · max 2.714' for one layer's output."""
     return (f"{shape_text(output.shape)} · min {float(output.min()):.3f} · "
@@ -565,11 +578,11 @@ def layer_description(model: keras.Model, name: str) -> str:
     act = f", {activation}" if activation not in (None, "linear") else ""
     if isinstance(layer, keras.layers.Conv2D):
         kh, kw = config["kernel_size"]
-        return (f"{kind} {kh}×{kw}×{config['filters']}, stride {shape_text(config['strides'])},"
+        return (f"{kind} {kh}×{kw}×{config['filters']}, stride {_stride_text(config['strides'])},"
                 f" {config['padding']}{act}")
     if "Pooling2D" in kind:
         ph, pw = config["pool_size"]
-        return f"{kind} {ph}×{pw}, stride {shape_text(config['strides'])}, {config['padding']}"
+        return f"{kind} {ph}×{pw}, stride {_stride_text(config['strides'])}, {config['padding']}"
     if isinstance(layer, keras.layers.Dense):
         return f"{kind} {config['units']} units{act}"
     if isinstance(layer, keras.layers.Dropout):

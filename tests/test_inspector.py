@@ -277,7 +277,11 @@ def reference_saliency_and_cam(model, digit, class_index):
     cam = np.maximum((maps.numpy()[0] * grad_maps.mean(axis=(0, 1))).sum(-1), 0)
     cam = tf.image.resize(cam[None, ..., None], (28, 28), method="bilinear").numpy()[0, ..., 0]
     cam = np.maximum(cam, 0)
-    return saliency, cam / cam.max() if cam.max() > 0 else cam
+    hires = np.maximum((maps.numpy()[0] * grad_maps).sum(-1), 0)
+    hires = tf.image.resize(hires[None, ..., None], (28, 28)).numpy()[0, ..., 0]
+    hires = np.maximum(hires, 0)
+    return (saliency, cam / cam.max() if cam.max() > 0 else cam,
+            hires / hires.max() if hires.max() > 0 else hires)
 
 
 @pytest.mark.parametrize("index,class_index", [(0, None), (1, None), (2, 3), (3, 9)])
@@ -287,13 +291,16 @@ def test_saliency_and_grad_cam_equal_tensorflow(tiny_model, test_digits, index, 
     expected_class = (int(tiny_model.predict(digit.reshape(1, 28, 28, 1), verbose=0).argmax())
                       if class_index is None else class_index)
     assert result["class_index"] == expected_class
-    saliency, cam = reference_saliency_and_cam(tiny_model, digit, expected_class)
-    for got in (result["saliency"], result["grad_cam"]):
+    saliency, cam, hires = reference_saliency_and_cam(tiny_model, digit, expected_class)
+    for got in (result["saliency"], result["grad_cam"], result["hires_cam"]):
         assert got.shape == digit.shape == (28, 28) and got.dtype == np.float32
         # Grad-CAM is 0 everywhere when no region raises the score (ReLU of the weighted sum).
         assert got.min() >= 0.0 and got.max() in (pytest.approx(1.0), 0.0)
     np.testing.assert_allclose(result["saliency"], saliency, atol=1e-5)
     np.testing.assert_allclose(result["grad_cam"], cam, atol=0.02)
+    np.testing.assert_allclose(result["hires_cam"], hires, atol=0.02)
+    if class_index is None:  # the predicted class has some support in the conv output
+        assert result["hires_cam"].max() == pytest.approx(1.0)
     assert result["grad_cam_layer"] == tiny_model.layers[2].name
     np.testing.assert_array_equal(inspector.saliency(tiny_model, digit, class_index),
                                   result["saliency"])

@@ -124,18 +124,23 @@ def feature_maps_figure(maps: np.ndarray, title: str = "", height: int = 320,
 
 
 def filters_figure(kernel: np.ndarray, title: str = "", height: int = 320) -> go.Figure:
-    """(filters, in_channels, kh, kw) conv weights -> one mosaic, row j = filter j.
+    """(filters, in_channels, kh, kw) conv weights -> one mosaic; column j = filter j.
 
-    Each row shows the in_channels slices of one filter (what slides over each input channel);
-    one symmetric diverging scale for the layer: red positive, blue negative weights.
+    A first layer (one input channel) is a near-square grid of its filters. Deeper layers show
+    every weight: column j holds filter j's in_channels slices, row c the slice that slides over
+    input channel c. One symmetric diverging scale: red positive, blue negative weights.
     """
     kernel = np.asarray(kernel, dtype=np.float32)
     f, c, kh, kw = kernel.shape
     if c == 1:
         return mosaic_figure(kernel[:, 0], grid_columns(f), title=title, height=height,
                              colorscale=DIVERGING, symmetric=True, uirevision=title or "filters")
-    return mosaic_figure(kernel.reshape(f * c, kh, kw), c, title=title, height=height,
-                         colorscale=DIVERGING, symmetric=True, uirevision=title or "filters")
+    tiles = kernel.transpose(1, 0, 2, 3).reshape(c * f, kh, kw)
+    fig = mosaic_figure(tiles, f, title=title, height=height, colorscale=DIVERGING,
+                        symmetric=True, uirevision=title or "filters")
+    fig.update_traces(hovertemplate="weight %{z:.4f}<extra></extra>",
+                      selector=dict(type="heatmap"))
+    return fig
 
 
 def filter_detail_figure(kernel: np.ndarray, bias: float, title: str = "",
