@@ -354,3 +354,62 @@ def test_filters_imports_neither_tensorflow_nor_streamlit():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=os.path.dirname(os.path.dirname(__file__)))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# Property-based: any combination is either a ValueError or TensorFlow's numbers
+# ----------------------------------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_any_int = st.one_of(st.integers(-3, 9), st.sampled_from([0, 1, 2.0, 2.5, True, None, "2"]))
+_padding = st.one_of(st.sampled_from(["valid", "same", "SAME", "full", "", " same "]),
+                     st.integers(-2, 6), st.sampled_from([1.0, 1.5, False, None]))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(h=st.integers(1, 12), w=st.integers(1, 12), kh=st.integers(1, 7), kw=st.integers(1, 7),
+       channels=st.integers(0, 3), stride=_any_int, padding=_padding, seed=st.integers(0, 99))
+def test_convolve_is_value_error_or_tf(h, w, kh, kw, channels, stride, padding, seed):
+    rng = np.random.default_rng(seed)
+    image = rng.random((h, w) if channels == 0 else (h, w, channels))
+    kernel = rng.standard_normal((kh, kw) if channels == 0 else (kh, kw, channels))
+    try:
+        ours = filters.convolve(image, kernel, stride, padding)
+    except ValueError:
+        return
+    sh, sw = shapes.as_pair("stride", stride)
+    assert_close(ours, tf_conv(image, kernel, (sh, sw), shapes.normalize_padding(padding)))
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(h=st.integers(1, 10), w=st.integers(1, 10), size=_any_int,
+       stride=st.one_of(st.none(), _any_int), padding=_padding,
+       mode=st.sampled_from(["max", "avg", "min", "MAX", "median", ""]), seed=st.integers(0, 99))
+def test_pool_is_value_error_or_tf(h, w, size, stride, padding, mode, seed):
+    x = np.random.default_rng(seed).standard_normal((h, w))
+    try:
+        ours = filters.pool(x, size, stride, padding, mode)
+    except ValueError:
+        return
+    ph, pw = shapes.as_pair("size", size)
+    strides = None if stride is None else shapes.as_pair("stride", stride)
+    assert_close(ours, tf_pool(x, (ph, pw), strides, shapes.normalize_padding(padding),
+                               mode.lower()))
+
+
+@settings(max_examples=80, deadline=None)
+@given(h=st.integers(1, 9), w=st.integers(1, 9), k=_any_int, stride=_any_int, padding=_padding,
+       row=_any_int, col=_any_int)
+def test_receptive_field_is_value_error_or_consistent(h, w, k, stride, padding, row, col):
+    image = np.arange(h * w, dtype=np.float32).reshape(h, w) + 1
+    try:
+        field = filters.receptive_field(image, k, row, col, stride, padding)
+    except ValueError:
+        return
+    padded, is_pad = filters.pad(image, k, stride, padding)
+    kh, kw = shapes.as_pair("k", k)
+    top, left = field["top"], field["left"]
+    np.testing.assert_array_equal(field["patch"], padded[top:top + kh, left:left + kw])
+    np.testing.assert_array_equal(field["is_pad"], is_pad[top:top + kh, left:left + kw])
