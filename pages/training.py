@@ -35,17 +35,17 @@ st.caption("Train a CNN on MNIST and watch it learn. Each run trains in its own 
            f"up to {REG.max_runs} run at once on this server, later ones wait their turn.")
 
 # ------------------------------------------------------------------------- settings
-presets = list(network.PRESETS) + [jobs.CUSTOM]
+presets = jobs.trainable_presets() + [jobs.CUSTOM]
 carried_spec = st.query_params.get("spec")
 default_preset = jobs.CUSTOM if carried_spec else (
-    st.query_params.get("preset") if st.query_params.get("preset") in presets else presets[0])
+    st.query_params.get("preset") if st.query_params.get("preset") in presets
+    else jobs.default_preset())
 with st.expander("New run", expanded=not st.query_params.get("job")):
     preset = st.selectbox("Network", presets, index=presets.index(default_preset),
                           key="preset", help="The course's networks, or your own from the "
                                              "Shape Lab (its layer table as JSON).")
-    defaults, problems = jobs.settings_from_query(
-        st.query_params, jobs.default_settings(preset if preset in network.PRESETS
-                                               else presets[0]))
+    defaults, problems = jobs.settings_from_query(st.query_params,
+                                                  jobs.default_settings(preset))
     for problem in problems:
         st.warning(f"Ignored a setting in the address: {problem}")
     if preset in network.PRESETS:
@@ -70,7 +70,12 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
                                      key=f"bs-{preset}")
         epochs = c4.number_input("Epochs", min_value=1, max_value=100,
                                  value=int(defaults["epochs"]), key=f"ep-{preset}")
-        c1, c2, c3, c4 = st.columns(4)
+        c1, c2, c3, c4, c5 = st.columns(5)
+        schedule = c5.selectbox("Learning-rate schedule", jobs.LR_SCHEDULES,
+                                index=jobs.LR_SCHEDULES.index(defaults["lr_schedule"]),
+                                key=f"sched-{preset}",
+                                help="one-cycle: warm up to the rate, then a cosine decay "
+                                     "(the fast preset's recipe).")
         train_examples = c1.number_input("Training examples", min_value=10, max_value=60_000,
                                          value=int(defaults["train_examples"]), step=1000,
                                          key=f"n-{preset}")
@@ -91,6 +96,7 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
                                       icon=":material/play_arrow:")
     if start:
         raw = dict(preset=preset, optimizer=optimizer, learning_rate=learning_rate,
+                   lr_schedule=schedule, momentum=defaults["momentum"],
                    batch_size=batch_size, epochs=epochs, train_examples=train_examples,
                    validation_split=validation_split, dropout=dropout or None, seed=seed,
                    probe_index=probe, spec=spec_text)

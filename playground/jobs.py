@@ -37,10 +37,12 @@ ACTIVE = ("queued", "starting", "loading", "running", "paused", "stopping", "sav
 N_TRAIN, N_TEST = 60_000, 10_000
 _CONTEXT = multiprocessing.get_context("spawn")
 
+LR_SCHEDULES = ("constant", "one-cycle")
 # Used when playground.models has no TRAINING_DEFAULTS entry for a network.
-FALLBACK_DEFAULTS = {"optimizer": "Adam", "learning_rate": 0.001, "batch_size": 128,
-                     "epochs": 2, "train_examples": 60_000, "validation_split": 0.1,
-                     "dropout": None, "seed": 0}
+FALLBACK_DEFAULTS = {"optimizer": "Adam", "learning_rate": 0.001, "momentum": 0.9,
+                     "lr_schedule": "constant", "batch_size": 100, "epochs": 5,
+                     "train_examples": 60_000, "validation_split": 0.0, "dropout": None,
+                     "seed": 0}
 
 
 def env_int(name: str, default: int) -> int:
@@ -54,11 +56,29 @@ def default_settings(preset: str) -> dict:
     """The settings form's starting values for a preset (models.TRAINING_DEFAULTS first)."""
     from playground import models  # imports keras; only the training page calls this
     settings = dict(FALLBACK_DEFAULTS)
-    for key, value in getattr(models, "TRAINING_DEFAULTS", {}).get(preset, {}).items():
-        if key in FALLBACK_DEFAULTS or key in ("epochs",):
+    for key, value in models.training_defaults(
+            preset if preset in network.PRESETS else {}).items():
+        if key in FALLBACK_DEFAULTS:
             settings[key] = value
     settings["preset"] = preset
     return settings
+
+
+def default_preset() -> str:
+    from playground import models
+    return models.DEFAULT_PRESET
+
+
+def trainable_presets() -> list[str]:
+    """Preset names that classify 28×28 digits (not the shape-only examples)."""
+    names = []
+    for name in network.PRESETS:
+        try:
+            check_mnist_spec(network.preset(name))
+        except ValueError:
+            continue
+        names.append(name)
+    return names
 
 
 def _number(name: str, value, kind=float, low=None, high=None):
@@ -119,6 +139,12 @@ def normalize_settings(raw: dict) -> dict:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     out["optimizer"] = optimizer
+    out["momentum"] = _number("momentum", raw.get("momentum", 0.9), float, 0.0, 0.999)
+    schedule = raw.get("lr_schedule", "constant")
+    if schedule not in LR_SCHEDULES:
+        raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
+                         f"got {schedule!r}")
+    out["lr_schedule"] = schedule
     out["learning_rate"] = _number("learning_rate", raw.get("learning_rate", 0.001), float,
                                    1e-7, 10.0)
     out["batch_size"] = _number("batch_size", raw.get("batch_size", 128), int, 1, 8192)
@@ -143,8 +169,8 @@ def normalize_settings(raw: dict) -> dict:
     return out
 
 
-QUERY_KEYS = ("optimizer", "learning_rate", "batch_size", "epochs", "train_examples",
-              "validation_split", "dropout", "seed", "probe_index")
+QUERY_KEYS = ("optimizer", "learning_rate", "lr_schedule", "batch_size", "epochs",
+              "train_examples", "validation_split", "dropout", "seed", "probe_index")
 
 
 def settings_from_query(params, defaults: dict) -> tuple[dict, list[str]]:

@@ -364,42 +364,15 @@ def evaluate_run(run_id: str, test_examples: Optional[int] = None) -> float:
 def build_spec(settings: dict) -> dict:
     """The network spec a run trains, with the settings' dropout rate applied."""
     spec = settings.get("spec") or network.preset(settings["preset"])
-    spec = network.validate(spec)
-    if settings.get("dropout") is not None:
-        for layer in spec["layers"]:
-            if layer["type"] == "Dropout":
-                layer["rate"] = float(settings["dropout"])
-    return spec
+    return models.with_dropout(spec, settings.get("dropout"))
 
 
 def build_compiled(settings: dict):
-    """Build and compile the run's model inside the distribution strategy's scope."""
-    spec = build_spec(settings)
-    strategy = models.distribution_strategy() if hasattr(models, "distribution_strategy") \
-        else tf.distribute.get_strategy()
-    with strategy.scope():
-        model = models.build_model(spec)
-        compile_model = getattr(models, "compile_model", None)
-        if compile_model is not None:
-            compile_model(model, optimizer=settings["optimizer"],
-                          learning_rate=settings["learning_rate"])
-        else:  # until models.compile_model lands
-            model.compile(optimizer=_fallback_optimizer(settings["optimizer"],
-                                                        settings["learning_rate"]),
-                          loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
-
-
-def _fallback_optimizer(name: str, learning_rate: float):
-    make = getattr(models, "make_optimizer", None)
-    if make is not None:
-        return make(name, learning_rate)
-    table = {"Adam": lambda: keras.optimizers.Adam(learning_rate),
-             "SGD": lambda: keras.optimizers.SGD(learning_rate),
-             "SGD+momentum": lambda: keras.optimizers.SGD(learning_rate, momentum=0.9),
-             "RMSprop": lambda: keras.optimizers.RMSprop(learning_rate),
-             "Adadelta": lambda: keras.optimizers.Adadelta(learning_rate)}
-    return table[name]()
+    """Seeded build + compile inside the distribution strategy (models.build_for_training)."""
+    spec = settings.get("spec") or settings["preset"]
+    return models.build_for_training(spec, {k: settings[k] for k in (
+        "optimizer", "learning_rate", "momentum", "dropout", "seed", "lr_schedule", "epochs",
+        "batch_size") if k in settings})
 
 
 # -------------------------------------------------------------------- the worker process
@@ -483,6 +456,8 @@ def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control
         x_test, y_test = x_test[:settings["test_examples"]], y_test[:settings["test_examples"]]
     probe = arrays.x_test[int(settings["probe_index"])]
     model = build_compiled(settings)
+    if not hasattr(model.optimizer, "learning_rate"):
+        raise ValueError("optimizer has no learning rate")
     runs.write_json(folder / "summary.json", {"layers": model_summary_rows(model),
                                               "total_params": int(model.count_params())})
     n_train = len(arrays.y_train)
@@ -509,9 +484,11 @@ def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control
         return write_status(folder, "stopped", reason="stopped before training started")
     control.set_state("running")
     write_status(folder, "running")
+    schedule = models.training_callbacks(settings, steps)  # before ours: the rate we report
     model.fit(arrays.x_train, arrays.y_train, batch_size=batch_size,
               epochs=int(settings["epochs"]), validation_data=arrays.validation_data,
-              shuffle=True, verbose=0, callbacks=[streaming, controls, _EpochSaver()])
+              shuffle=True, verbose=0,
+              callbacks=schedule + [streaming, controls, _EpochSaver()])
     control.set_state("saving")
     finished = not controls.stop_reason
     save_progress(folder, streaming)

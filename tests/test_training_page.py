@@ -45,7 +45,8 @@ def test_page_opens_with_the_settings_form():
     at = training_page()
     assert not at.exception
     assert at.title[0].value == "Live Training"
-    assert at.selectbox(key="preset").value == next(iter(network.PRESETS))
+    assert at.selectbox(key="preset").value == "Fast MNIST CNN"
+    assert "32×32×3 image, six 5×5 filters" not in at.selectbox(key="preset").options
     assert start_button(at)
     assert {s.label for s in at.selectbox} >= {"Network", "Optimizer"}
 
@@ -60,10 +61,11 @@ def test_a_bad_spec_in_the_url_gives_a_one_line_error_and_no_traceback():
 
 
 def test_a_bad_setting_in_the_url_is_ignored_with_a_warning():
-    at = training_page(epochs="many", batch_size="64")
+    at = training_page(epochs="many", batch_size="64", preset="Course CNN (2 conv)")
     assert not at.exception
     assert any("epochs must be an integer" in w.value for w in at.warning)
     assert at.number_input(key="bs-Course CNN (2 conv)").value == 64
+    assert at.number_input(key="ep-Course CNN (2 conv)").value == 15
 
 
 @pytest.mark.slow
