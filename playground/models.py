@@ -120,10 +120,12 @@ def input_adapter(spec: dict, data_shape: Sequence[int] = MNIST_INPUT_SHAPE
     """The Keras layer (class name, kwargs) that feeds ``data_shape`` images to ``spec``, or None
     when the shapes already agree.
 
-    A network made for smaller images (ConvNetJS' 24×24) gets ``RandomCrop``: a random 24×24
-    window of each 28×28 digit while training (ConvNetJS' own augmentation) and the centre
-    window at inference. Raises ValueError when the data cannot be fed (more pixels needed, or a
-    different number of channels).
+    A network made for smaller images (ConvNetJS' 24×24) gets ``CenterCrop``: the centre 24×24
+    window of each 28×28 digit, in training and at inference alike. (Keras' ``RandomCrop`` was
+    not used: at inference it *resizes* the whole 28×28 to 24×24, a different scale than it
+    trained on. ConvNetJS' random-crop augmentation is therefore not reproduced.)
+    Raises ValueError when the data cannot be fed (more pixels needed, or a different number of
+    channels).
     """
     want = tuple(network.input_shape_of(spec))
     have = tuple(int(v) for v in data_shape)
@@ -136,7 +138,7 @@ def input_adapter(spec: dict, data_shape: Sequence[int] = MNIST_INPUT_SHAPE
     if want[0] > have[0] or want[1] > have[1]:
         raise ValueError(f"input_shape: the network expects {shown} images, larger than the "
                          f"{'×'.join(map(str, have))} digits")
-    return "RandomCrop", {"height": want[0], "width": want[1]}
+    return "CenterCrop", {"height": want[0], "width": want[1]}
 
 
 def check_trainable(name_or_spec: Union[str, dict],
