@@ -180,3 +180,17 @@ def test_settings_come_from_and_go_to_the_url():
     assert "after avg pooling" in _title_with(at, "After avg pooling").lower()
     at.number_input(key="fl_stride").set_value(1).run()
     assert at.query_params["stride"] == ["1"] or at.query_params["stride"] == "1"
+
+
+def test_custom_kernel_from_the_editor_is_used():
+    at = app_test("filter_lab")
+    at.selectbox(key="fl_custom_start").set_value("Sobel x (vertical edges)").run()
+    at.multiselect(key="fl_filters").set_value(["Custom kernel", "Sobel x (vertical edges)"]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    at.selectbox(key="fl_focus").set_value(0).run()
+    custom = _title_with(at, "Response: Custom kernel")
+    at.selectbox(key="fl_focus").set_value(1).run()
+    sobel = _title_with(at, "Response: Sobel x")
+    # Started from Sobel x, unedited: the same response, value range and all.
+    assert custom.split("<br>")[1] == sobel.split("<br>")[1]
