@@ -347,6 +347,26 @@ def test_safe_mode_refuses_a_lambda_layer_model(tmp_path):
     assert any(isinstance(layer, keras.layers.Lambda) for layer in unsafe.layers)
 
 
+def test_config_naming_a_function_outside_keras_is_refused_without_calling_it(tmp_path,
+                                                                              monkeypatch):
+    """A hand-edited config.json that points an activation at os.system (CVE-2025-1550-like)."""
+    path = tmp_path / "base.keras"
+    keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                      keras.layers.Dense(10, activation="softmax")]).save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][-1]["config"]["activation"] = {
+        "module": "os", "class_name": "function", "config": "system",
+        "registered_name": "function"}
+    members["config.json"] = json.dumps(config).encode()
+    calls = []
+    monkeypatch.setattr("os.system", lambda *args: calls.append(args))
+    with pytest.raises(inspector.ModelError, match="not part of Keras|could not load"):
+        inspector.load_model_bytes(zip_bytes(members))
+    assert calls == []
+
+
 def zip_bytes(members: dict) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -156,13 +156,15 @@ def filter_detail_figure(kernel: np.ndarray, bias: float, title: str = "",
                       selector=dict(type="heatmap"))
     if c * kh * kw <= 50:  # few enough weights to read them all
         annotations = list(fig.layout.annotations)
+        strong = 0.6 * (float(np.abs(kernel).max()) or 1.0)
         for ch in range(c):
             r, col = divmod(ch, ncols)
             for i in range(kh):
                 for j in range(kw):
                     annotations.append(dict(x=col * (kw + 1) + j, y=r * (kh + 1) + i,
                                             text=f"{kernel[ch, i, j]:.2f}", showarrow=False,
-                                            font=dict(size=11)))
+                                            font=dict(size=11, color="white" if abs(
+                                                kernel[ch, i, j]) > strong else "black")))
         fig.update_layout(annotations=annotations)
     return fig
 
