@@ -156,9 +156,9 @@ if editor_key not in st.session_state:
         base = network.preset(state.DEFAULT_PRESET)
         input_shape = base["input_shape"]
     st.session_state[K + "net_base"] = base
+    st.session_state[K + "net_frame"] = lab.editor_frame(base)
     for i, name in enumerate(("in_h", "in_w", "in_c")):
         st.session_state[K + name] = input_shape[i]
-base = st.session_state[K + "net_base"]
 cols = st.columns([3, 1, 1, 1])
 cols[0].selectbox("Preset", list(network.PRESETS), key=K + "preset", on_change=_load_preset)
 cols[1].number_input("Input H", key=K + "in_h", **INT)
@@ -167,7 +167,7 @@ cols[3].number_input("Input C", key=K + "in_c", **INT)
 st.caption(network.PRESETS[st.session_state[K + "preset"]].get("description", ""))
 
 rows = st.data_editor(
-    lab.spec_to_rows(base), key=editor_key,
+    st.session_state[K + "net_frame"], key=editor_key,
     num_rows="dynamic", width="stretch", hide_index=True,
     column_config={
         "type": st.column_config.SelectboxColumn("layer", options=network.LAYER_TYPES,
@@ -191,7 +191,7 @@ try:
 except ValueError as err:
     table, total, problem = None, 0, f"Input shape: {err}"
 if table is not None:
-    st.dataframe(table, hide_index=True, width="stretch", key=K + "net_table",
+    st.dataframe(lab.table_frame(table), hide_index=True, width="stretch", key=K + "net_table",
                  column_config={"params": st.column_config.NumberColumn(format="localized")})
     st.metric("Total parameters", f"{total:,}")
 if problem:

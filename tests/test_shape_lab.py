@@ -301,3 +301,15 @@ def test_large_inputs_have_no_numbers_in_cells():
     win, fig = _figure(h=20, w=20, kh=3, kw=3, sh=2, sw=2)
     assert not win.numbered
     assert fig["data"][0].get("text") is None
+
+
+@pytest.mark.parametrize("changes", [{}, dict(padding="same", h=5, w=6), dict(kind="max"),
+                                     dict(h=9, w=9, kh=3, kw=3, dilation=2, sh=1, sw=1),
+                                     dict(h=30, w=30, kh=4, kw=4, sh=3, sw=3)])
+def test_figure_spec_is_valid_plotly(changes):
+    """The page skips plotly's validation for speed, so validate every kind of figure here."""
+    import plotly.graph_objects as go
+
+    _, fig = _figure(**changes)
+    checked = go.Figure(fig)  # raises ValueError on any invalid property
+    assert len(checked.data) == 6
