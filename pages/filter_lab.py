@@ -211,7 +211,7 @@ def show_results(picture, result, settings):
     show_kernels(names, settings)
     st.download_button(
         "Download this filter's result at full resolution (PNG)",
-        data=lambda: pipeline.full_resolution_png(picture.rgb(None), settings, focus),
+        data=lambda: pipeline.full_resolution_png(picture.pixels, settings, focus),
         file_name="filter_result.png", mime="image/png", key="fl_download",
         icon=":material/download:")
 

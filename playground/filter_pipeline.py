@@ -199,14 +199,15 @@ def base_kernel(name: str, settings: LabSettings) -> np.ndarray:
 
 
 def colour_input(rgb: np.ndarray, colour: str) -> np.ndarray:
-    """(H, W, 3) float32 [0, 255] -> what the filters see: (H, W) or (H, W, 3)."""
-    rgb = np.asarray(rgb, dtype=np.float32)
+    """(H, W, 3) uint8 or float32 in [0, 255] -> what the filters see: (H, W) float32 for one
+    plane; the (H, W, 3) picture itself (not copied) for the RGB modes."""
+    rgb = np.asarray(rgb)
     if rgb.ndim == 2:
         rgb = np.repeat(rgb[:, :, None], 3, axis=2)
     if colour == GRAY:
         return images.to_gray(rgb)
     if colour in CHANNELS:
-        return np.ascontiguousarray(rgb[:, :, CHANNELS[colour]])
+        return rgb[:, :, CHANNELS[colour]].astype(np.float32)
     return rgb
 
 
@@ -245,12 +246,18 @@ def run(rgb: np.ndarray, settings: LabSettings) -> LabResult:
                                              settings.padding))
         else:
             if settings.colour == RGB_SUM:
+                # = convolve(x, kernel repeated to (kh, kw, 3)), one channel at a time so a
+                # full-resolution uint8 photo is never converted to float32 whole.
+                response = sum(filters.convolve(x[:, :, c], kernel, settings.stride,
+                                                settings.padding) for c in range(3))
                 kernel = np.repeat(kernel[:, :, None], 3, axis=2)
+            else:
+                response = filters.convolve(x, kernel, settings.stride, settings.padding)
             group.append(len(names))
             names.append(name)
             kernels.append(kernel)
             planes.append(None)
-            maps.append(filters.convolve(x, kernel, settings.stride, settings.padding))
+            maps.append(response)
         groups.append(group)
     response = np.stack(maps, axis=2)
     activated = filters.relu(response) if settings.relu else response
@@ -272,12 +279,17 @@ def run(rgb: np.ndarray, settings: LabSettings) -> LabResult:
 
 
 def full_resolution_png(rgb: np.ndarray, settings: LabSettings, filter_index: int = 0) -> bytes:
-    """PNG of the last stage of one chosen filter, computed on the full-resolution picture.
+    """PNG of the last stage of one chosen filter, computed on the full-resolution picture
+    (pass ``Picture.pixels``, (H, W, 3) uint8: it is converted one plane at a time).
 
     One plane -> grayscale PNG (signed responses: 0 is mid-grey); "each RGB channel" -> an RGB
     PNG of the three channel results.
     """
-    one = dataclasses.replace(settings, kernels=(settings.kernels[filter_index],))
+    # The filter as the layer holds it (centred in the largest kernel's size), so the download
+    # has exactly the shape of the map on screen.
+    layer = layer_kernels(settings)[filter_index]
+    one = dataclasses.replace(settings, kernels=(CUSTOM,), normalize=False,
+                              custom=tuple(map(tuple, kernel_rows(layer))))
     result = run(rgb, one)
     final = result.final
     signed = bool((final < 0).any())

@@ -304,13 +304,19 @@ def resize_longest(pixels: np.ndarray, longest_side: Optional[int]) -> np.ndarra
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
-    """(H, W, 3) float/uint8 RGB -> (H, W) float32 luma 0.299 R + 0.587 G + 0.114 B."""
-    rgb = np.asarray(rgb, dtype=np.float32)
+    """(H, W, 3) float/uint8 RGB -> (H, W) float32 luma 0.299 R + 0.587 G + 0.114 B.
+
+    Channel by channel, so a uint8 photo is never copied whole to float32 (480 MB at 40 MP).
+    """
+    rgb = np.asarray(rgb)
     if rgb.ndim == 2:
-        return rgb
+        return rgb.astype(np.float32, copy=False)
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         raise ValueError(f"rgb must be (H, W, 3), got shape {rgb.shape}")
-    return (rgb @ np.array([0.299, 0.587, 0.114], dtype=np.float32)).astype(np.float32)
+    gray = np.multiply(rgb[:, :, 0], np.float32(0.299), dtype=np.float32)
+    gray += np.multiply(rgb[:, :, 1], np.float32(0.587), dtype=np.float32)
+    gray += np.multiply(rgb[:, :, 2], np.float32(0.114), dtype=np.float32)
+    return gray
 
 
 # ----------------------------------------------------------------------------------------------

@@ -144,12 +144,32 @@ def test_bad_settings_raise_value_error(kwargs, word):
 def test_full_resolution_download_is_a_png_of_the_full_picture():
     picture = images.load_sample("Chelsea the cat")
     settings = pipeline.LabSettings(kernels=SOBEL, pool_mode="none")
-    data = pipeline.full_resolution_png(picture.rgb(None), settings, 1)
+    data = pipeline.full_resolution_png(picture.pixels, settings, 1)
     image = Image.open(io.BytesIO(data))
     assert image.format == "PNG" and image.size == (451, 300) and image.mode == "L"
     each = pipeline.LabSettings(kernels=SOBEL, colour=pipeline.EACH_RGB, pool_mode="max")
-    image = Image.open(io.BytesIO(pipeline.full_resolution_png(picture.rgb(None), each, 0)))
+    image = Image.open(io.BytesIO(pipeline.full_resolution_png(picture.pixels, each, 0)))
     assert image.size == (225, 150) and image.mode == "RGB"
+
+
+@pytest.mark.parametrize("colour", pipeline.COLOUR_MODES)
+def test_uint8_pixels_give_the_same_result_as_float(colour):
+    pixels = (RNG.random((30, 41, 3)) * 255).astype(np.uint8)
+    settings = pipeline.LabSettings(kernels=SOBEL + ("Course curve detector 7×7",),
+                                    colour=colour, padding="valid", stride=2)
+    close(pipeline.run(pixels, settings).final,
+          pipeline.run(pixels.astype(np.float32), settings).final)
+
+
+def test_download_of_one_filter_has_the_shape_of_its_map_in_a_mixed_size_stack():
+    picture = images.load_sample("Coffee cup")
+    settings = pipeline.LabSettings(kernels=(SOBEL[0], "Course curve detector 7×7"),
+                                    padding="valid", pool_mode="none", relu=False)
+    shown = pipeline.run(picture.rgb(None), settings).picture("response", 0)
+    image = Image.open(io.BytesIO(pipeline.full_resolution_png(picture.pixels, settings, 0)))
+    assert image.size == (shown.shape[1], shown.shape[0])
+    expected = images.response_to_uint8(shown, signed=True)
+    np.testing.assert_allclose(np.asarray(image, dtype=int), expected.astype(int), atol=1)
 
 
 def test_course_formula_and_symbolic_form():
