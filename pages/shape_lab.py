@@ -68,7 +68,7 @@ try:
     report = lab.layer_report(settings)
 except ValueError as err:
     report = None
-    st.error(f"Impossible layer — {err}")
+    st.error(f"Impossible layer: {lab.explain(err)}")
 
 if report is not None:
     left, right = st.columns([1, 2])

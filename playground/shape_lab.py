@@ -77,8 +77,9 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
     if kind == "conv":
         params = shapes.conv_param_count((s["kh"], s["kw"]), s["c"], s["filters"])
         weights = params - s["filters"]
+        biases = f"{s['filters']:,} bias" + ("es" if s["filters"] != 1 else "")
         params_text = (f"{s['kh']}×{s['kw']}×{s['c']}×{s['filters']} = {weights:,} weights + "
-                       f"{s['filters']:,} bias{'es' if s['filters'] != 1 else ''} = {params:,} parameters")
+                       f"{biases} = {params:,} parameters")
     else:
         params = 0
         params_text = "0 parameters: pooling has no weights, it only takes the " + \
@@ -89,6 +90,30 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
                        params_text=params_text, params=params,
                        fit=[line for name, a in zip(AXES, axes) if (line := fit_text(name, a))],
                        notes=notes)
+
+
+# The argument names in playground.shapes' messages -> the labels of the page's inputs.
+_LABELS = (
+    ("input_shape[0] (height)", "Input height H"), ("input_shape[1] (width)", "Input width W"),
+    ("input_shape[2] (channels)", "Channels C"), ("input_shape[0]", "Input height H"),
+    ("input_shape[1]", "Input width W"), ("kernel_size[0]", "Kernel height"),
+    ("kernel_size[1]", "Kernel width"), ("pool_size[0]", "Pool height"),
+    ("pool_size[1]", "Pool width"), ("strides[0]", "Stride (rows)"),
+    ("strides[1]", "Stride (columns)"), ("dilation[0]", "Dilation D"),
+    ("dilation[1]", "Dilation D"), ("dilation", "Dilation D"), ("filters", "Filters"),
+    ("in_channels", "Channels C"), ("padding", "Padding"),
+)
+
+
+def explain(error: ValueError) -> str:
+    """A shapes ValueError as one sentence naming the page's input, e.g.
+    'Stride (rows) must be >= 1, got 0.'"""
+    text = str(error)
+    for name, label in _LABELS:
+        if text.startswith(name):
+            text = label + text[len(name):]
+            break
+    return text.rstrip(".") + "."
 
 
 def axis_formula(name: str, a: shapes.AxisReport, padding) -> str:
@@ -109,10 +134,10 @@ def axis_formula(name: str, a: shapes.AxisReport, padding) -> str:
     p = 0 if padding == "valid" else padding
     top = a.n - a.effective_kernel + 2 * p
     if top % a.stride == 0:
-        return (prefix + f"`(N − F + 2P) / S + 1 = ({a.n} − {f_text} + 2·{p}) / {a.stride} + 1"
-                f" = {top} / {a.stride} + 1 = {a.out}`")
-    return (prefix + f"`⌊(N − F + 2P) / S⌋ + 1 = ⌊({a.n} − {f_text} + 2·{p}) / {a.stride}⌋ + 1"
-            f" = ⌊{top} / {a.stride}⌋ + 1 = {a.out}` ({top} / {a.stride} = "
+        return (prefix + f"`(N − F + 2P) / S + 1 = ({a.n} − {f_text} + 2·{p}) / {a.stride}"
+                f" + 1 = {top} / {a.stride} + 1 = {a.out}`")
+    return (prefix + f"`⌊(N − F + 2P) / S⌋ + 1 = ⌊({a.n} − {f_text} + 2·{p}) / {a.stride}⌋"
+            f" + 1 = ⌊{top} / {a.stride}⌋ + 1 = {a.out}` ({top} / {a.stride} = "
             f"{_num(top / a.stride)} is not whole: TensorFlow rounds down)")
 
 
@@ -154,9 +179,10 @@ def demo_kernel(settings: Mapping[str, Any]) -> np.ndarray:
 
 
 def dilate(kernel: np.ndarray, dilation: int) -> np.ndarray:
-    """(kh, kw) -> ((kh−1)·d+1, (kw−1)·d+1) float32 with the weights d apart and zeros between:
-    convolving with it is exactly a dilated convolution (TensorFlow's SAME padding depends only
-    on that span)."""
+    """(kh, kw) -> ((kh−1)·d+1, (kw−1)·d+1) float32, the weights d apart with zeros between.
+
+    Convolving with it is exactly a dilated convolution (TensorFlow's SAME padding depends
+    only on that span)."""
     kh, kw = kernel.shape
     out = np.zeros(((kh - 1) * dilation + 1, (kw - 1) * dilation + 1), dtype=np.float32)
     out[::dilation, ::dilation] = kernel

@@ -169,6 +169,18 @@ def test_impossible_layer_raises_value_error_naming_the_setting(changes, name):
     assert str(err.value).startswith(name), str(err.value)
 
 
+@pytest.mark.parametrize("changes, message", [
+    (dict(sh=0), "Stride (rows) must be >= 1, got 0."),
+    (dict(c=0), "Channels C must be >= 1, got 0."),
+    (dict(kind="avg", kw=5), "Pool width: kernel 5 is larger than the padded input 3."),
+    (dict(padding="explicit", pad=-2), "Padding must be 'valid', 'same' or an int >= 0, got -2."),
+])
+def test_explain_names_the_page_input(changes, message):
+    with pytest.raises(ValueError) as err:
+        lab.layer_report(settings(**changes))
+    assert lab.explain(err.value) == message
+
+
 # --- state: the URL round trip --------------------------------------------------------------------
 def test_defaults_make_an_empty_query():
     assert state.to_query(state.defaults()) == {}
@@ -253,7 +265,7 @@ def test_keras_sequential_total_in_the_table():
     assert lab.network_table(network.PRESETS["Keras Sequential CNN"])[1] == 619_786
 
 
-# --- the figure -------------------------------------------------------------------------------------
+# --- the figure ---------------------------------------------------------------------------
 def _figure(**changes):
     s = settings(**changes)
     report = lab.layer_report(s)

@@ -102,8 +102,11 @@ def test_stride_that_does_not_fit_is_explained(at):
 
 
 @pytest.mark.parametrize("key, value, word", [
-    ("sl_sh", 0, "strides"), ("sl_h", -3, "input_shape"), ("sl_kw", 9, "kernel_size"),
-    ("sl_dilation", 4, "dilation"), ("sl_filters", 0, "filters")])
+    ("sl_sh", 0, "Stride (rows) must be >= 1, got 0"),
+    ("sl_h", -3, "Input height H must be >= 1, got -3"),
+    ("sl_kw", 9, "Kernel width: kernel 9 is larger than the padded input 3"),
+    ("sl_dilation", 4, "Dilation D: kernel 2 dilated by 4 spans 5"),
+    ("sl_filters", 0, "Filters must be >= 1, got 0")])
 def test_impossible_setting_gives_one_line_message_not_exception(at, key, value, word):
     _number(at, key).set_value(value).run()
     assert not at.exception
