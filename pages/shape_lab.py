@@ -204,7 +204,7 @@ else:
 preset_spec = lab.rows_to_spec(network.PRESETS[st.session_state[K + "preset"]]["input_shape"],
                                lab.spec_to_rows(network.PRESETS[st.session_state[K + "preset"]]))
 settings["preset"] = st.session_state[K + "preset"]
-settings["net"] = "" if spec == preset_spec else network.to_json(spec)
+settings["net"] = "" if spec == preset_spec else network.to_json(lab.compact_spec(spec))
 _remember(settings)
 query = state.to_query(settings)
 if query != st.query_params.to_dict():

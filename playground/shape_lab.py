@@ -412,6 +412,18 @@ def rows_to_spec(input_shape, rows) -> dict:
     return {"input_shape": list(input_shape), "layers": layers}
 
 
+def compact_spec(spec: Mapping) -> dict:
+    """The spec without layer fields that equal their defaults (shorter links; lossless, since
+    network.normalize_layer fills exactly those defaults back in)."""
+    layers = []
+    for layer in spec.get("layers", []):
+        defaults = network.LAYER_DEFAULTS.get(layer.get("type"), {}) \
+            if isinstance(layer, dict) else {}
+        layers.append({k: v for k, v in layer.items() if k not in defaults or v != defaults[k]}
+                      if isinstance(layer, dict) else layer)
+    return {"input_shape": list(spec.get("input_shape", [])), "layers": layers}
+
+
 def table_frame(table: list[dict]) -> pd.DataFrame:
     """network_table's rows as a DataFrame (cheaper for st.dataframe than a list of dicts)."""
     return pd.DataFrame(table, columns=["#", "layer", "settings", "output shape", "params"])

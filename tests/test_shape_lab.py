@@ -236,6 +236,23 @@ def test_editor_rows_round_trip_every_preset(name):
     assert network.layer_rows(json.loads(network.to_json(again))) == network.layer_rows(spec)
 
 
+@pytest.mark.parametrize("name", list(network.PRESETS))
+def test_compact_spec_is_lossless_and_shorter(name):
+    spec = lab.rows_to_spec(network.PRESETS[name]["input_shape"],
+                            lab.spec_to_rows(network.PRESETS[name]))
+    compact = lab.compact_spec(spec)
+    assert network.validate(compact) == network.validate(spec)
+    assert len(network.to_json(compact)) < len(network.to_json(spec))
+
+
+def test_compact_spec_keeps_a_removed_activation():
+    spec = {"input_shape": [8, 8, 1], "layers": [{"type": "Conv2D", "filters": 32,
+                                                  "activation": None}]}
+    compact = lab.compact_spec(spec)
+    assert compact["layers"][0] == {"type": "Conv2D", "activation": None}
+    assert network.validate(compact)["layers"][0]["activation"] is None
+
+
 def test_editor_rows_parse_pairs_blanks_and_floats():
     rows = [{"type": "Conv2D", "filters": 8.0, "size": "3x5", "stride": "2×1", "padding": "1",
              "dilation": "", "activation": "none", "units": float("nan"), "rate": None},
