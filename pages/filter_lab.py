@@ -173,6 +173,7 @@ def show_results(picture, result, settings):
                              format_func=lambda i: names[i], key="fl_focus")
         focus = min(focus, len(names) - 1)
     each_rgb = settings.colour == pipeline.EACH_RGB
+    photo_like = each_rgb and pipeline.keeps_brightness(result.kernels[result.groups[focus][0]])
     response = result.picture("response", focus)
     top = st.columns(2)
     bottom = st.columns(2)
@@ -181,19 +182,22 @@ def show_results(picture, result, settings):
     with top[1]:
         event = st.plotly_chart(
             charts.picture_figure(response, f"Response: {names[focus]}", colour=each_rgb,
-                                  signed=True, height=PICTURE_HEIGHT, pickable=not each_rgb),
+                                  signed=True, height=PICTURE_HEIGHT, pickable=not each_rgb,
+                                  photo_like=photo_like),
             key="fl_fig_response", on_select="rerun", selection_mode="points", config=CONFIG)
     with bottom[0]:
         st.plotly_chart(charts.picture_figure(result.picture("activated", focus),
                                               "After ReLU" if settings.relu else "No ReLU",
-                                              colour=each_rgb, height=PICTURE_HEIGHT),
+                                              colour=each_rgb, height=PICTURE_HEIGHT,
+                                              photo_like=photo_like),
                         key="fl_fig_relu", config=CONFIG)
     with bottom[1]:
         if result.pooled is not None:
             st.plotly_chart(charts.picture_figure(
                 result.picture("pooled", focus),
                 f"After {settings.pool_mode} pooling {settings.pool_size}×{settings.pool_size}",
-                colour=each_rgb, height=PICTURE_HEIGHT), key="fl_fig_pool", config=CONFIG)
+                colour=each_rgb, height=PICTURE_HEIGHT, photo_like=photo_like),
+                key="fl_fig_pool", config=CONFIG)
         else:
             st.info("Pooling is off.")
     flow = [f"input {charts.shape_text(shapes['input'])}",

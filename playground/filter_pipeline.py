@@ -211,6 +211,14 @@ def colour_input(rgb: np.ndarray, colour: str) -> np.ndarray:
     return rgb
 
 
+def keeps_brightness(kernel) -> bool:
+    """True for kernels whose weights sum to about 1 per channel (blur, sharpen, identity): their
+    response is a picture on the input's [0, 255] scale."""
+    kernel = np.asarray(kernel, dtype=np.float64)
+    total = kernel.sum() / (kernel.shape[2] if kernel.ndim == 3 else 1)
+    return 0.5 <= total <= 2.0
+
+
 def embed(kernel: np.ndarray, height: int, width: int) -> np.ndarray:
     """(kh, kw) kernel centred in a zero (height, width) one (the odd cell bottom/right)."""
     kh, kw = kernel.shape
@@ -292,6 +300,11 @@ def full_resolution_png(rgb: np.ndarray, settings: LabSettings, filter_index: in
                               custom=tuple(map(tuple, kernel_rows(layer))))
     result = run(rgb, one)
     final = result.final
+    if keeps_brightness(layer):
+        # Blur, sharpen, emboss: the result is a picture on the input's scale; clip, as photo
+        # editors do, rather than stretch.
+        pixels = np.clip(np.rint(final), 0, 255).astype(np.uint8)
+        return images.to_png(pixels if pixels.shape[2] == 3 else pixels[:, :, 0])
     signed = bool((final < 0).any())
     if final.shape[2] == 3:
         return images.to_png(final, signed=signed)

@@ -201,3 +201,14 @@ def test_window_is_the_receptive_field_in_input_coordinates(stride, padding):
         # The cells of the window inside the picture are the patch's non-padded cells.
         inside = gray[max(top, 0):bottom, max(left, 0):right]
         np.testing.assert_array_equal(explained["patch"][~explained["is_pad"]], inside.ravel())
+
+
+def test_download_of_a_blur_is_the_blurred_picture_clipped_not_stretched():
+    picture = images.load_sample("Coffee cup")
+    settings = pipeline.LabSettings(kernels=("Gaussian blur 3×3",), colour=pipeline.EACH_RGB,
+                                    pool_mode="none", relu=False, padding="same")
+    image = Image.open(io.BytesIO(pipeline.full_resolution_png(picture.pixels, settings, 0)))
+    blurred = np.asarray(image, dtype=int)
+    assert blurred.shape == picture.pixels.shape
+    # Away from the zero-padded border a blur changes a photo only a little.
+    assert np.abs(blurred[5:-5, 5:-5] - picture.pixels[5:-5, 5:-5].astype(int)).mean() < 6

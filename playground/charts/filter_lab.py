@@ -151,8 +151,8 @@ def _colour_index(values: np.ndarray, zmin: float, zmax: float) -> np.ndarray:
 
 def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool] = None,
                    colour: bool = False, height: int = 340, colorbar: bool = True,
-                   pickable: bool = False,
-                   window: Optional[Sequence[int]] = None) -> go.Figure:
+                   pickable: bool = False, window: Optional[Sequence[int]] = None,
+                   photo_like: bool = False) -> go.Figure:
     """A picture or one feature map as an image.
 
     values: (h, w) float -> a diverging scale (signed, 0 is white) or grey scale, with a colour
@@ -160,7 +160,9 @@ def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool
     RGB picture itself; (h, w, 3) signed with ``colour=True`` -> each channel 0 = mid-grey.
     ``pickable`` adds an invisible grid of PICK_POINTS² markers that report clicks as points
     (see :func:`picked_pixel`). ``window`` = (top, left, bottom, right) outlines a receptive
-    field (pixel coordinates, bottom/right exclusive).
+    field (pixel coordinates, bottom/right exclusive). ``photo_like`` (colour only) clips to
+    [0, 255] instead of rescaling: right for kernels that keep brightness (blur, sharpen), whose
+    response is itself a picture.
     """
     values = np.asarray(values, dtype=np.float32)
     if values.ndim not in (2, 3):
@@ -172,7 +174,9 @@ def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool
         if not colour or values.shape[2] != 3:
             raise ValueError("values (h, w, 3) needs colour=True")
         zmin, zmax, is_signed = _limits(lo, hi, signed)
-        if is_signed:
+        if photo_like:
+            pixels = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+        elif is_signed:
             pixels = np.clip(np.rint(127.5 + values * (127.5 / zmax)), 0, 255).astype(np.uint8)
         else:
             scale = 255.0 / zmax if zmax > 255 or (0 < zmax <= 1) else 1.0
