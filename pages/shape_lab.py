@@ -117,7 +117,7 @@ if report is not None:
                           win.used, (a_h.pad_before, a_h.pad_after, a_w.pad_before,
                                      a_w.pad_after), numbered=win.numbered,
                           animate=cells <= lab.MAX_FRAMES, titles=lab.frame_titles(win),
-                          height=lab.figure_height(hp)),
+                          height=lab.figure_height(hp), pad_label="0" if is_conv else "–"),
             key=K + "window_chart", width="stretch")
         label = "patch × kernel" if is_conv else ("max of the window" if settings["kind"] ==
                                                    "max" else "average of the window")

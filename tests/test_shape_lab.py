@@ -308,6 +308,7 @@ def test_figure_marks_padding_cells_and_shows_numbers():
     np.testing.assert_array_equal(_array(fig["data"][2]["z"]), win.output)
     assert np.isfinite(pad_layer).sum() == win.is_pad.sum() == 4 * 4 - 3 * 3
     assert fig["data"][0]["text"][0] == ["1", "2", "3", ""]
+    assert fig["data"][1]["text"][0] == ["", "", "", "0"] and fig["data"][1]["text"][3] == ["0"] * 4
     assert fig["data"][2]["text"] == [["12", "16", "9"], ["24", "28", "15"], ["15", "17", "9"]]
     assert "bottom 1" in fig["layout"]["annotations"][0]["text"]
 

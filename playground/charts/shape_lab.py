@@ -48,7 +48,7 @@ def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
                   row: int, col: int, used: tuple[int, int],
                   pads: tuple[int, int, int, int], numbered: bool = True,
                   animate: bool = True, titles: Optional[Sequence[str]] = None,
-                  height: int = 430) -> go.Figure:
+                  height: int = 430, pad_label: str = "0") -> go.Figure:
     """Padded input (padding grey, unused rows/cols shaded red) with the window at output cell
     (row, col), beside the output grid with that cell outlined.
 
@@ -56,6 +56,7 @@ def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
     left, right); used = (rows, cols) of the padded input that some window reaches. With
     ``animate`` every output cell is a frame and a Play button walks the window over the input.
     ``titles`` (one per output cell, row-major) is shown above the figure in each frame.
+    ``pad_label`` is written in padding cells ("0" for a convolution; pooling skips them).
     """
     padded = np.asarray(padded, dtype=np.float32)
     output = np.asarray(output, dtype=np.float32)
@@ -79,9 +80,10 @@ def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
              textfont=dict(size=13, color="#08306b"), hoverongaps=False, name="input",
              hovertemplate="padded row %{y}, col %{x}: %{z}<extra>input</extra>", **cell),
         dict(type="heatmap", z=np.where(is_pad, 0.0, np.nan), colorscale=[[0, PAD], [1, PAD]],
-             text=_texts(np.zeros_like(padded), numbered, is_pad),
+             text=[[pad_label if cell else "" for cell in row] for row in is_pad.tolist()]
+             if numbered else None,
              textfont=dict(size=12, color="#7f7f7f"), hoverongaps=False, name="zero padding",
-             hovertemplate="padding at row %{y}, col %{x}: 0<extra>zero padding</extra>",
+             hovertemplate="padding at row %{y}, col %{x}<extra>zero padding</extra>",
              **cell),
         dict(type="heatmap", z=output, colorscale=OUTPUT_SCALE, zmin=o_lo,
              zmax=o_hi if o_hi > o_lo else o_lo + 1, text=_texts(output, numbered),
