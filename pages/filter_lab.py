@@ -107,7 +107,8 @@ def filter_controls():
     b.button("Sobel x + y", on_click=_set_filters, args=(SOBEL_SET,), width="stretch")
     custom = None
     normalize = False
-    with st.expander("Custom kernel editor", expanded=pipeline.CUSTOM in st.session_state.fl_filters):
+    using_custom = pipeline.CUSTOM in st.session_state.fl_filters
+    with st.expander("Custom kernel editor", expanded=using_custom):
         c1, c2 = st.columns(2)
         height = c1.number_input("Rows", 1, pipeline.MAX_CUSTOM_SIDE, 3, key="fl_custom_h")
         width = c2.number_input("Columns", 1, pipeline.MAX_CUSTOM_SIDE, 3, key="fl_custom_w")
@@ -323,8 +324,8 @@ def toy_tab():
         st.error(str(error))
     else:
         with c3:
-            st.markdown("Top-left output, symbolically: "
-                        f"`{pipeline.symbolic(filters.receptive_field(image, kernel.shape, 0, 0)['patch'])}`")
+            corner = filters.receptive_field(image, kernel.shape, 0, 0)["patch"]
+            st.markdown(f"Top-left output, symbolically: `{pipeline.symbolic(corner)}`")
         v1, v2 = st.columns(2)
         v1.plotly_chart(charts.matrix_figure(valid, "VALID (no padding)"), key="fl_toy_valid",
                         config=CONFIG, width="content")
@@ -374,6 +375,10 @@ def toy_tab():
                         key="fl_toy_pooled", config=CONFIG, width="content")
 
 
+def _next_seed():
+    st.session_state.fl_mnist_seed = st.session_state.fl_mnist_seed + 1
+
+
 def mnist_tab():
     st.markdown("One handwritten digit through 5 random 3×3 filters with stride 2 and SAME "
                 "padding: 28×28×1 → **14×14×5**, as in the course.")
@@ -381,13 +386,13 @@ def mnist_tab():
         from playground import data
         (_, _), (x_test, y_test) = data.load_mnist()
     except Exception as error:  # MnistUnavailable, or the loader not there yet
-        st.warning(f"MNIST is not available here: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        st.warning(f"MNIST is not available here: {reason}")
         return
     c1, c2, c3 = st.columns([1, 1, 1])
     index = c1.number_input("Test digit #", 0, len(x_test) - 1, 0, key="fl_mnist_index")
     seed = c2.number_input("Seed", 0, 10**6, 0, key="fl_mnist_seed")
-    c3.button("New random filters", key="fl_mnist_new",
-              on_click=lambda: st.session_state.update(fl_mnist_seed=st.session_state.fl_mnist_seed + 1))
+    c3.button("New random filters", key="fl_mnist_new", on_click=_next_seed)
     out = pipeline.mnist_maps(x_test[int(index)], int(seed))
     a, b, c = st.columns([1, 1, 2])
     a.plotly_chart(charts.picture_figure(out["digit"], f"Digit (label {int(y_test[int(index)])})",

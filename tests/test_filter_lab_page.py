@@ -1,11 +1,10 @@
-"""The Filter Lab page headless (AppTest): uploads, filters, shapes, bad files; and no TensorFlow."""
+"""The Filter Lab page headless (AppTest): uploads, filters, shapes, bad files; no TensorFlow."""
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -136,6 +135,16 @@ def test_toy_tensors_tab_shows_the_course_results(lab):
     assert any(t.startswith("SAME") and "3×3" in t for t in titles)
     text = " ".join(m.value for m in lab.markdown)
     assert "w1 + 2·w2 + 4·w3 + 5·w4" in text
+
+
+def test_new_random_filters_button_moves_the_seed():
+    at = app_test("filter_lab")
+    if at.warning:
+        pytest.skip("MNIST not available: " + at.warning[0].value)
+    before = at.number_input(key="fl_mnist_seed").value
+    at.button(key="fl_mnist_new").click().run()
+    assert not at.exception
+    assert at.number_input(key="fl_mnist_seed").value == before + 1
 
 
 def test_mnist_tab_gives_five_14x14_maps(lab):

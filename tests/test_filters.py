@@ -25,7 +25,7 @@ def tf_padding(padding):
 
 
 def tf_conv(image, kernel, stride, padding):
-    """image (H, W[, C]), kernel (kh, kw[, C[, F]]) -> what tf.nn.conv2d returns, same rank as ours."""
+    """image (H, W[, C]), kernel (kh, kw[, C[, F]]) -> tf.nn.conv2d's output, our rank."""
     image = np.asarray(image, np.float32)
     kernel = np.asarray(kernel, np.float32)
     x = image[None, :, :, None] if image.ndim == 2 else image[None]
@@ -276,7 +276,8 @@ def test_pad_is_tf_padding_with_the_odd_pixel_bottom_right(h, w, k, stride, padd
 
 
 @pytest.mark.parametrize("h,w,k,stride,padding,channels", [
-    (9, 7, 3, 1, "same", 0), (9, 7, 4, 2, "same", 3), (10, 10, 5, 3, 1, 0), (6, 6, 2, 2, "valid", 3),
+    (9, 7, 3, 1, "same", 0), (9, 7, 4, 2, "same", 3), (10, 10, 5, 3, 1, 0),
+    (6, 6, 2, 2, "valid", 3),
     (5, 8, (3, 2), (2, 3), "same", 0)])
 def test_explain_pixel_total_equals_convolve_at_every_pixel(h, w, k, stride, padding, channels):
     rng = np.random.default_rng(5)

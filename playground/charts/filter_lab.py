@@ -195,7 +195,8 @@ def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool
                             colorbar=dict(thickness=10, len=0.8, tickfont=dict(size=10)))))
     if pickable:
         traces.append(_pick_grid(values if values.ndim == 2 else values.mean(axis=2)))
-    full_title = f"{title}<br><sup>{shape_text(values.shape)} · range [{_fmt(lo)}, {_fmt(hi)}]</sup>"
+    full_title = (f"{title}<br><sup>{shape_text(values.shape)} · range "
+                  f"[{_fmt(lo)}, {_fmt(hi)}]</sup>")
     layout = _picture_layout(full_title, height, w, h)
     if window is not None:
         top, left, bottom, right = window
