@@ -37,9 +37,9 @@ def test_every_preset_builds_with_the_tables_parameter_count(name):
 
 
 def test_fast_preset_parameter_count_by_hand():
-    # conv 3×3×1×16 + 16, conv 3×3×16×32 + 32, dense 5·5·32×128 + 128, dense 128×10 + 10
-    expected = (9 * 16 + 16) + (9 * 16 * 32 + 32) + (800 * 128 + 128) + (128 * 10 + 10)
-    assert expected == 108_618
+    # conv 3×3×1×16 + 16, conv 3×3×16×32 + 32, dense 5·5·32×256 + 256, dense 256×10 + 10
+    expected = (9 * 16 + 16) + (9 * 16 * 32 + 32) + (800 * 256 + 256) + (256 * 10 + 10)
+    assert expected == 212_426
     assert models.build_model("Fast MNIST CNN").count_params() == expected
 
 
@@ -154,7 +154,7 @@ def test_dropout_override_sets_every_dropout_layer(rate):
 def test_dropout_override_leaves_networks_without_dropout_alone():
     model = models.build_model("Fast MNIST CNN", dropout=0.5)
     assert _rates(model) == []
-    assert model.count_params() == 108_618
+    assert model.count_params() == 212_426
 
 
 @pytest.mark.parametrize("rate", [1.0, -0.1, "half"])
