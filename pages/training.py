@@ -127,10 +127,10 @@ def controls(job: jobs.Job) -> None:
         job.pause()
     if c2.button("Stop", icon=":material/stop:", key="stop", width="stretch"):
         job.stop()
-    snap = job.latest or {}
-    new_lr = c3.number_input("Learning rate now", min_value=1e-6, max_value=10.0,
-                             value=float(snap.get("learning_rate") or
-                                         job.settings["learning_rate"]), format="%.5f",
+    # A fixed default: the live rate changes every batch under a schedule, and a changing
+    # default would reset what the user is typing.
+    new_lr = c3.number_input("New learning rate", min_value=1e-6, max_value=10.0,
+                             value=float(job.settings["learning_rate"]), format="%.5f",
                              key=f"lr-now-{job.run_id}")
     if c4.button("Apply rate", key="apply-lr", width="stretch"):
         try:

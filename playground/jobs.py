@@ -346,6 +346,7 @@ class Job:
         self.last_seen = time.time()
         self.final: Optional[dict] = None  # status.json once the worker is done or died
         self.queue_position = 0
+        self.requested = ""  # the last button pressed, until the worker acknowledges it
 
     @property
     def folder(self) -> Path:
@@ -370,13 +371,16 @@ class Job:
 
     def pause(self) -> None:
         self.channels.pause.set()
+        self.requested = "pause"
 
     def resume(self) -> None:
         self.channels.pause.clear()
+        self.requested = "resume"
 
     def stop(self) -> None:
         self.channels.stop.set()
         self.channels.pause.clear()
+        self.requested = "stop"
         if self.process is not None and self.final is None and self.state == "starting":
             # Still importing TensorFlow: nothing to save, so free the slot now.
             self.process.terminate()
@@ -449,6 +453,12 @@ class Job:
             "saving": "saving the model", "testing": "testing on the test digits",
             "done": "finishing",
         }.get(state)
+        pending = {("pause", "running"): "pausing (after the current batch)",
+                   ("resume", "paused"): "resuming",
+                   ("stop", "running"): "stopping (after the current batch)",
+                   ("stop", "paused"): "stopping"}.get((self.requested, state))
+        if pending:
+            return pending
         if text:
             return text
         final = self.final or {}
