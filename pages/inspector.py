@@ -121,7 +121,7 @@ def test_digit():
                               key="digit_index")
     right.button("Random digit", on_click=random_digit, icon=":material/casino:")
     st.query_params["digit"] = str(index)
-    return x_test[int(index)].astype("float32") / 255.0, int(y_test[int(index)])
+    return inspector.as_digit(x_test[int(index)]), int(y_test[int(index)])
 
 
 def drawn_digit():
@@ -189,10 +189,10 @@ def remember_map(layer_name: str, chart_key: str, tiles: int, ncols: int,
         st.session_state.setdefault("selected_maps", {})[layer_name] = int(index)
 
 
-def show_layer(model, number: int, name: str, output, previous=None) -> None:
+def show_layer(model, number: int, name: str, output, previous) -> None:
     """One stage of the pipeline: the layer, its output, its filters, a clicked map large.
 
-    ``previous``: (name, output) of the layer before, to show where a pooled map came from.
+    ``previous``: (name, output) of the stage before, to show where a pooled map came from.
     """
     label = inspector.safe_name(name)
     st.markdown(f"**{number}. {label}** · {inspector.layer_description(model, name)}")
@@ -211,64 +211,65 @@ def show_layer(model, number: int, name: str, output, previous=None) -> None:
     chart_key = f"maps_{number}"
     columns = st.columns(2) if filters is not None else [st.container()]
     h, w, count = output.shape
-    rows = -(-count // charts.grid_columns(count))
-    height = int(min(520, max(220, 60 + rows * 60)))
+    ncols = charts.grid_columns(count)
+    height = int(min(520, max(220, 60 + -(-count // ncols) * 60)))
     with columns[0]:
         st.plotly_chart(
             charts.feature_maps_figure(output, f"{label}: {count} feature maps (click one)",
                                        height=height, selected=selected),
             key=chart_key, selection_mode="points",
-            on_select=functools.partial(remember_map, name, chart_key, count,
-                                        charts.grid_columns(count), (h, w)))
+            on_select=functools.partial(remember_map, name, chart_key, count, ncols, (h, w)))
     if filters is not None:
-        kernel, bias = filters
-        f, c, kh, kw = kernel.shape
+        f, c, kh, kw = filters[0].shape
         with columns[1]:
             st.plotly_chart(
-                charts.filters_figure(kernel, f"its {f} filters, {kh}×{kw}×{c} each",
+                charts.filters_figure(filters[0], f"its {f} filters, {kh}×{kw}×{c} each",
                                       height=height),
                 key=f"filters_{number}")
             if c > 1:
                 st.caption(f"Column j is filter j: its {c} slices, one per input channel "
                            "(row), each sliding over that channel of the layer's input.")
-    if selected is not None and selected < count:
-        big_left, big_right = st.columns(2)
-        big_left.plotly_chart(
-            charts.feature_map_figure(output[..., selected],
-                                      f"feature map {selected} of {label} ({h}×{w})"),
-            key=f"map_detail_{number}")
-        if filters is not None:
-            big_right.plotly_chart(
-                charts.filter_detail_figure(kernel[selected], float(bias[selected]),
-                                            f"filter {selected}: {c} slice(s) of {kh}×{kw}"),
-                key=f"filter_detail_{number}")
-        elif previous is not None and inspector.output_kind(previous[1]) == "maps" and \
-                previous[1].shape[-1] == count:
-            before = inspector.safe_name(previous[0])
-            big_right.plotly_chart(
-                charts.feature_map_figure(
-                    previous[1][..., selected],
-                    f"… made from map {selected} of {before} "
-                    f"({inspector.shape_text(previous[1].shape[:2])})"),
-                key=f"map_source_{number}")
-        else:
-            big_right.caption("This layer has no filter.")
+    if selected is None or selected >= count:
+        return
+    detail = inspector.feature_map_detail(model, name, output, selected, previous)
+    big_left, big_right = st.columns(2)
+    big_left.plotly_chart(
+        charts.feature_map_figure(detail["map"], f"feature map {selected} of {label} ({h}×{w})"),
+        key=f"map_detail_{number}")
+    if detail["kernel"] is not None:
+        c, kh, kw = detail["kernel"].shape
+        big_right.plotly_chart(
+            charts.filter_detail_figure(detail["kernel"], detail["bias"],
+                                        f"filter {selected}: {c} slice(s) of {kh}×{kw}"),
+            key=f"filter_detail_{number}")
+    elif detail["source"] is not None:
+        source = detail["source"]
+        big_right.plotly_chart(
+            charts.feature_map_figure(
+                source, f"… made from map {selected} of "
+                        f"{inspector.safe_name(detail['source_name'])} "
+                        f"({inspector.shape_text(source.shape)})"),
+            key=f"map_source_{number}")
+    else:
+        big_right.caption("This layer has no filter.")
 
 
+@st.fragment
 def show_pipeline(model, digit) -> None:
+    """A fragment: clicking a feature map reruns only this part of the page."""
     st.subheader("Through the network, layer by layer")
     st.caption("Each layer's output for this digit; between layers, the shape and the smallest "
                "and largest value that flow on. Click a feature map to see it and its filter "
                "large.")
-    st.text(f"input  ⟶  {inspector.describe_output(digit[..., None])}")
-    previous = ("input", digit[..., None])
-    for number, (name, output) in enumerate(inspector.layer_outputs(model, digit), start=1):
+    stages = inspector.pipeline(model, digit)
+    st.text(f"input  ⟶  {inspector.describe_output(stages[0][1])}")
+    for number, (previous, (name, output)) in enumerate(zip(stages, stages[1:]), start=1):
         with st.container(border=True):
             show_layer(model, number, name, output, previous)
         st.text(f"  ⬇  {inspector.describe_output(output)}")
-        previous = (name, output)
 
 
+@st.fragment
 def show_explanations(model, digit, predicted: int) -> None:
     st.subheader("Which pixels mattered")
     target = st.selectbox("Explain the score of digit", list(range(10)), index=predicted,
@@ -329,7 +330,7 @@ if model is not None:
     digit, true_label = pick_digit()
     if digit is not None:
         probabilities = inspector.predict(model, digit)
-        predicted = int(probabilities.argmax())
+        predicted = inspector.top_class(probabilities)
         left, right = st.columns([1, 2])
         left.plotly_chart(charts.digit_figure(digit, "Input (28×28×1)"), key="input_digit",
 )

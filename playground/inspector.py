@@ -367,6 +367,12 @@ def layer_outputs(model: keras.Model, x) -> list[tuple[str, np.ndarray]]:
     return [(layer.name, np.asarray(out)[0]) for layer, out in zip(layers, outputs)]
 
 
+def pipeline(model: keras.Model, digit) -> list[tuple[str, np.ndarray]]:
+    """[("input", (28, 28, 1) float32 digit)] + ``layer_outputs``: every stage, in order."""
+    digit = np.asarray(digit, dtype=np.float32).reshape(INPUT_SHAPE)
+    return [("input", digit)] + layer_outputs(model, digit)
+
+
 def predict(model: keras.Model, x) -> np.ndarray:
     """(10,) float32 class probabilities for one digit."""
     return np.asarray(model(_batch(model, x), training=False))[0].astype(np.float32)
@@ -549,6 +555,48 @@ def layer_filters(model: keras.Model, name: str) -> Optional[tuple[np.ndarray, n
     return weights, bias
 
 
+def as_digit(image) -> np.ndarray:
+    """An MNIST uint8 (28, 28) digit (0..255) -> (28, 28) float32 in [0, 1], the network input."""
+    image = np.asarray(image)
+    if image.shape != INPUT_SHAPE[:2]:
+        raise ValueError(f"image must be a 28×28 MNIST digit, got shape {image.shape}")
+    scale = 255.0 if np.issubdtype(image.dtype, np.integer) else 1.0
+    return (image.astype(np.float32) / np.float32(scale)).astype(np.float32)
+
+
+def top_class(probabilities) -> int:
+    """The predicted digit: the index of the largest probability."""
+    return int(np.argmax(probabilities))
+
+
+def feature_map_detail(model: keras.Model, name: str, output: np.ndarray, index: int,
+                       previous: Optional[tuple[str, np.ndarray]] = None) -> dict:
+    """Everything about feature map ``index`` of layer ``name`` for the large view.
+
+    ``output``: the layer's (H, W, C) output; ``previous``: (name, output) of the layer before.
+    Returns {"map": (H, W) float32, "kernel": (in_channels, kh, kw) float32 or None,
+    "bias": float or None, "source": the previous layer's map with the same number, (H', W')
+    float32, for layers without a kernel that keep the channel count (pooling), else None,
+    "source_name": str or None}. Raises ValueError for an index out of range.
+    """
+    output = np.asarray(output)
+    if output.ndim != 3 or not 0 <= int(index) < output.shape[-1]:
+        raise ValueError(f"feature map {index} does not exist in an output of shape "
+                         f"{output.shape}")
+    index = int(index)
+    detail = {"map": output[..., index].astype(np.float32), "kernel": None, "bias": None,
+              "source": None, "source_name": None}
+    filters = layer_filters(model, name)
+    if filters is not None:
+        kernel, bias = filters
+        detail["kernel"], detail["bias"] = kernel[index], float(bias[index])
+    elif previous is not None and np.ndim(previous[1]) == 3 and \
+            previous[1].shape[-1] == output.shape[-1]:
+        detail["source"] = np.asarray(previous[1])[..., index].astype(np.float32)
+        detail["source_name"] = previous[0]
+    return detail
+
+
 def shape_text(shape) -> str:
     return "×".join(str(d) for d in shape)
 
@@ -728,10 +776,11 @@ def probabilities_text(probabilities: np.ndarray) -> str:
 
 
 __all__ = [
-    "INPUT_SHAPE", "MAX_MODEL_BYTES", "MAX_PHOTO_BYTES", "ModelError", "check_model",
+    "INPUT_SHAPE", "MAX_MODEL_BYTES", "MAX_PHOTO_BYTES", "ModelError", "as_digit",
+    "check_model", "feature_map_detail", "top_class",
     "decode_photo", "describe_output", "explain", "grad_cam", "ink_image", "layer_by_name",
     "layer_description", "layer_filters", "layer_outputs", "last_conv_layer", "load_model_bytes",
-    "load_model_file", "load_run_model", "model_input", "output_kind",
+    "load_model_file", "load_run_model", "model_input", "pipeline", "output_kind",
     "predict", "preprocess_digit", "run_model_path", "safe_name", "saliency", "shape_text", "spec_from_model",
     "summary_rows", "total_params",
 ]

@@ -498,3 +498,37 @@ def test_filters_are_the_conv_kernels(tiny_model):
 ])
 def test_safe_name_keeps_only_plain_characters(name, expected):
     assert inspector.safe_name(name) == expected
+
+
+def test_feature_map_detail_of_conv_and_pool_layers_matches_tensorflow(tiny_model, test_digits):
+    stages = inspector.pipeline(tiny_model, test_digits[0][0])
+    assert [name for name, _ in stages] == ["input"] + [layer.name for layer in tiny_model.layers]
+    assert stages[0][1].shape == (28, 28, 1)
+    (_, conv_in), (conv_name, conv_out), (pool_name, pool_out) = stages[2], stages[3], stages[4]
+    detail = inspector.feature_map_detail(tiny_model, conv_name, conv_out, 5, stages[2])
+    weights, biases = tiny_model.get_layer(conv_name).get_weights()
+    np.testing.assert_array_equal(detail["kernel"], weights[..., 5].transpose(2, 0, 1))
+    assert detail["bias"] == pytest.approx(float(biases[5]))
+    assert detail["source"] is None
+    # Map 5 of the conv layer is relu(sum over channels of conv(input channel, slice) + bias).
+    expected = tf.nn.relu(tf.nn.conv2d(conv_in[None], weights[..., 5:6], 1, "SAME")
+                          + biases[5]).numpy()[0, ..., 0]
+    np.testing.assert_allclose(detail["map"], expected, rtol=1e-4, atol=1e-5)
+    pooled = inspector.feature_map_detail(tiny_model, pool_name, pool_out, 5,
+                                          (conv_name, conv_out))
+    assert pooled["kernel"] is None and pooled["source_name"] == conv_name
+    np.testing.assert_array_equal(pooled["source"], conv_out[..., 5])
+    np.testing.assert_allclose(
+        pooled["map"], tf.nn.max_pool2d(pooled["source"][None, ..., None], 2, 2, "SAME")
+        .numpy()[0, ..., 0])
+    with pytest.raises(ValueError, match="does not exist"):
+        inspector.feature_map_detail(tiny_model, pool_name, pool_out, 64)
+
+
+def test_as_digit_scales_mnist_pixels(test_digits):
+    (_, _), (x_test, _) = data.load_mnist()
+    digit = inspector.as_digit(x_test[0])
+    assert digit.dtype == np.float32 and digit.max() == 1.0
+    np.testing.assert_array_equal(digit, test_digits[0][0])
+    with pytest.raises(ValueError, match="28×28"):
+        inspector.as_digit(np.zeros((10, 10), np.uint8))

@@ -188,11 +188,23 @@ def test_browser_test_digit_shows_ten_probability_bars_and_a_clicked_map(
         .locator("g.trace.bars path").count() == 10
 
     # Click feature map 3 of the first conv layer: it and its filter appear large.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    wait_for_app(page)
     maps = page.locator(".stPlotlyChart").filter(has_text="feature maps (click one)").first
+    marker = maps.locator("g.scatterlayer path.point").nth(3)
+    marker.wait_for(state="attached", timeout=90_000)
     maps.scroll_into_view_if_needed()
-    marker = maps.locator("g.scatterlayer path.point").nth(3).bounding_box()
-    page.mouse.click(marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2)
-    page.wait_for_selector("text=feature map 3 of", timeout=90_000)
+    for _ in range(3):  # a rerun may redraw the chart under the pointer; click again then
+        box = marker.bounding_box()
+        if box:
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        try:
+            page.wait_for_selector("text=feature map 3 of", timeout=30_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    page.wait_for_selector("text=feature map 3 of", timeout=60_000)
     page.wait_for_selector("text=filter 3:", timeout=90_000)
 
 
