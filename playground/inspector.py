@@ -417,6 +417,23 @@ def _upsample(heat: np.ndarray, size=(28, 28)) -> np.ndarray:
     return np.asarray(out, dtype=np.float32)
 
 
+def _cam_to_input(cam: np.ndarray, model: keras.Model) -> np.ndarray:
+    """Upsample a conv layer's (h, w) map onto the 28×28 input it looks at.
+
+    A model that starts with a CenterCrop (the ConvNetJS net on 28×28 digits) only sees the
+    centre window: the map covers that window, zero outside.
+    """
+    first = _layers(model)[0]
+    if isinstance(first, keras.layers.CenterCrop):
+        height, width = int(first.height), int(first.width)
+        top, left = (INPUT_SHAPE[0] - height) // 2, (INPUT_SHAPE[1] - width) // 2
+        if 0 <= top and 0 <= left:
+            out = np.zeros(INPUT_SHAPE[:2], np.float32)
+            out[top:top + height, left:left + width] = _upsample(cam, (height, width))
+            return out
+    return _upsample(cam, INPUT_SHAPE[:2])
+
+
 def _unit(heat: np.ndarray) -> np.ndarray:
     top = float(heat.max(initial=0.0))
     return (heat / top).astype(np.float32) if top > 0 else np.zeros_like(heat, np.float32)
@@ -503,11 +520,11 @@ def explain(model: keras.Model, x, class_index: Optional[int] = None) -> dict:
         map_grads = np.asarray(grads[1])[0]                   # (h, w, K)
         weights = map_grads.mean(axis=(0, 1))                 # (K,) global-average gradients
         cam = np.maximum(maps @ weights, 0.0)
-        result["grad_cam"] = _unit(np.maximum(_upsample(cam, INPUT_SHAPE[:2]), 0.0))
+        result["grad_cam"] = _unit(np.maximum(_cam_to_input(cam, model), 0.0))
         # HiResCAM (Draelos & Carin 2020): gradient times activation at each position, so a
         # Flatten -> Dense head keeps where each feature counted.
         hires = np.maximum((maps * map_grads).sum(axis=-1), 0.0)
-        result["hires_cam"] = _unit(np.maximum(_upsample(hires, INPUT_SHAPE[:2]), 0.0))
+        result["hires_cam"] = _unit(np.maximum(_cam_to_input(hires, model), 0.0))
     return result
 
 

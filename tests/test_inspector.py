@@ -532,3 +532,29 @@ def test_as_digit_scales_mnist_pixels(test_digits):
     np.testing.assert_array_equal(digit, test_digits[0][0])
     with pytest.raises(ValueError, match="28×28"):
         inspector.as_digit(np.zeros((10, 10), np.uint8))
+
+
+def test_convnetjs_net_cropped_to_24px_is_inspected(test_digits):
+    """The ConvNetJS net takes the centre 24×24 of a 28×28 digit (models.input_adapter)."""
+    keras.utils.set_random_seed(2)
+    model = models.build_model("ConvNetJS MNIST demo", data_shape=(28, 28, 1))
+    assert inspector.check_model(model) is model
+    digit = test_digits[0][0]
+    outputs = inspector.layer_outputs(model, digit)
+    assert [o.shape for _, o in outputs] == [tuple(layer.output.shape[1:])
+                                             for layer in model.layers]
+    assert outputs[0][1].shape == (24, 24, 1)
+    np.testing.assert_array_equal(outputs[0][1][..., 0], digit[2:26, 2:26])
+    rows = inspector.summary_rows(model)
+    assert rows[0]["type"] == "CenterCrop" and rows[0]["Shape Lab shape"] is None
+    lab = [row for row in rows if row["Shape Lab shape"] is not None]
+    assert all(row["Shape Lab shape"] == row["output shape"] and
+               row["Shape Lab parameters"] == row["parameters"] for row in lab)
+    assert len(lab) == len(network.PRESETS["ConvNetJS MNIST demo"]["layers"])
+    result = inspector.explain(model, digit)
+    for key in ("grad_cam", "hires_cam"):
+        cam = result[key]
+        assert cam.shape == (28, 28)
+        # The network never sees the 2-pixel frame the crop removes.
+        assert cam[:2].max() == cam[-2:].max() == cam[:, :2].max() == cam[:, -2:].max() == 0
+    assert result["saliency"][:2].max() == 0 and result["saliency"][:, -2:].max() == 0
