@@ -14,6 +14,7 @@ ScriptCache, so the bench shares one cache too (the first, cold run is reported 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -34,15 +35,18 @@ SHARED_CACHE = ScriptCache()
 local_runner.ScriptCache = app_test_module.ScriptCache = lambda: SHARED_CACHE
 
 _exec = script_runner.exec_func_with_error_handling
-_last = {"seconds": 0.0}
+_last = {"seconds": 0.0, "cpu": 0.0}
 
 
 def _timed_exec(func, ctx):
-    start = time.perf_counter()
+    # Wall time, and the script thread's own CPU time: on a machine shared with other jobs the
+    # wall time mostly measures the queue for a core, the CPU time what the page itself costs.
+    start, cpu = time.perf_counter(), time.thread_time()
     try:
         return _exec(func, ctx)
     finally:
         _last["seconds"] = time.perf_counter() - start
+        _last["cpu"] = time.thread_time() - cpu
 
 
 script_runner.exec_func_with_error_handling = _timed_exec
@@ -77,12 +81,12 @@ def _set(at: AppTest, key: str, value) -> None:
     raise KeyError(key)
 
 
-def _run(at: AppTest) -> tuple[float, float]:
+def _run(at: AppTest) -> tuple[float, float, float]:
     start = time.perf_counter()
     at.run()
     wall = time.perf_counter() - start
     assert not at.exception, at.exception
-    return _last["seconds"], wall
+    return _last["seconds"], _last["cpu"], wall
 
 
 def _fmt(values: list[float]) -> str:
@@ -99,29 +103,35 @@ def main() -> None:
     lab = _app("shape_lab")
     cold = _last["seconds"]
     home = _app(None)
-    lab_exec, lab_wall, home_exec, home_wall = [], [], [], []
+    lab_exec, lab_cpu, lab_wall, home_exec, home_cpu, home_wall = [], [], [], [], [], []
     for i in range(args.runs):
         key, values = INTERACTIONS[i % len(INTERACTIONS)]
         _set(lab, key, values[(i // len(INTERACTIONS)) % len(values)])
-        seconds, wall = _run(lab)
+        seconds, cpu, wall = _run(lab)
         lab_exec.append(seconds)
+        lab_cpu.append(cpu)
         lab_wall.append(wall)
-        seconds, wall = _run(home)
+        seconds, cpu, wall = _run(home)
         home_exec.append(seconds)
+        home_cpu.append(cpu)
         home_wall.append(wall)
 
     ratios = [a / b for a, b in zip(lab_exec, home_exec)]
     print(f"Shape Lab rerun after an interaction, {args.runs} paired runs "
           f"(interactions: {', '.join(k for k, _ in INTERACTIONS)})")
     print(f"  first (cold) page run          {cold * 1000:6.1f} ms")
-    print(f"  Shape Lab page script          {_fmt(lab_exec)}")
-    print(f"  home page script (baseline)    {_fmt(home_exec)}")
+    print(f"  load average (1 min)           {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"  Shape Lab page script, wall    {_fmt(lab_exec)}")
+    print(f"  Shape Lab page script, CPU     {_fmt(lab_cpu)}")
+    print(f"  home page script, wall         {_fmt(home_exec)}")
+    print(f"  home page script, CPU          {_fmt(home_cpu)}")
     print(f"  ratio Shape Lab / home, paired median {statistics.median(ratios):.2f}x")
     print(f"  Shape Lab at.run() round trip  {_fmt(lab_wall)}")
     print(f"  home at.run() round trip       {_fmt(home_wall)}")
-    verdict = "PASS" if statistics.median(lab_exec) <= 0.100 else "FAIL"
-    print(f"bar: median server-side rerun <= 100 ms -> {verdict} "
-          f"({statistics.median(lab_exec) * 1000:.1f} ms)")
+    for what, values in (("wall", lab_exec), ("CPU", lab_cpu)):
+        verdict = "PASS" if statistics.median(values) <= 0.100 else "FAIL"
+        print(f"bar: median server-side rerun ({what}) <= 100 ms -> {verdict} "
+              f"({statistics.median(values) * 1000:.1f} ms)")
 
 
 if __name__ == "__main__":
