@@ -185,9 +185,12 @@ def decode_photo(data: bytes) -> np.ndarray:
             img = ImageOps.exif_transpose(img)
             mode = "RGBA" if ("A" in img.getbands() or "transparency" in img.info) else "RGB"
             return np.asarray(img.convert(mode))
+    except Image.DecompressionBombError:
+        raise ValueError(f"the picture claims more than {MAX_PHOTO_PIXELS / 1e6:.0f} megapixels; "
+                         "refused without decoding it") from None
     except ValueError:
         raise
-    except (OSError, SyntaxError, Image.DecompressionBombError, EOFError) as err:
+    except (OSError, SyntaxError, EOFError) as err:
         raise ValueError(f"this file is not a picture Pillow can read ({type(err).__name__})") \
             from None
 

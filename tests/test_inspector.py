@@ -558,3 +558,61 @@ def test_convnetjs_net_cropped_to_24px_is_inspected(test_digits):
         # The network never sees the 2-pixel frame the crop removes.
         assert cam[:2].max() == cam[-2:].max() == cam[:, :2].max() == cam[:, -2:].max() == 0
     assert result["saliency"][:2].max() == 0 and result["saliency"][:, -2:].max() == 0
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A PNG that claims width×height pixels (IHDR only, no pixel data)."""
+    import struct
+    import zlib
+
+    def chunk(kind, body):
+        return (struct.pack(">I", len(body)) + kind + body
+                + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def _encoded(image: Image.Image, fmt: str, **kwargs) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format=fmt, **kwargs)
+    return buffer.getvalue()
+
+
+def _paper_digit() -> Image.Image:
+    return Image.fromarray(stroke_digit(dark_on_light=True))
+
+
+@pytest.mark.parametrize("name,payload", [
+    ("8-bit gray PNG", lambda: _encoded(_paper_digit(), "PNG")),
+    ("16-bit PNG", lambda: _encoded(Image.fromarray(
+        stroke_digit(dark_on_light=True).astype(np.uint16) * 257), "PNG")),
+    ("CMYK JPEG", lambda: _encoded(_paper_digit().convert("CMYK"), "JPEG")),
+    ("palette with transparency", lambda: _encoded(_paper_digit().convert("P"), "PNG",
+                                                   transparency=0)),
+    ("animated GIF", lambda: _encoded(_paper_digit().convert("P"), "GIF", save_all=True,
+                                      append_images=[Image.new("P", (120, 90))])),
+    ("1-bit PNG", lambda: _encoded(_paper_digit().convert("1"), "PNG")),
+    ("32-bit float TIFF", lambda: _encoded(_paper_digit().convert("F"), "TIFF")),
+    ("gray + alpha PNG", lambda: _encoded(_paper_digit().convert("LA"), "PNG")),
+])
+def test_odd_but_valid_pictures_give_the_same_digit(name, payload):
+    reference = inspector.preprocess_digit(stroke_digit())
+    digit = inspector.preprocess_digit(inspector.decode_photo(payload()))
+    assert np.corrcoef(digit.ravel(), reference.ravel())[0, 1] > 0.95, name
+
+
+@pytest.mark.parametrize("name,payload,message", [
+    ("claims 30000×30000", lambda: _png_header(30_000, 30_000), "megapixels"),
+    ("claims 7000×7000", lambda: _png_header(7_000, 7_000), "megapixels"),
+    ("truncated PNG", lambda: _encoded(_paper_digit(), "PNG")[:100], "not a picture"),
+    ("SVG", lambda: b"<svg xmlns='http://www.w3.org/2000/svg'><script>x</script></svg>",
+     "not a picture"),
+    ("1×1", lambda: _encoded(Image.new("L", (1, 1)), "PNG"), "too small"),
+    ("1×10000", lambda: _encoded(Image.new("L", (1, 10_000)), "PNG"), "too small"),
+    ("all white", lambda: _encoded(Image.new("RGB", (50, 50), "white"), "PNG"), "blank"),
+])
+def test_hostile_pictures_get_a_one_line_message(name, payload, message):
+    with pytest.raises(ValueError, match=message) as err:
+        inspector.preprocess_digit(inspector.decode_photo(payload()))
+    assert "\n" not in str(err.value)
