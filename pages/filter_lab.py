@@ -411,11 +411,17 @@ st.title("Filter Lab")
 st.caption("Put edge, curve and classic image kernels on a photo, then ReLU and pooling — the "
            "numbers are exactly what tf.nn.conv2d and tf.nn.max_pool2d compute. Pick any output "
            "pixel to see how it is made.")
+# Lazy tabs: only the open tab's code runs (the picture lab is not recomputed while one edits a
+# toy tensor); the open tab is in the URL (?tab=...), so it can be shared too.
 tab_picture, tab_toy, tab_mnist = st.tabs(["Your picture", "Toy tensors (course examples)",
-                                           "MNIST digit"])
-with tab_picture:
-    picture_tab()
-with tab_toy:
-    toy_tab()
-with tab_mnist:
-    mnist_tab()
+                                           "MNIST digit"], key="tab", bind="query-params",
+                                          on_change="rerun")
+if tab_picture.open:
+    with tab_picture:
+        picture_tab()
+if tab_toy.open:
+    with tab_toy:
+        toy_tab()
+if tab_mnist.open:
+    with tab_mnist:
+        mnist_tab()

@@ -129,7 +129,36 @@ def test_kernel_too_big_for_valid_padding_is_a_message_not_a_traceback():
     assert "4×4" in _title_with(at, "After max pooling")
 
 
-def test_toy_tensors_tab_shows_the_course_results(lab):
+def _lab_on_tab(tab: str):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import APP
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params["tab"] = tab
+    at.run()
+    at.switch_page(str(ROOT / "pages" / "filter_lab.py"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return _lab_on_tab("Toy tensors (course examples)")
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    return _lab_on_tab("MNIST digit")
+
+
+def test_only_the_open_tab_runs(lab, toy):
+    assert not any(t.startswith("VALID") for t in _chart_titles(lab))
+    assert not any(t.startswith("Response:") for t in _chart_titles(toy))
+
+
+def test_toy_tensors_tab_shows_the_course_results(toy):
+    lab = toy
     titles = _chart_titles(lab)
     assert any(t.startswith("VALID") and "2×2" in t for t in titles)
     assert any(t.startswith("SAME") and "3×3" in t for t in titles)
@@ -138,7 +167,7 @@ def test_toy_tensors_tab_shows_the_course_results(lab):
 
 
 def test_new_random_filters_button_moves_the_seed():
-    at = app_test("filter_lab")
+    at = _lab_on_tab("MNIST digit")
     if at.warning:
         pytest.skip("MNIST not available: " + at.warning[0].value)
     before = at.number_input(key="fl_mnist_seed").value
@@ -147,10 +176,10 @@ def test_new_random_filters_button_moves_the_seed():
     assert at.number_input(key="fl_mnist_seed").value == before + 1
 
 
-def test_mnist_tab_gives_five_14x14_maps(lab):
-    if lab.warning:
-        pytest.skip("MNIST not available: " + lab.warning[0].value)
-    assert "14×14×5" in _title_with(lab, "Feature maps")
+def test_mnist_tab_gives_five_14x14_maps(mnist):
+    if mnist.warning:
+        pytest.skip("MNIST not available: " + mnist.warning[0].value)
+    assert "14×14×5" in _title_with(mnist, "Feature maps")
 
 
 def test_filter_lab_page_does_not_import_tensorflow():
@@ -203,3 +232,47 @@ def test_custom_kernel_from_the_editor_is_used():
     sobel = _title_with(at, "Response: Sobel x")
     # Started from Sobel x, unedited: the same response, value range and all.
     assert custom.split("<br>")[1] == sobel.split("<br>")[1]
+
+
+def _chart_z(at, prefix: str):
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec.get("layout", {}).get("title", {})
+        text = title.get("text", "") if isinstance(title, dict) else str(title)
+        if text.startswith(prefix):
+            return spec["data"][0]["z"]
+    raise AssertionError((prefix, _chart_titles(at)))
+
+
+def _as_list(z):
+    if isinstance(z, dict):  # plotly's typed-array encoding
+        import base64
+
+        import numpy as np
+        flat = np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"])
+        shape = z.get("shape")
+        if isinstance(shape, str):
+            shape = tuple(int(n) for n in shape.split(","))
+        return (flat.reshape(shape) if shape else flat).tolist()
+    return z
+
+
+@pytest.mark.parametrize("example,expected", [
+    ("4×4 [1..16], max 2×2 stride 2", [[6, 8], [14, 16]]),
+    ("Mixed 4×4, max 2×2 stride 2", [[6, 8], [3, 4]]),
+    ("[[4,3],[2,1]], SAME max 2×2 stride 1", [[4, 3], [2, 1]]),
+    ("6×6 [1..36], 5×5 stride 4 VALID", [[29]]),
+    ("6×6 [1..36], 5×5 stride 4 SAME", [[22, 24], [34, 36]]),
+])
+def test_toy_pooling_examples_show_the_course_results(example, expected):
+    at = _lab_on_tab("Toy tensors (course examples)")
+    at.selectbox(key="fl_toy_pool_example").set_value(example).run()
+    assert not at.exception
+    assert _as_list(_chart_z(at, "max pool")) == expected
+
+
+def test_toy_convolutions_show_the_course_results(toy):
+    assert _as_list(_chart_z(toy, "VALID")) == [[12, 16], [24, 28]]
+    assert _as_list(_chart_z(toy, "SAME")) == [[12, 16, 9], [24, 28, 15], [15, 17, 9]]
+    assert _as_list(_chart_z(toy, "Map 2")) == [[120, 160], [240, 280]]
+    assert _as_list(_chart_z(toy, "Map 3")) == [[-12, -16], [-24, -28]]
