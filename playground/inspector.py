@@ -796,11 +796,10 @@ def probabilities_text(probabilities: np.ndarray) -> str:
 
 
 __all__ = [
-    "INPUT_SHAPE", "MAX_MODEL_BYTES", "MAX_PHOTO_BYTES", "ModelError", "as_digit",
-    "check_model", "feature_map_detail", "top_class",
-    "decode_photo", "describe_output", "explain", "grad_cam", "ink_image", "layer_by_name",
-    "layer_description", "layer_filters", "layer_outputs", "last_conv_layer", "load_model_bytes",
-    "load_model_file", "load_run_model", "model_input", "pipeline", "output_kind",
-    "predict", "preprocess_digit", "run_model_path", "safe_name", "saliency", "shape_text", "spec_from_model",
-    "summary_rows", "total_params",
+    "INPUT_SHAPE", "MAX_MODEL_BYTES", "MAX_PHOTO_BYTES", "as_digit", "check_model",
+    "decode_photo", "describe_output", "explain", "feature_map_detail", "grad_cam", "ink_image",
+    "last_conv_layer", "layer_by_name", "layer_description", "layer_filters", "layer_outputs",
+    "load_model_bytes", "load_model_file", "load_run_model", "model_input", "ModelError",
+    "output_kind", "pipeline", "predict", "preprocess_digit", "run_model_path", "safe_name",
+    "saliency", "shape_text", "spec_from_model", "summary_rows", "top_class", "total_params",
 ]
