@@ -544,14 +544,18 @@ def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control
     finished = not controls.stop_reason
     save_progress(folder, streaming)
     save_model_atomic(model, folder / "model.keras")
-    control.set_state("testing")
-    streaming.phase = "testing"
-    sink({"t": time.time(), "phase": "testing"})
-    accuracy = save_evaluation(folder, model, x_test, y_test)
+    extra = {}
+    if not getattr(control, "terminate", ""):
+        # A server shutting down waits for this process: keep that short, the page can
+        # evaluate a saved run later.
+        control.set_state("testing")
+        streaming.phase = "testing"
+        sink({"t": time.time(), "phase": "testing"})
+        extra = {"test_accuracy": save_evaluation(folder, model, x_test, y_test),
+                 "test_examples": int(len(y_test))}
     return write_status(folder, "finished" if finished else "stopped",
-                        reason=controls.stop_reason, test_accuracy=accuracy,
-                        test_examples=int(len(y_test)),
-                        epochs_done=len(streaming.epoch_log))
+                        reason=controls.stop_reason, epochs_done=len(streaming.epoch_log),
+                        **extra)
 
 
 def write_status(folder: Path, status: str, **extra) -> dict:
