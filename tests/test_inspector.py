@@ -616,3 +616,21 @@ def test_hostile_pictures_get_a_one_line_message(name, payload, message):
     with pytest.raises(ValueError, match=message) as err:
         inspector.preprocess_digit(inspector.decode_photo(payload()))
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("count,tile", [(32, (28, 28)), (64, (7, 7)), (6, (14, 14)), (1, (24, 24))])
+def test_feature_map_mosaic_markers_sit_on_their_tiles(count, tile):
+    from playground.charts import inspector as charts
+
+    maps = np.random.default_rng(0).random(tile + (count,)).astype(np.float32)
+    fig = charts.feature_maps_figure(maps, "maps")
+    heatmap, markers = fig.data
+    ncols = charts.grid_columns(count)
+    assert list(markers.customdata) == list(range(count))
+    grid = np.asarray(heatmap.z, dtype=np.float32)
+    for j, (x, y) in enumerate(zip(markers.x, markers.y)):
+        assert charts.tile_index(x, y, tile, ncols, count) == j
+        # The heatmap cell under the marker holds a value of map j.
+        row, col = int(y), int(x)
+        r, c = row % (tile[0] + 1), col % (tile[1] + 1)
+        assert grid[row, col] == pytest.approx(maps[r, c, j])
