@@ -293,7 +293,11 @@ def spec_to_rows(spec: Mapping) -> list[dict]:
     """Spec layers -> editor rows (one dict per layer, the columns of EDITOR_COLUMNS)."""
     rows = []
     for layer in spec.get("layers", []):
+        if not isinstance(layer, dict):
+            continue
         kind = layer.get("type")
+        # A missing field means network's default (links leave defaults out).
+        layer = {**network.LAYER_DEFAULTS.get(kind, {}), **layer}
         row = dict.fromkeys(EDITOR_COLUMNS)
         row.update(dict.fromkeys(_TEXT_COLUMNS, ""))
         row["type"] = kind

@@ -243,6 +243,10 @@ def test_compact_spec_is_lossless_and_shorter(name):
     compact = lab.compact_spec(spec)
     assert network.validate(compact) == network.validate(spec)
     assert len(network.to_json(compact)) < len(network.to_json(spec))
+    # and the page's path back: link -> editor rows -> spec
+    again = lab.rows_to_spec(compact["input_shape"], lab.spec_to_rows(compact))
+    assert network.validate(again) == network.validate(spec)
+    assert lab.compact_spec(again) == compact
 
 
 def test_compact_spec_keeps_a_removed_activation():

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import APP, ROOT, app_test
 from playground import network
+from playground import shape_lab as lab
 
 PAGE = ROOT / "pages" / "shape_lab.py"
 
@@ -151,7 +152,7 @@ def test_link_reopens_the_same_configuration():
     spec = network.preset("ConvNetJS MNIST demo")
     spec["layers"][0]["filters"] = 4
     at = _opened_with({"h": "7", "w": "7", "kh": "3", "kw": "3", "sh": "2", "sw": "2",
-                       "padding": "same", "net": network.to_json(spec)})
+                       "padding": "same", "net": network.to_json(lab.compact_spec(spec))})
     assert not at.exception
     assert _metric(at, "Output shape") == "4 × 4 × 1"
     assert _metric(at, "Total parameters") == f"{network.total_params(spec):,}"
