@@ -164,7 +164,10 @@ cols[0].selectbox("Preset", list(network.PRESETS), key=K + "preset", on_change=_
 cols[1].number_input("Input H", key=K + "in_h", **INT)
 cols[2].number_input("Input W", key=K + "in_w", **INT)
 cols[3].number_input("Input C", key=K + "in_c", **INT)
-st.caption(network.PRESETS[st.session_state[K + "preset"]].get("description", ""))
+cols = st.columns([5, 1])
+cols[0].caption(network.PRESETS[st.session_state[K + "preset"]].get("description", ""))
+cols[1].button("Reset table", key=K + "reset", on_click=_load_preset, width="stretch",
+               help="Back to the preset's layers and input shape.")
 
 rows = st.data_editor(
     st.session_state[K + "net_frame"], key=editor_key,

@@ -142,6 +142,16 @@ def test_network_input_shape_change_flows_through_the_table(at):
     assert "net" in at.query_params
 
 
+def test_reset_button_restores_the_preset(at):
+    _number(at, "sl_in_h").set_value(32).run()
+    assert _metric(at, "Total parameters") != "50,186"
+    at.button(key="sl_reset").click().run()
+    assert not at.exception
+    assert _metric(at, "Total parameters") == "50,186"
+    assert _number(at, "sl_in_h").value == 28
+    assert "net" not in at.query_params
+
+
 def test_settings_are_written_to_the_url(at):
     _number(at, "sl_h").set_value(9)
     at.radio(key="sl_padding").set_value("same").run()
