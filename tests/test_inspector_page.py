@@ -111,7 +111,7 @@ def test_page_bad_photos_get_a_message_and_the_page_keeps_working(saved_run):
     for payload, message in [(b"not an image at all", "not a picture"),
                              (b"", "empty"),
                              (np.zeros((40, 40), np.uint8).tobytes(), "not a picture"),
-                             (digit_png()[:60], "not a picture"),      # truncated PNG
+                             (digit_png()[:60], "truncated"),          # truncated PNG
                              (blank_png(), "blank")]:
         at.file_uploader(key="photo_upload").set_value(("x.png", payload, "image/png")).run()
         assert not at.exception
@@ -230,3 +230,23 @@ def test_browser_drawing_on_the_canvas_gives_a_prediction(
     page.wait_for_selector("text=What the network sees", timeout=90_000)
     page.wait_for_selector("text=Prediction:", timeout=90_000)
     assert page.locator("text=Traceback").count() == 0
+
+
+@pytest.mark.browser
+def test_browser_lambda_model_upload_is_refused_and_the_page_keeps_working(
+        page, streamlit_server, tmp_path, tiny_model_file):
+    page.goto(f"{streamlit_server}/inspector")
+    wait_for_app(page)
+    # The first run of the page in a fresh server imports TensorFlow: allow a busy machine.
+    page.get_by_text("Upload a .keras file", exact=True).click(timeout=120_000)
+    wait_for_app(page)
+    dropzone = page.get_by_test_id("stFileUploaderDropzoneInput")
+    dropzone.set_input_files(str(lambda_model_file(tmp_path)))
+    page.wait_for_selector("text=Lambda layer", timeout=90_000)
+    assert page.locator("text=Traceback").count() == 0
+    # The same box then takes a good model.
+    good = tmp_path / "good.keras"
+    good.write_bytes(tiny_model_file.read_bytes())
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(good))
+    page.wait_for_selector("text=Prediction:", timeout=90_000)
+    assert page.locator("text=Lambda layer").count() == 0
