@@ -21,9 +21,9 @@ from typing import Any, Optional
 import keras
 import numpy as np
 import tensorflow as tf
-from PIL import Image, ImageOps
+from PIL import Image
 
-from playground import network, runs
+from playground import images, network, runs
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -166,33 +166,16 @@ def preprocess_digit(image) -> np.ndarray:
 
 
 def decode_photo(data: bytes) -> np.ndarray:
-    """Bytes of an uploaded picture -> (H, W, C) uint8 array, upright (EXIF orientation applied).
+    """Bytes of an uploaded picture -> (H, W, 3) uint8 RGB, upright (EXIF orientation applied),
+    transparency composited on white.
 
-    Raises ValueError with a one-line message for anything Pillow cannot read as a still image,
-    or a picture over MAX_PHOTO_BYTES / MAX_PHOTO_PIXELS.
+    The Filter Lab's decoder (:func:`playground.images.load`): the same format whitelist (no
+    EPS or other plugin that would run an outside program), Pillow's decompression-bomb guard
+    and size checks, with this box's limits. Raises ValueError (``images.ImageError``) with a
+    one-line message.
     """
-    if not data:
-        raise ValueError("the file is empty")
-    if len(data) > MAX_PHOTO_BYTES:
-        raise ValueError(f"the picture is {len(data) / 1e6:.1f} MB; the limit is "
-                         f"{MAX_PHOTO_BYTES / 1e6:.0f} MB")
-    try:
-        with Image.open(io.BytesIO(data)) as img:
-            if img.width * img.height > MAX_PHOTO_PIXELS:
-                raise ValueError(f"the picture is {img.width}×{img.height} px; the limit is "
-                                 f"{MAX_PHOTO_PIXELS / 1e6:.0f} megapixels")
-            img.seek(0)
-            img = ImageOps.exif_transpose(img)
-            mode = "RGBA" if ("A" in img.getbands() or "transparency" in img.info) else "RGB"
-            return np.asarray(img.convert(mode))
-    except Image.DecompressionBombError:
-        raise ValueError(f"the picture claims more than {MAX_PHOTO_PIXELS / 1e6:.0f} megapixels; "
-                         "refused without decoding it") from None
-    except ValueError:
-        raise
-    except (OSError, SyntaxError, EOFError) as err:
-        raise ValueError(f"this file is not a picture Pillow can read ({type(err).__name__})") \
-            from None
+    return images.load(data, "The photo", max_bytes=MAX_PHOTO_BYTES,
+                       max_pixels=MAX_PHOTO_PIXELS).pixels
 
 
 # ---------------------------------------------------------------------------------------------

@@ -588,8 +588,10 @@ def _paper_digit() -> Image.Image:
     ("16-bit PNG", lambda: _encoded(Image.fromarray(
         stroke_digit(dark_on_light=True).astype(np.uint16) * 257), "PNG")),
     ("CMYK JPEG", lambda: _encoded(_paper_digit().convert("CMYK"), "JPEG")),
+    # The paper (white, palette index 255 of a converted gray image) is the transparent part,
+    # as in a scan saved with a transparent background; it is composited on white.
     ("palette with transparency", lambda: _encoded(_paper_digit().convert("P"), "PNG",
-                                                   transparency=0)),
+                                                   transparency=255)),
     ("animated GIF", lambda: _encoded(_paper_digit().convert("P"), "GIF", save_all=True,
                                       append_images=[Image.new("P", (120, 90))])),
     ("1-bit PNG", lambda: _encoded(_paper_digit().convert("1"), "PNG")),
@@ -605,11 +607,11 @@ def test_odd_but_valid_pictures_give_the_same_digit(name, payload):
 @pytest.mark.parametrize("name,payload,message", [
     ("claims 30000×30000", lambda: _png_header(30_000, 30_000), "megapixels"),
     ("claims 7000×7000", lambda: _png_header(7_000, 7_000), "megapixels"),
-    ("truncated PNG", lambda: _encoded(_paper_digit(), "PNG")[:100], "not a picture"),
+    ("truncated PNG", lambda: _encoded(_paper_digit(), "PNG")[:100], "truncated"),
     ("SVG", lambda: b"<svg xmlns='http://www.w3.org/2000/svg'><script>x</script></svg>",
      "not a picture"),
-    ("1×1", lambda: _encoded(Image.new("L", (1, 1)), "PNG"), "too small"),
-    ("1×10000", lambda: _encoded(Image.new("L", (1, 10_000)), "PNG"), "too small"),
+    ("1×1", lambda: _encoded(Image.new("L", (1, 1)), "PNG"), "at least 8 pixels"),
+    ("1×10000", lambda: _encoded(Image.new("L", (1, 10_000)), "PNG"), "at least 8 pixels"),
     ("all white", lambda: _encoded(Image.new("RGB", (50, 50), "white"), "PNG"), "blank"),
 ])
 def test_hostile_pictures_get_a_one_line_message(name, payload, message):
