@@ -11,7 +11,6 @@ Everything here works on one digit at a time:
 """
 from __future__ import annotations
 
-import io
 import os
 import tempfile
 import weakref
