@@ -37,6 +37,7 @@ st.caption("Train a CNN on MNIST and watch it learn. Each run trains in its own 
 # ------------------------------------------------------------------------- settings
 presets = jobs.trainable_presets() + [jobs.CUSTOM]
 carried_spec = st.query_params.get("spec")
+problems_box = st.container()
 default_preset = jobs.CUSTOM if carried_spec else (
     st.query_params.get("preset") if st.query_params.get("preset") in presets
     else jobs.default_preset())
@@ -47,7 +48,7 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
     defaults, problems = jobs.settings_from_query(st.query_params,
                                                   jobs.default_settings(preset))
     for problem in problems:
-        st.warning(f"Ignored a setting in the address: {problem}")
+        problems_box.warning(f"Ignored a setting in the address: {problem}")
     if preset in network.PRESETS:
         st.caption(network.PRESETS[preset].get("description", ""))
     with st.form("settings", border=False):
@@ -222,8 +223,10 @@ def live_charts(job: jobs.Job) -> None:
 
 
 def live_panel(run_id: str) -> None:
-    job = REG.get(run_id)
     REG.poll()
+    job = REG.get(run_id)
+    if job is None:  # forgotten by the registry (long finished): show the saved run
+        st.rerun(scope="app")
     job.touch()
     progress(job)
     if job.active:

@@ -35,6 +35,7 @@ STATES = ("queued", "starting", "loading", "running", "paused", "stopping", "sav
 ACTIVE = ("queued", "starting", "loading", "running", "paused", "stopping", "saving",
           "testing")
 N_TRAIN, N_TEST = 60_000, 10_000
+FORGET_AFTER = 3600.0  # seconds a finished job stays in memory (its files stay on disk)
 _CONTEXT = multiprocessing.get_context("spawn")
 
 LR_SCHEDULES = ("constant", "one-cycle")
@@ -180,7 +181,9 @@ def settings_from_query(params, defaults: dict) -> tuple[dict, list[str]]:
     one is left out and named in the returned list of one-line problems.
     """
     settings, problems = dict(defaults), []
-    base = {k: v for k, v in defaults.items() if k in QUERY_KEYS or k == "preset"}
+    # Each value is checked against a known network: these settings do not depend on it.
+    base = {k: v for k, v in defaults.items() if k in QUERY_KEYS}
+    base["preset"] = next(iter(trainable_presets()))
     for key in QUERY_KEYS:
         if key not in params:
             continue
@@ -347,6 +350,7 @@ class Job:
         self.final: Optional[dict] = None  # status.json once the worker is done or died
         self.queue_position = 0
         self.requested = ""  # the last button pressed, until the worker acknowledges it
+        self.ended = math.inf
 
     @property
     def folder(self) -> Path:
@@ -523,6 +527,12 @@ class Registry:
                 if job.process is not None and job.final is None:
                     job.drain()
                     job.check_exit()
+                    if job.final is not None:
+                        job.ended = time.time()
+            # Finished jobs live on disk; drop their in-memory snapshots after a while.
+            for run_id in [r for r, j in self._jobs.items()
+                           if j.final is not None and time.time() - j.ended > FORGET_AFTER]:
+                del self._jobs[run_id]
             self._schedule()
 
     def _schedule(self) -> None:
@@ -533,9 +543,11 @@ class Registry:
             if job.channels.stop.is_set():
                 job.final = write_status_json(job.folder, "stopped",
                                               reason="stopped while waiting for a slot")
+                job.ended = now
             elif now - max(job.last_seen, job.channels.heartbeat.value) > self.viewer_timeout:
                 job.final = write_status_json(job.folder, "stopped",
                                               reason="nobody watched it while it waited")
+                job.ended = now
         waiting = [j for j in waiting if j.final is None]
         free = self.max_runs - len(self.running())
         for job in waiting[:max(free, 0)]:

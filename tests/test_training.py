@@ -316,3 +316,12 @@ def test_confusion_figure_cells_carry_true_and_predicted_digits():
 def test_table_figure_never_renders_user_text_as_html():
     fig = charts.table_figure([{"run": "<script>alert(1)</script>", "n": 1.5}])
     assert fig.data[0].cells.values[0][0] == "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_settings_in_the_url_apply_to_a_custom_network_too():
+    defaults = dict(jobs.FALLBACK_DEFAULTS, preset=jobs.CUSTOM)
+    settings, problems = jobs.settings_from_query(
+        {"train_examples": "400", "epochs": "30", "batch_size": "10", "seed": "-1"}, defaults)
+    assert (settings["train_examples"], settings["epochs"], settings["batch_size"]) == \
+        (400, 30, 10)
+    assert settings["seed"] == 0 and problems == ["seed must be in 0..2147483647, got '-1'"]

@@ -35,7 +35,8 @@ def poll(page, script, until, timeout=240.0):
         if until(value):
             return value
         time.sleep(0.25)
-    raise AssertionError(f"browser never showed it; last value {value!r}")
+    text = page.inner_text("body")[:1500]
+    raise AssertionError(f"browser never showed it; last value {value!r}; page says:\n{text}")
 
 
 @pytest.mark.browser

@@ -9,7 +9,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import network
+from playground import network, runs
 from tests.conftest import APP, ROOT
 
 TINY = {"input_shape": [28, 28, 1], "layers": [
@@ -77,6 +77,9 @@ def test_start_a_short_run_watch_it_live_and_see_the_results():
     assert not at.exception
     run_id = at.query_params["job"][0] if isinstance(at.query_params["job"], list) \
         else at.query_params["job"]
+    settings = runs.read_json(runs.run_path(run_id) / "settings.json")
+    assert (settings["train_examples"], settings["epochs"], settings["batch_size"]) == \
+        (300, 2, 10)
     loss_points, saw_filters = [], False
     deadline = time.time() + 240
     while time.time() < deadline:
