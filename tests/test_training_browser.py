@@ -17,13 +17,16 @@ TINY = {"input_shape": [28, 28, 1], "layers": [
     {"type": "Flatten"},
     {"type": "Dense", "units": 10, "activation": "softmax"}]}
 
+# plotly.js keeps the decoded arrays in _fullData (data holds numpy arrays as base64 "bdata").
 CURVE_POINTS = """() => {
   const el = document.querySelector('.st-key-live_curves .js-plotly-plot');
-  return el && el.data && el.data.length > 1 ? el.data[1].x.length : -1;
+  const trace = el && el._fullData && el._fullData[1];
+  return trace && trace.x ? trace.x.length : -1;
 }"""
 FILTER_GRID = """() => {
   const el = document.querySelector('.st-key-live_filters .js-plotly-plot');
-  return el && el.data && el.data.length ? JSON.stringify(el.data[0].z) : null;
+  const trace = el && el._fullData && el._fullData[0];
+  return trace && trace.z ? JSON.stringify(Array.from(trace.z, row => Array.from(row))) : null;
 }"""
 
 
