@@ -57,19 +57,24 @@ class StreamingCallback(keras.callbacks.Callback):
         gradient statistics are computed every ``stats_every`` batches (cheap: one extra
         forward+backward of n samples, never on every step).
       interval: seconds between snapshots during an epoch (epoch ends always send one).
+      stats_every, stats_seconds: gradient statistics every ``stats_every`` batches but not
+        more often than every ``stats_seconds`` (and at every epoch end).
       epochs, steps: totals for progress and ETA.
     """
 
     def __init__(self, sink: Callable[[dict], None], probe: np.ndarray,
                  grad_batch: Optional[tuple[np.ndarray, np.ndarray]] = None,
                  interval: float = 0.5, stats_every: int = 25, epochs: int = 1,
-                 steps: int = 1, batch_size: int = 32):
+                 steps: int = 1, batch_size: int = 32, stats_seconds: float = 2.0):
         super().__init__()
         self.sink = sink
         self.probe = np.asarray(probe, np.float32)[np.newaxis]
         self.grad_batch = grad_batch
         self.interval = float(interval)
         self.stats_every = max(1, int(stats_every))
+        # ... and at most every stats_seconds: on a fast network 25 batches take < 0.5 s.
+        self.stats_seconds = float(stats_seconds)
+        self._last_stats = -math.inf
         self.epochs, self.steps, self.batch_size = int(epochs), int(steps), int(batch_size)
         self.batch_rows: list[tuple[float, float, float, float]] = []
         self.epoch_log: list[dict] = []
@@ -120,7 +125,8 @@ class StreamingCallback(keras.callbacks.Callback):
         self.samples_seen += size
         step = len(self.batch_rows) + 1
         self.batch_rows.append((step, self.samples_seen, batch_loss, batch_acc))
-        if step % self.stats_every == 0:
+        if step % self.stats_every == 0 and \
+                time.perf_counter() - self._last_stats >= self.stats_seconds:
             self._record_layer_stats(step)
         self.emit()
 
@@ -196,6 +202,7 @@ class StreamingCallback(keras.callbacks.Callback):
         return snap
 
     def _record_layer_stats(self, step: int) -> None:
+        self._last_stats = time.perf_counter()
         self.layer_stats.extend(layer_statistics(self.model, self.grad_batch, step,
                                                  self._stats_function))
 
@@ -532,8 +539,12 @@ def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control
     if arrays.validation_data is not None:
         # Trace the validation graph now, not in the middle of the first epoch end, where it
         # would hold a Pause press for seconds.
+        n_val = len(arrays.y_val)
         model.evaluate(arrays.x_val[:batch_size], arrays.y_val[:batch_size],
                        batch_size=batch_size, verbose=0)
+        if n_val > batch_size and n_val % batch_size:  # and its last, shorter batch
+            model.evaluate(arrays.x_val[:n_val % batch_size], arrays.y_val[:n_val % batch_size],
+                           batch_size=batch_size, verbose=0)
     write_status(folder, "running")
     schedule = models.training_callbacks(settings, steps)  # before ours: the rate we report
     model.fit(arrays.x_train, arrays.y_train, batch_size=batch_size,

@@ -48,7 +48,7 @@ def fit_with_callback(arrays, interval=0.0, epochs=2, batch_size=32, stats_every
     callback = training.StreamingCallback(
         snapshots.append, arrays.x_test[0], (arrays.x_train[:16], arrays.y_train[:16]),
         interval=interval, stats_every=stats_every, epochs=epochs,
-        steps=math.ceil(n / batch_size), batch_size=batch_size)
+        steps=math.ceil(n / batch_size), batch_size=batch_size, stats_seconds=0.0)
     callback.n_train = n
     history = model.fit(arrays.x_train, arrays.y_train, batch_size=batch_size, epochs=epochs,
                         shuffle=False, validation_data=arrays.validation_data, verbose=0,
