@@ -5,6 +5,7 @@ interaction is answered, every session only ever sees its own numbers, both trai
 progress, and the server is still up afterwards.
 """
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,8 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_ten_sessions_and_two_trainings_stay_separate_and_answered(streamlit_server):
-    result = asyncio.run(run_load(streamlit_server, sessions=10, interactions=3, trainings=2,
-                                  train_examples=2000, epochs=20, answer_timeout_ms=60_000))
+    # The session's sync Playwright fixtures keep an event loop running in this thread, so the
+    # async load runs on a thread of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(asyncio.run, run_load(
+            streamlit_server, sessions=10, interactions=3, trainings=2, train_examples=2000,
+            epochs=20, answer_timeout_ms=60_000)).result()
     assert result.trainings_started == 2
     assert result.trainings_progressed == 2
     assert result.failures == []
