@@ -357,8 +357,8 @@ PRESETS: dict[str, dict] = {
     "Fast MNIST CNN": {
         "description": "The playground's default, built for speed on a CPU: a 3×3×16 conv "
                        "with stride 2 (no pooling needed at full size), a 3×3×32 conv, 2×2 "
-                       "max-pool, dense 256, softmax. With its one-cycle settings it reaches "
-                       "99 % test accuracy in two epochs.",
+                       "max-pool, dense 256, softmax. With its one-cycle settings it passes "
+                       "99 % test accuracy in three epochs (~26 s on 2 CPU cores).",
         "input_shape": [28, 28, 1],
         "layers": [_conv(16, 3, padding="valid", strides=2), _conv(32, 3, padding="valid"),
                    _pool(2, 2, "valid"), _FLAT,
