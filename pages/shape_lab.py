@@ -3,6 +3,8 @@
 Widgets and layout only: the numbers come from playground.shape_lab (shapes, filters, network),
 the settings' defaults and URL round trip from playground.state. No TensorFlow here.
 """
+from urllib.parse import urlencode
+
 import streamlit as st
 
 from playground import network, state
@@ -202,6 +204,9 @@ if problem:
 else:
     with st.expander("Keras code for this network (copy it with the button at its corner)"):
         st.code(network.keras_code(spec), language="python")
+    st.link_button("Train this network on MNIST", "training?" + urlencode(
+        {"spec": network.to_json(lab.compact_spec(spec))}), icon=":material/monitoring:",
+        help="Opens the Live Training page with this layer table as a custom network.")
 
 # --- 5. the link ---------------------------------------------------------------------------------
 preset_spec = lab.rows_to_spec(network.PRESETS[st.session_state[K + "preset"]]["input_shape"],

@@ -204,3 +204,19 @@ def test_page_does_not_import_tensorflow():
                             timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "LOADED []" in result.stdout, result.stdout[-2000:]
+
+
+def test_train_this_network_links_to_live_training_with_the_table_as_spec():
+    from urllib.parse import parse_qs, urlparse
+
+    from playground import network
+
+    at = app_test("shape_lab")
+    assert not at.exception
+    links = [el for el in at.get("link_button") if "Train this network" in el.proto.label]
+    assert len(links) == 1
+    url = urlparse(links[0].proto.url)
+    assert url.path == "training"
+    spec = network.from_json(parse_qs(url.query)["spec"][0])
+    assert network.total_params(spec) == network.total_params(
+        network.PRESETS["Course CNN (2 conv)"])
