@@ -87,6 +87,9 @@ async def _lab_session(browser, url: str, index: int, interactions: int, result:
     height_box = page.get_by_label("Input height H")
     await height_box.wait_for()
     metric = page.locator('[data-testid="stMetricValue"]').first
+    # A selector, not an element handle: a rerun may replace the metric's element.
+    watch = ("(want) => { const el = document.querySelector('[data-testid=\"stMetricValue\"]');"
+             " return el && el.innerText.trim() === want; }")
     for k in range(interactions):
         # Distinct per session and per step, so a leak between sessions cannot go unseen.
         height = 10 + index * 40 + k
@@ -95,9 +98,8 @@ async def _lab_session(browser, url: str, index: int, interactions: int, result:
         t0 = time.perf_counter()
         await height_box.press("Enter")
         try:
-            await page.wait_for_function(
-                "([el, want]) => el && el.innerText.trim() === want",
-                arg=[await metric.element_handle(), expected], timeout=answer_timeout_ms)
+            await page.wait_for_function(watch, arg=expected, timeout=answer_timeout_ms,
+                                         polling="raf")
         except Exception:  # noqa: BLE001 - any failure to answer is recorded, not raised
             seen = (await metric.inner_text()).strip()
             result.failures.append(f"session {index} step {k}: wanted {expected}, saw {seen}")
@@ -134,12 +136,20 @@ async def run_load(url: str, sessions: int = 10, interactions: int = 10, trainin
                 result.trainings_progressed += 1
             except Exception:  # noqa: BLE001
                 pass
+        # The trainers' own browsers would be on other machines: close their tabs (the runs go
+        # on until the viewer time-out) so their live charts are not drawn on this machine.
+        run_urls = [page.url for _, page in training_pages]
+        for context, _ in training_pages:
+            await context.close()
         await asyncio.gather(*[
             _lab_session(browser, url, i, interactions, result, answer_timeout_ms)
             for i in range(sessions)])
-        for context, page in training_pages:
+        for run_url in run_urls:  # reopen each run (re-attach by its URL) and stop it
+            context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = await context.new_page()
             try:
-                await page.get_by_role("button", name="Stop").click(timeout=10_000)
+                await page.goto(run_url)
+                await page.get_by_role("button", name="Stop").click(timeout=30_000)
             except Exception:  # noqa: BLE001 - the run may have finished already
                 pass
             await context.close()

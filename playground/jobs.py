@@ -329,6 +329,12 @@ class Channels:
 
 
 def _worker_entry(run_id: str, settings: dict, channels: Channels) -> None:
+    # Training is batch work: on a shared 2-core server the pages people click on must win the
+    # CPU over it. $PLAYGROUND_WORKER_NICE (default 10; 0 = same priority as the server).
+    try:
+        os.nice(max(0, int(os.environ.get("PLAYGROUND_WORKER_NICE", 10))))
+    except (OSError, ValueError):
+        pass
     from playground import training  # TensorFlow is imported here, in the worker only
     training.worker_main(run_id, settings, channels)
 
