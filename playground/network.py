@@ -403,26 +403,3 @@ def pipeline_stages(spec: dict) -> list[tuple[str, tuple[int, ...]]]:
             stages.append((layer["activation"] if layer["activation"] != "relu" else "ReLU",
                            shape))
     return stages
-
-
-def pipeline_dot(spec: dict) -> str:
-    """Graphviz DOT of pipeline_stages, left to right, each arrow labelled with its shape."""
-    stages = pipeline_stages(spec)
-    colours = {"input": "#e8f0fe", "conv": "#fde2c8", "ReLU": "#e3f5e1", "max pool": "#e0ecf8",
-               "avg pool": "#e0ecf8", "flatten": "#f1f1f1", "fully connected": "#f3e1f5",
-               "softmax": "#fff3c4", "dropout": "#f1f1f1"}
-    lines = ["digraph pipeline {", "  rankdir=LR; nodesep=0.25; ranksep=0.35;",
-             '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=11];',
-             '  edge [fontname="Helvetica", fontsize=10, color="#555555"];']
-    for i, (label, _) in enumerate(stages):
-        key = label.split("\n")[0]
-        text = label.replace("\n", "\\n")
-        lines.append(f'  s{i} [label="{text}", fillcolor="{colours.get(key, "#ffffff")}"];')
-    for i in range(1, len(stages)):
-        shape = "×".join(str(v) for v in stages[i - 1][1])
-        lines.append(f'  s{i - 1} -> s{i} [label=" {shape} "];')
-    final = "×".join(str(v) for v in stages[-1][1])
-    lines.append(f'  out [label="10 class\\nprobabilities", shape=plaintext, style=""];')
-    lines.append(f'  s{len(stages) - 1} -> out [label=" {final} "];')
-    lines.append("}")
-    return "\n".join(lines)
