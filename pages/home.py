@@ -17,8 +17,14 @@ st.markdown(
 st.subheader("The pipeline of a CNN")
 st.caption(f"The course's MNIST network ({PRESET}); each arrow carries the shape "
            "(height × width × channels) that flows along it.")
-st.plotly_chart(pipeline_figure(network.pipeline_stages(network.PRESETS[PRESET])),
-                key="pipeline", config={"displayModeBar": False, "staticPlot": True})
+@st.cache_resource
+def course_pipeline():
+    """The same static figure for every visitor: built once per server, not per rerun."""
+    return pipeline_figure(network.pipeline_stages(network.PRESETS[PRESET]))
+
+
+st.plotly_chart(course_pipeline(), key="pipeline",
+                config={"displayModeBar": False, "staticPlot": True})
 
 st.subheader("Labs")
 labs = [
