@@ -1,15 +1,24 @@
-"""Load on loopback: many browser sessions use the Shape Lab while trainings run.
+"""Load on loopback: many sessions use the Shape Lab while trainings run.
 
-Each lab session is its own Chromium context (its own Streamlit session). It types a height
-of its own into the Shape Lab and times how long until the page shows the output shape for
-*that* height: from the key press to the new number on screen, in the browser. The same value
-doubles as the isolation check: a session that ever shows another session's number fails.
-Trainings are started through the Live Training page, as a user would.
+Two kinds of client, chosen with ``--client``:
 
-    python bench/bench_load.py [--sessions 10] [--interactions 10] [--trainings 2]
+* ``ws`` (default): headless protocol clients (bench/st_client.py). Each holds its own
+  Streamlit session over the app's websocket, as a tab does, but renders nothing, so the
+  figure is the server's answer: from sending the new widget value to receiving the output
+  shape for it. The two trainings are started and watched the same way (their live panels
+  refresh through ``run_every``, as in an open tab).
+* ``browser``: one Chromium context per session, timed from the key press to the new number
+  on screen. On one 2-core machine the browsers' own drawing competes with the server, so
+  this measures the machine, not the server.
+
+Each session types a height of its own into the Shape Lab; the same value doubles as the
+isolation check: a session that ever shows another session's number fails.
+
+    python bench/bench_load.py [--client ws|browser] [--sessions 10] [--interactions 10]
+                               [--trainings 2] [--think 0.2]
 
 Prints the median and 95th percentile of the interaction times, and whether every session only
-ever saw its own state. Also used by tests/test_load.py with smaller numbers.
+ever saw its own state. Also used by tests/test_load.py (correctness only, never timing).
 """
 from __future__ import annotations
 
@@ -44,19 +53,37 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)   # seconds, one per interaction
     wrong_state: list[str] = field(default_factory=list)   # sessions that saw another's value
     failures: list[str] = field(default_factory=list)      # interactions that never answered
+    finished: list[float] = field(default_factory=list)    # seconds to the run's end (ws)
     trainings_started: int = 0
     trainings_progressed: int = 0
+    live_refreshes: list[float] = field(default_factory=list)  # trainers' refreshes per second
+    exceptions: list[str] = field(default_factory=list)     # tracebacks a page showed (ws)
 
     def summary(self) -> str:
         if not self.latencies:
             return "no interaction answered"
-        lat = sorted(self.latencies)
-        p95 = lat[min(len(lat) - 1, int(round(0.95 * (len(lat) - 1))))]
-        return (f"{len(lat)} interactions: median {statistics.median(lat) * 1000:.0f} ms, "
-                f"p95 {p95 * 1000:.0f} ms, max {lat[-1] * 1000:.0f} ms; "
-                f"wrong state seen: {len(self.wrong_state)}; unanswered: {len(self.failures)}; "
-                f"trainings started {self.trainings_started}, "
-                f"progressing {self.trainings_progressed}")
+        lines = [f"{len(self.latencies)} interactions, answer: {_spread(self.latencies)}"]
+        if self.finished:
+            lines.append(f"  whole page run: {_spread(self.finished)}")
+        lines.append(f"wrong state seen: {len(self.wrong_state)}; unanswered: "
+                     f"{len(self.failures)}; tracebacks: {len(self.exceptions)}; "
+                     f"trainings started {self.trainings_started}, "
+                     f"progressing {self.trainings_progressed}")
+        if self.live_refreshes:
+            lines.append("trainers' live panels refreshed "
+                         + ", ".join(f"{r:.2f}" for r in self.live_refreshes)
+                         + " times per second during the lab phase")
+        return "\n".join(lines)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def _spread(values: list[float]) -> str:
+    return (f"median {statistics.median(values) * 1000:.0f} ms, "
+            f"p95 {percentile(values, 0.95) * 1000:.0f} ms, max {max(values) * 1000:.0f} ms")
 
 
 def expected_shape_text(height: int) -> str:
@@ -115,7 +142,7 @@ async def _lab_session(browser, url: str, index: int, interactions: int, result:
     await context.close()
 
 
-async def run_load(url: str, sessions: int = 10, interactions: int = 10, trainings: int = 2,
+async def run_browser_load(url: str, sessions: int = 10, interactions: int = 10, trainings: int = 2,
                    train_examples: int = 3000, epochs: int = 30,
                    answer_timeout_ms: int = 20_000) -> LoadResult:
     from playwright.async_api import async_playwright
@@ -156,6 +183,87 @@ async def run_load(url: str, sessions: int = 10, interactions: int = 10, trainin
         await browser.close()
     return result
 
+# ----------------------------------------------------------------------------- websocket clients
+
+METRIC = "Output shape H′ × W′ × C′"
+
+
+async def _ws_trainer(url: str, examples: int, epochs: int, result: LoadResult):
+    from bench.st_client import StreamlitSession
+
+    session = StreamlitSession(url, "training", f"train_examples={examples}&epochs={epochs}")
+    await session.open(timeout=180)
+    session.set_widget("Start training", True)
+    await session.rerun(timeout=180)
+    if "job=" in session.query_string:
+        result.trainings_started += 1
+    return session
+
+
+async def _ws_wait_for_batches(session, timeout: float) -> bool:
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if any(re.search(r"epoch \d+/\d+, batch [1-9]", p.text) for p in session.find("progress")):
+            return True
+        await asyncio.sleep(0.5)
+    return False
+
+
+async def _ws_lab_session(url: str, index: int, interactions: int, think: float,
+                          result: LoadResult, answer_timeout: float) -> None:
+    from bench.st_client import StreamlitSession
+
+    session = StreamlitSession(url, "shape_lab")
+    await session.open(timeout=answer_timeout)
+    for k in range(interactions):
+        height = 10 + index * 40 + k   # distinct per session and step, as in the browser run
+        expected = expected_shape_text(height)
+        session.set_widget("Input height H", height)
+        try:
+            run = await session.rerun(until=lambda s: s.metric(METRIC) == expected,
+                                      timeout=answer_timeout)
+        except TimeoutError:
+            result.failures.append(f"session {index} step {k}: no answer")
+            continue
+        seen = session.metric(METRIC)
+        if run.answered is None:
+            result.failures.append(f"session {index} step {k}: wanted {expected}, saw {seen}")
+            continue
+        result.latencies.append(run.answered)
+        result.finished.append(run.finished)
+        if seen != expected:
+            result.wrong_state.append(f"session {index}: wanted {expected}, saw {seen}")
+        await asyncio.sleep(think)
+    result.exceptions.extend(f"session {index}: {e}" for e in session.exceptions)
+    await session.close()
+
+
+async def run_ws_load(url: str, sessions: int = 10, interactions: int = 10, trainings: int = 2,
+                      train_examples: int = 3000, epochs: int = 30, think: float = 0.2,
+                      answer_timeout: float = 60) -> LoadResult:
+    """The same load as ``run_browser_load``, from headless protocol clients."""
+    result = LoadResult()
+    trainers = [await _ws_trainer(url, train_examples, epochs, result)
+                for _ in range(trainings)]
+    for trainer in trainers:
+        result.trainings_progressed += await _ws_wait_for_batches(trainer, 180)
+    before = [t.fragment_runs for t in trainers]
+    t0 = time.perf_counter()
+    await asyncio.gather(*[
+        _ws_lab_session(url, i, interactions, think, result, answer_timeout)
+        for i in range(sessions)])
+    elapsed = time.perf_counter() - t0
+    result.live_refreshes = [(t.fragment_runs - b) / elapsed for t, b in zip(trainers, before)]
+    for trainer in trainers:
+        result.exceptions.extend(f"trainer: {e}" for e in trainer.exceptions)
+        try:
+            if "Stop" in trainer.widget_ids:
+                trainer.set_widget("Stop", True)
+                await trainer.rerun(timeout=60)
+        finally:
+            await trainer.close()
+    return result
+
 
 def start_server(runs_dir: str) -> tuple[subprocess.Popen, str]:
     with socket.socket() as sock:
@@ -185,15 +293,22 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=10)
     parser.add_argument("--interactions", type=int, default=10)
     parser.add_argument("--trainings", type=int, default=2)
+    parser.add_argument("--client", choices=("ws", "browser"), default="ws")
+    parser.add_argument("--think", type=float, default=0.2,
+                        help="seconds a ws session waits after each answer (browser: 0.2)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as runs_dir:
         proc, url = start_server(runs_dir)
         try:
-            result = asyncio.run(run_load(url, args.sessions, args.interactions,
-                                          args.trainings))
-            print(f"{args.sessions} sessions x {args.interactions} interactions, "
-                  f"{args.trainings} trainings running, 2 cores (load generator on the same "
-                  "machine)")
+            if args.client == "ws":
+                load = run_ws_load(url, args.sessions, args.interactions, args.trainings,
+                                   think=args.think)
+            else:
+                load = run_browser_load(url, args.sessions, args.interactions, args.trainings)
+            result = asyncio.run(load)
+            print(f"{args.client} clients: {args.sessions} sessions x {args.interactions} "
+                  f"interactions, {args.trainings} trainings running, {os.cpu_count()} cores "
+                  "(load generator on the same machine)")
             print(result.summary())
             print("server still up at the end:", proc.poll() is None)
             for line in (result.wrong_state + result.failures)[:10]:

@@ -12,6 +12,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from playground import heap  # noqa: E402
+
 PAGES = ROOT / "pages"
 
 st.set_page_config(page_title="CNN Playground", page_icon=":material/grid_on:", layout="wide")
@@ -27,4 +29,9 @@ navigation = st.navigation([
     st.Page(PAGES / "inspector.py", title="Model Inspector", icon=":material/biotech:",
             url_path="inspector"),
 ])
-navigation.run()
+try:
+    navigation.run()
+finally:
+    # After a page's first run its imports are done: take them out of the garbage collector's
+    # full passes, which otherwise stall every session (see playground/heap.py).
+    heap.freeze_after_imports()

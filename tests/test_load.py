@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bench.bench_load import run_load
+from bench.bench_load import run_browser_load
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -18,7 +18,7 @@ def test_ten_sessions_and_two_trainings_stay_separate_and_answered(streamlit_ser
     # The session's sync Playwright fixtures keep an event loop running in this thread, so the
     # async load runs on a thread of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        result = pool.submit(asyncio.run, run_load(
+        result = pool.submit(asyncio.run, run_browser_load(
             streamlit_server, sessions=10, interactions=3, trainings=2, train_examples=2000,
             epochs=20, answer_timeout_ms=60_000)).result()
     assert result.trainings_started == 2

@@ -2,17 +2,45 @@
 
 A grid of many small images (filters, feature maps) is drawn as ONE heatmap of a tiled mosaic
 with NaN gaps: ~20x faster to build and far smoother in the browser than one subplot per tile.
+
+Figures that are rebuilt on every refresh (the live training charts, the mosaics) are built
+with ``fast_figure``: plain dicts, without plotly's per-property validation.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Optional, Sequence
 
 import numpy as np
+import plotly.colors
 import plotly.graph_objects as go
 
 DIVERGING = "RdBu_r"   # signed values (filter responses, weights): blue < 0 < red
 SEQUENTIAL = "Greys_r"  # images and non-negative activations
+
+
+@functools.lru_cache(maxsize=None)
+def scale_pairs(name: str) -> tuple:
+    """A named plotly colour scale ("RdBu_r") as explicit (position, colour) pairs.
+
+    What plotly's validation would put in the figure: plotly.js itself knows only a few scale
+    names, and no reversed ("_r") ones.
+    """
+    return tuple((float(pos), colour) for pos, colour in plotly.colors.get_colorscale(name))
+
+
+def fast_figure(data: list[dict], layout: dict) -> go.Figure:
+    """A go.Figure made from plain dicts, skipping plotly's per-property validation.
+
+    Validation costs ~4 ms for one heatmap and ~30 ms for two panels of curves; a live chart is
+    rebuilt twice a second for every viewer of every run, on the server's one GIL. The dicts
+    must already be what plotly.js reads: explicit colour scales (``scale_pairs``), nested
+    dicts rather than magic underscores (``marker=dict(color=...)``, not ``marker_color``),
+    titles as ``dict(text=...)``. tests/test_charts.py checks every such figure against
+    plotly's validators, so a misspelt key fails a test instead of being dropped silently.
+    """
+    return go.Figure(data=data, layout=layout, _validate=False)
 
 
 def mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
@@ -51,9 +79,6 @@ def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str 
     if symmetric and not normalize:
         bound = max(abs(lo), abs(hi)) or 1.0
         lo, hi = -bound, bound
-    fig = go.Figure(go.Heatmap(z=grid, colorscale=colorscale, zmin=lo, zmax=hi,
-                               hoverongaps=False, showscale=True,
-                               colorbar=dict(thickness=10)))
     n, h, w = tiles.shape
     ncols = ncols or max(1, math.ceil(math.sqrt(n)))
     annotations = []
@@ -62,9 +87,14 @@ def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str 
             r, c = divmod(i, ncols)
             annotations.append(dict(x=c * (w + 1) + (w - 1) / 2, y=r * (h + 1) - 0.9,
                                     text=label, showarrow=False, font=dict(size=10)))
-    fig.update_layout(title=title or None, height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      uirevision=uirevision, annotations=annotations)
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False,
-                     showgrid=False, zeroline=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    return fig
+    heatmap = dict(type="heatmap", z=grid, colorscale=scale_pairs(colorscale), zmin=lo,
+                   zmax=hi, hoverongaps=False, showscale=True, colorbar=dict(thickness=10))
+    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision=uirevision,
+                  annotations=annotations,
+                  yaxis=dict(autorange="reversed", scaleanchor="x", showticklabels=False,
+                             showgrid=False, zeroline=False),
+                  xaxis=dict(showticklabels=False, showgrid=False, zeroline=False,
+                             constrain="domain"))
+    if title:
+        layout["title"] = dict(text=title)
+    return fast_figure([heatmap], layout)

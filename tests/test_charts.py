@@ -1,0 +1,83 @@
+"""Figures built without plotly's validation (charts.common.fast_figure, the Shape Lab's raw
+window figure) must still be figures plotly accepts: each is passed through plotly's
+validators here, so a misspelt key or a colour-scale name plotly.js does not know fails."""
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+from playground import shape_lab as lab
+from playground import state
+from playground.charts import common
+from playground.charts import training as charts
+from playground.charts.shape_lab import window_figure
+
+RNG = np.random.default_rng(0)
+BATCH_LOG = np.c_[np.arange(300), np.arange(300) * 128, RNG.random(300),
+                  RNG.random(300)].astype(np.float32)
+EPOCHS = [dict(epoch=0, loss=0.3, accuracy=0.9, val_loss=0.25, val_accuracy=0.92),
+          dict(epoch=1, loss=0.1, accuracy=0.97, val_loss=None, val_accuracy=None)]
+ACTIVATION = dict(name="conv2d", type="Conv2D", shape=(28, 28, 8), min=-1.0, max=2.0,
+                  values=RNG.standard_normal((28, 28, 8)).astype(np.float32))
+
+
+def _window():
+    settings = dict(state.defaults(), h=6, w=5, kh=3, kw=3, padding="same", sh=2, sw=2)
+    report = lab.layer_report(settings)
+    win = lab.window(settings, report, 1)
+    a_h, a_w = report.axes
+    return window_figure(win.padded, win.is_pad, win.output, (3, 3), (2, 2), a_h.dilation,
+                         win.row, win.col, win.used,
+                         (a_h.pad_before, a_h.pad_after, a_w.pad_before, a_w.pad_after),
+                         numbered=win.numbered, titles=lab.frame_titles(win))
+
+
+FIGURES = {
+    "learning curves": lambda: charts.learning_curves_figure(BATCH_LOG, EPOCHS),
+    "learning curves, no batches yet": lambda: charts.learning_curves_figure(None, []),
+    "filters": lambda: charts.filters_figure(RNG.standard_normal((5, 5, 1, 16)), 0, "t"),
+    "activations": lambda: charts.activations_figure(ACTIVATION),
+    "probabilities": lambda: charts.probabilities_figure(RNG.random(10), 3),
+    "digit": lambda: charts.digit_figure(RNG.random((28, 28)), "probe"),
+    "labelled mosaic": lambda: common.mosaic_figure(RNG.random((6, 4, 4)), title="m",
+                                                   colorscale=common.SEQUENTIAL,
+                                                   labels=list("abcdef")),
+    "shape lab window": _window,
+}
+
+
+@pytest.mark.parametrize("name", FIGURES)
+def test_unvalidated_figures_pass_plotlys_validation(name):
+    spec = FIGURES[name]().to_dict()
+    validated = go.Figure(spec)  # raises ValueError on any property plotly does not know
+    assert len(validated.data) == len(spec["data"]) > 0
+    for trace in validated.data:
+        scale = getattr(trace, "colorscale", None)
+        if scale is not None:  # explicit pairs, never a bare name plotly.js may not know
+            assert all(isinstance(colour, str) for _, colour in scale)
+
+
+def test_the_validation_above_can_fail():
+    spec = charts.digit_figure(RNG.random((28, 28))).to_dict()
+    spec["data"][0]["colourscale"] = spec["data"][0].pop("colorscale")
+    with pytest.raises(ValueError):
+        go.Figure(spec)
+
+
+def test_scale_pairs_match_plotlys_own_reading_of_the_name():
+    for name in (common.DIVERGING, common.SEQUENTIAL):
+        theirs = go.Heatmap(colorscale=name).colorscale
+        ours = common.scale_pairs(name)
+        assert [colour for _, colour in theirs] == [colour for _, colour in ours]
+        np.testing.assert_allclose([p for p, _ in theirs], [p for p, _ in ours], atol=1e-9)
+
+
+def test_learning_curves_put_accuracy_on_the_right_panel():
+    fig = charts.learning_curves_figure(BATCH_LOG, EPOCHS)
+    by_name = {}
+    for trace in fig.data:
+        by_name.setdefault(trace.name, []).append(trace)
+    raw_loss, raw_accuracy = by_name["batch loss"][0], by_name["batch accuracy"][0]
+    assert (raw_loss.xaxis or "x") == "x" and raw_accuracy.xaxis == "x2"
+    np.testing.assert_array_equal(raw_accuracy.y, BATCH_LOG[:, 3])
+    # The validation markers exist only where an epoch had validation values.
+    assert list(by_name["epoch validation"][0].y) == [0.25]
