@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import signal
 import socket
@@ -36,6 +37,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,6 +53,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
 @dataclass
 class LoadResult:
     latencies: list[float] = field(default_factory=list)   # seconds, one per interaction
+    filter_latencies: list[float] = field(default_factory=list)  # the Filter Lab's, if any
     wrong_state: list[str] = field(default_factory=list)   # sessions that saw another's value
     failures: list[str] = field(default_factory=list)      # interactions that never answered
     finished: list[float] = field(default_factory=list)    # seconds to the run's end (ws)
@@ -60,9 +63,14 @@ class LoadResult:
     exceptions: list[str] = field(default_factory=list)     # tracebacks a page showed (ws)
 
     def summary(self) -> str:
-        if not self.latencies:
+        every = self.latencies + self.filter_latencies
+        if not every:
             return "no interaction answered"
-        lines = [f"{len(self.latencies)} interactions, answer: {_spread(self.latencies)}"]
+        lines = [f"{len(every)} interactions, answer: {_spread(every)}"]
+        if self.filter_latencies:
+            lines.append(f"  Shape Lab ({len(self.latencies)}): {_spread(self.latencies)}")
+            lines.append(f"  Filter Lab ({len(self.filter_latencies)}): "
+                         f"{_spread(self.filter_latencies)}")
         if self.finished:
             lines.append(f"  whole page run: {_spread(self.finished)}")
         lines.append(f"wrong state seen: {len(self.wrong_state)}; unanswered: "
@@ -186,6 +194,26 @@ async def run_browser_load(url: str, sessions: int = 10, interactions: int = 10,
 # ----------------------------------------------------------------------------- websocket clients
 
 METRIC = "Output shape H′ × W′ × C′"
+# The Filter Lab's pipeline line: "input 300×451 → conv 5×5 stride 2 padding same → 150×226×1 …"
+PIPELINE = re.compile(r"input (\d+)×(\d+) → conv (\d+)×(\d+) stride (\d+) padding same → "
+                      r"(\d+)×(\d+)×1")
+
+
+def _pipeline_line(session) -> Optional[re.Match]:
+    for kind, proto in list(session.elements.values()):
+        if kind == "markdown":
+            found = PIPELINE.search(proto.body)
+            if found:
+                return found
+    return None
+
+
+def _thinker(index: int, think: float):
+    """Seconds a person looks at an answer before the next change: uniform in [0.5, 1.5] x
+    ``think``, seeded per session. Independent pauses, as independent people take; equal ones
+    would keep all sessions sending in the same instant and time a burst instead."""
+    rng = random.Random(index)
+    return lambda: think * rng.uniform(0.5, 1.5)
 
 
 async def _ws_trainer(url: str, examples: int, epochs: int, result: LoadResult):
@@ -215,6 +243,8 @@ async def _ws_lab_session(url: str, index: int, interactions: int, think: float,
 
     session = StreamlitSession(url, "shape_lab")
     await session.open(timeout=answer_timeout)
+    pause = _thinker(index, think)
+    await asyncio.sleep(pause() / 2)   # people do not all start typing at the same moment
     for k in range(interactions):
         height = 10 + index * 40 + k   # distinct per session and step, as in the browser run
         expected = expected_shape_text(height)
@@ -233,15 +263,59 @@ async def _ws_lab_session(url: str, index: int, interactions: int, think: float,
         result.finished.append(run.finished)
         if seen != expected:
             result.wrong_state.append(f"session {index}: wanted {expected}, saw {seen}")
-        await asyncio.sleep(think)
+        await asyncio.sleep(pause())
     result.exceptions.extend(f"session {index}: {e}" for e in session.exceptions)
+    await session.close()
+
+
+async def _ws_filter_session(url: str, index: int, interactions: int, think: float,
+                             result: LoadResult, answer_timeout: float) -> None:
+    """A Filter Lab user changing the conv stride on the bundled photo; the answer is the
+    pipeline line with the new output size (checked against playground.shapes)."""
+    from bench.st_client import StreamlitSession
+
+    session = StreamlitSession(url, "filter_lab")
+    await session.open(timeout=answer_timeout)
+    first = _pipeline_line(session)
+    if first is None:
+        result.failures.append(f"filter session {index}: no pipeline line on the page")
+        await session.close()
+        return
+    h, w, kh, kw = (int(first.group(i)) for i in range(1, 5))
+    pause = _thinker(index, think)
+    await asyncio.sleep(pause() / 2)
+    for k in range(interactions):
+        stride = 2 + (index + k) % 4   # 2..5, never the page's default 1
+        out_h, out_w, _ = shapes.conv_output_shape((h, w, 1), 1, (kh, kw), stride, "same")
+
+        def shows_it(s, stride=stride, out=(out_h, out_w)):
+            line = _pipeline_line(s)
+            return (line is not None and int(line.group(5)) == stride
+                    and (int(line.group(6)), int(line.group(7))) == out)
+
+        session.set_widget("Stride", stride)
+        try:
+            run = await session.rerun(until=shows_it, timeout=answer_timeout)
+        except TimeoutError:
+            result.failures.append(f"filter session {index} step {k}: no answer")
+            continue
+        if run.answered is None:
+            line = _pipeline_line(session)
+            result.failures.append(f"filter session {index} step {k}: wanted stride {stride} "
+                                   f"→ {out_h}×{out_w}, saw {line and line.group(0)}")
+            continue
+        result.filter_latencies.append(run.answered)
+        result.finished.append(run.finished)
+        await asyncio.sleep(pause())
+    result.exceptions.extend(f"filter session {index}: {e}" for e in session.exceptions)
     await session.close()
 
 
 async def run_ws_load(url: str, sessions: int = 10, interactions: int = 10, trainings: int = 2,
                       train_examples: int = 3000, epochs: int = 30, think: float = 0.2,
-                      answer_timeout: float = 60) -> LoadResult:
-    """The same load as ``run_browser_load``, from headless protocol clients."""
+                      answer_timeout: float = 60, filter_sessions: int = 3) -> LoadResult:
+    """``sessions`` headless clients, ``filter_sessions`` of them on the Filter Lab and the rest
+    on the Shape Lab, while ``trainings`` runs train and their pages are watched."""
     result = LoadResult()
     trainers = [await _ws_trainer(url, train_examples, epochs, result)
                 for _ in range(trainings)]
@@ -249,8 +323,10 @@ async def run_ws_load(url: str, sessions: int = 10, interactions: int = 10, trai
         result.trainings_progressed += await _ws_wait_for_batches(trainer, 180)
     before = [t.fragment_runs for t in trainers]
     t0 = time.perf_counter()
+    filter_sessions = min(filter_sessions, sessions)
     await asyncio.gather(*[
-        _ws_lab_session(url, i, interactions, think, result, answer_timeout)
+        (_ws_filter_session if i < filter_sessions else _ws_lab_session)(
+            url, i, interactions, think, result, answer_timeout)
         for i in range(sessions)])
     elapsed = time.perf_counter() - t0
     result.live_refreshes = [(t.fragment_runs - b) / elapsed for t, b in zip(trainers, before)]
@@ -291,30 +367,50 @@ def start_server(runs_dir: str) -> tuple[subprocess.Popen, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=10)
+    parser.add_argument("--filter-sessions", type=int, default=3,
+                        help="how many of the ws sessions use the Filter Lab (the rest: Shape Lab)")
     parser.add_argument("--interactions", type=int, default=10)
     parser.add_argument("--trainings", type=int, default=2)
     parser.add_argument("--client", choices=("ws", "browser"), default="ws")
-    parser.add_argument("--think", type=float, default=0.2,
-                        help="seconds a ws session waits after each answer (browser: 0.2)")
+    parser.add_argument("--think", type=float, nargs="+", default=[1.0, 0.2],
+                        help="seconds a ws session waits after each answer; several values "
+                             "run one after another on the same server (browser: 0.2)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="ws: skip the same sessions without trainings before each run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as runs_dir:
         proc, url = start_server(runs_dir)
         try:
-            if args.client == "ws":
-                load = run_ws_load(url, args.sessions, args.interactions, args.trainings,
-                                   think=args.think)
-            else:
-                load = run_browser_load(url, args.sessions, args.interactions, args.trainings)
-            result = asyncio.run(load)
-            print(f"{args.client} clients: {args.sessions} sessions x {args.interactions} "
-                  f"interactions, {args.trainings} trainings running, {os.cpu_count()} cores "
-                  "(load generator on the same machine)")
-            print(result.summary())
+            print(f"{args.client} clients, {os.cpu_count()} cores, load generator on the same "
+                  "machine")
+            if args.client == "browser":
+                result = asyncio.run(run_browser_load(url, args.sessions, args.interactions,
+                                                      args.trainings))
+                _report(f"{args.sessions} browser sessions x {args.interactions}, "
+                        f"{args.trainings} trainings", result)
+            for think in args.think if args.client == "ws" else []:
+                medians = []
+                for trainings in ([] if args.no_baseline else [0]) + [args.trainings]:
+                    result = asyncio.run(run_ws_load(
+                        url, args.sessions, args.interactions, trainings, think=think,
+                        filter_sessions=args.filter_sessions))
+                    _report(f"{args.sessions} sessions ({args.filter_sessions} Filter Lab) x "
+                            f"{args.interactions} interactions, think {think:g} s, "
+                            f"{trainings} trainings watched", result)
+                    medians.append(statistics.median(result.latencies + result.filter_latencies))
+                if len(medians) == 2:
+                    print(f"  -> trainings cost: median x{medians[1] / medians[0]:.2f} "
+                          f"against the same sessions without them\n")
             print("server still up at the end:", proc.poll() is None)
-            for line in (result.wrong_state + result.failures)[:10]:
-                print("  ", line)
         finally:
             stop_server(proc)
+
+
+def _report(title: str, result: LoadResult) -> None:
+    print(title)
+    print("  " + result.summary().replace("\n", "\n  "))
+    for line in (result.wrong_state + result.failures + result.exceptions)[:10]:
+        print("    !", line)
 
 
 def stop_server(proc: subprocess.Popen) -> None:

@@ -63,8 +63,14 @@ def _shown_state(kind: str, proto) -> Optional[WidgetState]:
             state.string_value = proto.options[proto.default]
         else:
             return None
+    elif kind == "slider" and proto.type == proto.SELECT_SLIDER:
+        indices = proto.value if proto.set_value else proto.default
+        state.string_array_value.data.extend(proto.options[int(i)] for i in indices)
     elif kind == "slider":
         state.double_array_value.data.extend(proto.value if proto.set_value else proto.default)
+    elif kind == "multiselect":
+        state.string_array_value.data.extend(
+            proto.raw_values if proto.set_value else [proto.options[i] for i in proto.default])
     elif kind == "checkbox":
         state.bool_value = proto.value if proto.set_value else proto.default
     elif kind in ("text_input", "text_area"):
@@ -83,6 +89,7 @@ class StreamlitSession:
         self.ws_url = f"ws://{parts.netloc}{parts.path.rstrip('/')}/_stcore/stream"
         self.page = page
         self.query_string = query_string
+        self.page_script_hash = ""   # known after the first run; then sent instead of the name
         self.elements: dict[tuple, tuple[str, Any]] = {}   # delta path -> (type, proto)
         self.widget_ids: dict[str, tuple[str, str]] = {}   # label -> (widget id, element type)
         self.widget_states: dict[str, WidgetState] = {}    # widget id -> the value we send
@@ -96,6 +103,7 @@ class StreamlitSession:
         self._sent_full_runs = 0
         self._closed = False
         self._registered: set[str] = set()   # fragments that asked for auto-reruns this run
+        self._touched: set[tuple] = set()    # delta paths written since the last full run
 
     # -------------------------------------------------------------------- connection
     async def open(self, timeout: float = 120) -> RunTiming:
@@ -167,9 +175,7 @@ class StreamlitSession:
         ``until`` is checked after every message; the first time it holds is ``answered``.
         Trigger values (buttons) are sent once, as a browser does.
         """
-        msg = BackMsg()
-        msg.rerun_script.page_name = self.page
-        msg.rerun_script.query_string = self.query_string
+        msg = self._rerun_msg()
         msg.rerun_script.widget_states.widgets.extend(self.widget_states.values())
         for widget_id, state in list(self.widget_states.items()):
             if state.WhichOneof("value") == "trigger_value":
@@ -197,6 +203,17 @@ class StreamlitSession:
                 continue
             self._changed.clear()
 
+    def _rerun_msg(self) -> BackMsg:
+        """A rerun of this page. Like a browser: by URL path the first time, then by the page's
+        script hash (a request by path reads as arriving at the page afresh)."""
+        msg = BackMsg()
+        if self.page_script_hash:
+            msg.rerun_script.page_script_hash = self.page_script_hash
+        else:
+            msg.rerun_script.page_name = self.page
+        msg.rerun_script.query_string = self.query_string
+        return msg
+
     @property
     def fragment_runs(self) -> int:
         """How many fragment runs (``run_every`` refreshes) have finished so far."""
@@ -210,9 +227,7 @@ class StreamlitSession:
         """What the browser does for ``st.fragment(run_every=...)``: rerun just the fragment."""
         while not self._closed and self.auto_reruns.get(fragment_id) == interval:
             await asyncio.sleep(interval)
-            msg = BackMsg()
-            msg.rerun_script.page_name = self.page
-            msg.rerun_script.query_string = self.query_string
+            msg = self._rerun_msg()
             msg.rerun_script.fragment_id = fragment_id
             msg.rerun_script.is_auto_rerun = True
             msg.rerun_script.widget_states.widgets.extend(
@@ -241,6 +256,7 @@ class StreamlitSession:
         if kind == "delta":
             delta = msg.delta
             path = tuple(msg.metadata.delta_path)
+            self._touched.add(path)
             which = delta.WhichOneof("type")
             if which == "new_element":
                 element = delta.new_element
@@ -261,6 +277,8 @@ class StreamlitSession:
                         self.widget_states[widget_id] = shown
             elif which == "add_block":
                 self.elements[path] = ("block", delta.add_block)
+        elif kind == "navigation":
+            self.page_script_hash = msg.navigation.page_script_hash
         elif kind == "page_info_changed":
             self.query_string = msg.page_info_changed.query_string
         elif kind == "auto_rerun":
@@ -276,6 +294,10 @@ class StreamlitSession:
         elif kind == "script_finished":
             self._finished.append(msg.script_finished)
             if msg.script_finished in _FINISHED_FULL:
+                # As the browser does: what this run did not write again is gone.
+                for path in set(self.elements) - self._touched:
+                    del self.elements[path]
+                self._touched.clear()
                 # As the browser does: a full run drops the timers of fragments it did not
                 # register again.
                 for fragment_id in set(self.auto_reruns) - self._registered:

@@ -5,9 +5,13 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
+from plotly.subplots import make_subplots
+
+from playground import filters
 from playground import shape_lab as lab
 from playground import state
 from playground.charts import common
+from playground.charts import filter_lab as filter_charts
 from playground.charts import training as charts
 from playground.charts.shape_lab import window_figure
 
@@ -42,6 +46,21 @@ FIGURES = {
                                                    colorscale=common.SEQUENTIAL,
                                                    labels=list("abcdef")),
     "shape lab window": _window,
+    "picture, signed, pickable, window": lambda: filter_charts.picture_figure(
+        RNG.standard_normal((40, 60)).astype(np.float32), "response", pickable=True,
+        window=(3, 4, 8, 9)),
+    "picture, colour": lambda: filter_charts.picture_figure(
+        RNG.random((30, 20, 3)).astype(np.float32) * 255, "photo", colour=True),
+    "feature-map stack": lambda: filter_charts.stack_figure(
+        RNG.standard_normal((20, 30, 3)), ["a", "b", "c"], "stack"),
+    "kernel": lambda: filter_charts.kernel_figure(filters.KERNELS["Sobel x (vertical edges)"]),
+    "padded toy matrix": lambda: filter_charts.matrix_figure(
+        np.arange(9.0).reshape(3, 3), "toy", is_pad=np.eye(3, dtype=bool)),
+    "arithmetic, grey": lambda: filter_charts.arithmetic_figure(filters.explain_pixel(
+        RNG.random((8, 8)).astype(np.float32), np.ones((3, 3), np.float32), 0, 0,
+        padding="same")),
+    "arithmetic, RGB": lambda: filter_charts.arithmetic_figure(filters.explain_pixel(
+        RNG.random((8, 8, 3)).astype(np.float32), np.ones((3, 3, 3), np.float32), 2, 5)),
 }
 
 
@@ -81,3 +100,21 @@ def test_learning_curves_put_accuracy_on_the_right_panel():
     np.testing.assert_array_equal(raw_accuracy.y, BATCH_LOG[:, 3])
     # The validation markers exist only where an epoch had validation values.
     assert list(by_name["epoch validation"][0].y) == [0.25]
+
+
+@pytest.mark.parametrize("rows, cols, h_space, v_space",
+                         [(1, 2, 0.08, 0.3), (3, 3, 0.04, 0.08), (2, 1, 0.2, 0.1)])
+def test_subplot_grid_places_panels_where_make_subplots_does(rows, cols, h_space, v_space):
+    titles = [f"t{k}" for k in range(rows * cols)]
+    theirs = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
+                           horizontal_spacing=h_space, vertical_spacing=v_space).layout
+    ours = common.subplot_grid(rows, cols, titles, h_space, v_space)
+    for k in range(1, rows * cols + 1):
+        suffix = "" if k == 1 else str(k)
+        for axis in ("xaxis", "yaxis"):
+            np.testing.assert_allclose(ours[axis + suffix]["domain"],
+                                       theirs[axis + suffix].domain, atol=1e-9)
+            assert ours[axis + suffix]["anchor"] == theirs[axis + suffix].anchor
+    for mine, plotlys in zip(ours["annotations"], theirs.annotations):
+        assert mine["text"] == plotlys.text
+        assert mine["x"] == pytest.approx(plotlys.x) and mine["y"] == pytest.approx(plotlys.y)

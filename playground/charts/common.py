@@ -43,6 +43,38 @@ def fast_figure(data: list[dict], layout: dict) -> go.Figure:
     return go.Figure(data=data, layout=layout, _validate=False)
 
 
+def subplot_grid(rows: int, cols: int, titles: Sequence[str] = (),
+                 horizontal_spacing: float = 0.2, vertical_spacing: float = 0.3) -> dict:
+    """Layout axes (and title annotations) of a rows × cols grid of panels, placed as
+    ``plotly.subplots.make_subplots`` places them, for ``fast_figure``.
+
+    Panel k = (row - 1) * cols + col (1-based) uses axes "x{k}"/"y{k}" (plain "x"/"y" for
+    k = 1): give its traces ``**panel_axes(k)``. Returns a dict to merge into the layout.
+    """
+    width = (1.0 - horizontal_spacing * (cols - 1)) / cols
+    height = (1.0 - vertical_spacing * (rows - 1)) / rows
+    layout: dict = {}
+    annotations = []
+    for k in range(1, rows * cols + 1):
+        r, c = divmod(k - 1, cols)
+        x0 = c * (width + horizontal_spacing)
+        y1 = 1.0 - r * (height + vertical_spacing)
+        suffix = "" if k == 1 else str(k)
+        layout[f"xaxis{suffix}"] = dict(domain=[x0, x0 + width], anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = dict(domain=[y1 - height, y1], anchor=f"x{suffix}")
+        if k <= len(titles) and titles[k - 1]:
+            annotations.append(dict(text=titles[k - 1], x=x0 + width / 2, y=y1, xref="paper",
+                                    yref="paper", xanchor="center", yanchor="bottom",
+                                    showarrow=False, font=dict(size=16)))
+    layout["annotations"] = annotations
+    return layout
+
+
+def panel_axes(k: int) -> dict:
+    """The xaxis/yaxis of panel k (1-based) of a ``subplot_grid``, for a trace dict."""
+    return dict(xaxis="x", yaxis="y") if k == 1 else dict(xaxis=f"x{k}", yaxis=f"y{k}")
+
+
 def mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
            normalize: bool = False) -> np.ndarray:
     """(N, h, w) float -> (rows*(h+gap)-gap, cols*(w+gap)-gap) float32 with NaN between tiles.

@@ -17,10 +17,10 @@ from typing import Optional, Sequence
 import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import get_colorscale, sample_colorscale
-from plotly.subplots import make_subplots
 from PIL import Image
 
-from playground.charts.common import DIVERGING, SEQUENTIAL, mosaic
+from playground.charts.common import (DIVERGING, SEQUENTIAL, fast_figure, mosaic, panel_axes,
+                                      scale_pairs, subplot_grid)
 
 PICK_POINTS = 48  # clickable points per side on a picture (st.plotly_chart cannot select pixels
                   # of an image or heatmap trace, so an invisible marker grid takes the clicks)
@@ -181,17 +181,17 @@ def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool
         else:
             scale = 255.0 / zmax if zmax > 255 or (0 < zmax <= 1) else 1.0
             pixels = np.clip(np.rint(values * scale), 0, 255).astype(np.uint8)
-        traces.append(go.Image(source=_png_uri(pixels), hoverinfo="x+y"))
+        traces.append(dict(type="image", source=_png_uri(pixels), hoverinfo="x+y"))
     else:
         zmin, zmax, is_signed = _limits(lo, hi, signed)
         scale = DIVERGING if is_signed else SEQUENTIAL
-        traces.append(go.Image(source=_indexed_uri(_colour_index(values, zmin, zmax), scale),
-                               hoverinfo="x+y"))
+        traces.append(dict(type="image", hoverinfo="x+y",
+                           source=_indexed_uri(_colour_index(values, zmin, zmax), scale)))
         if colorbar:
-            traces.append(go.Scatter(
-                x=[0], y=[0], mode="markers", hoverinfo="skip",
+            traces.append(dict(
+                type="scatter", x=[0], y=[0], mode="markers", hoverinfo="skip",
                 marker=dict(size=0.1, opacity=0, color=[zmin], cmin=zmin, cmax=zmax,
-                            colorscale=scale, showscale=True,
+                            colorscale=scale_pairs(scale), showscale=True,
                             colorbar=dict(thickness=10, len=0.8, tickfont=dict(size=10)))))
     if pickable:
         traces.append(_pick_grid(values if values.ndim == 2 else values.mean(axis=2)))
@@ -205,17 +205,16 @@ def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool
         layout["shapes"] = [dict(type="rect", x0=left - 0.5 - grow, x1=right - 0.5 + grow,
                                  y0=top - 0.5 - grow, y1=bottom - 0.5 + grow,
                                  line=dict(color="#ffb000", width=2))]
-    return go.Figure(data=traces, layout=layout)
+    return fast_figure(traces, layout)
 
 
-def _pick_grid(plane: np.ndarray) -> go.Scatter:
+def _pick_grid(plane: np.ndarray) -> dict:
     h, w = plane.shape
     rows = np.unique(np.linspace(0, h - 1, min(h, PICK_POINTS)).round().astype(int))
     cols = np.unique(np.linspace(0, w - 1, min(w, PICK_POINTS)).round().astype(int))
     rr, cc = np.meshgrid(rows, cols, indexing="ij")
-    return go.Scatter(
-        # numpy arrays, not lists: plotly validates lists element by element (~40 ms here)
-        x=cc.ravel().astype(np.int32), y=rr.ravel().astype(np.int32), mode="markers",
+    return dict(
+        type="scatter", x=cc.ravel().astype(np.int32), y=rr.ravel().astype(np.int32), mode="markers",
         name="pick", customdata=plane[rr, cc].ravel().astype(np.float32),
         hovertemplate="row %{y}, col %{x}<br>value %{customdata:.5g}<extra></extra>",
         marker=dict(size=max(4, 300 // max(len(rows), len(cols))), opacity=0.0,
@@ -269,7 +268,7 @@ def stack_figure(maps: np.ndarray, labels: Sequence[str], title: str = "",
             f"scale</sup>")
     layout = _picture_layout(full, height, grid.shape[1], grid.shape[0])
     layout["annotations"] = annotations
-    return go.Figure(go.Image(source=_png_uri(pixels), hoverinfo="x+y"), layout=layout)
+    return fast_figure([dict(type="image", source=_png_uri(pixels), hoverinfo="x+y")], layout)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -277,7 +276,7 @@ def stack_figure(maps: np.ndarray, labels: Sequence[str], title: str = "",
 # ----------------------------------------------------------------------------------------------
 
 def _matrix_trace(values: np.ndarray, signed: Optional[bool], is_pad=None, showscale=False,
-                  coloraxis: Optional[str] = None) -> go.Heatmap:
+                  coloraxis: Optional[str] = None) -> dict:
     values = np.asarray(values, dtype=np.float64)
     zmin, zmax, is_signed = colour_limits(values, signed)
     text = [[_fmt(v, 3) for v in row] for row in values]
@@ -285,11 +284,11 @@ def _matrix_trace(values: np.ndarray, signed: Optional[bool], is_pad=None, shows
         text = [[f"{t}<br>pad" if p else t for t, p in zip(trow, prow)]
                 for trow, prow in zip(text, np.asarray(is_pad))]
     kwargs = dict(coloraxis=coloraxis) if coloraxis else dict(
-        colorscale=DIVERGING if is_signed else SEQUENTIAL, zmin=zmin, zmax=zmax,
+        colorscale=scale_pairs(DIVERGING if is_signed else SEQUENTIAL), zmin=zmin, zmax=zmax,
         showscale=showscale)
-    return go.Heatmap(z=values, text=text, texttemplate="%{text}", xgap=1, ygap=1,
-                      textfont=dict(size=11 if values.shape[1] <= 7 else 9),
-                      hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>", **kwargs)
+    return dict(type="heatmap", z=values, text=text, texttemplate="%{text}", xgap=1, ygap=1,
+                textfont=dict(size=11 if values.shape[1] <= 7 else 9),
+                hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>", **kwargs)
 
 
 def matrix_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool] = None,
@@ -300,17 +299,15 @@ def matrix_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool]
     if values.ndim != 2:
         raise ValueError(f"values must be 2-D, got shape {values.shape}")
     h, w = values.shape
-    fig = go.Figure(_matrix_trace(values, signed, is_pad))
     # Fixed pixel size per cell (shown with width="content"): square cells whose numbers fit,
     # whatever the column width.
     cell = 44 if max(h, w) <= 7 else 36 if max(h, w) <= 9 else 24
-    fig.update_layout(title=dict(text=f"{title}<br><sup>{shape_text(values.shape)}</sup>",
-                                 font=dict(size=13)),
-                      height=height or 60 + cell * h, width=max(160, 8 + cell * w),
-                      margin=dict(l=4, r=4, t=52, b=4), font=dict(size=font_size))
-    fig.update_yaxes(autorange="reversed", visible=False)
-    fig.update_xaxes(visible=False)
-    return fig
+    layout = dict(title=dict(text=f"{title}<br><sup>{shape_text(values.shape)}</sup>",
+                             font=dict(size=13)),
+                  height=height or 60 + cell * h, width=max(160, 8 + cell * w),
+                  margin=dict(l=4, r=4, t=52, b=4), font=dict(size=font_size),
+                  yaxis=dict(autorange="reversed", visible=False), xaxis=dict(visible=False))
+    return fast_figure([_matrix_trace(values, signed, is_pad)], layout)
 
 
 def kernel_figure(kernel: np.ndarray, title: str = "Kernel", height: Optional[int] = None
@@ -337,17 +334,20 @@ def arithmetic_figure(explained: dict, height: Optional[int] = None) -> go.Figur
     names = ["receptive field (input)", "× kernel", "= products"]
     titles = [f"{n}{' · ' + 'RGB'[c] if channels == 3 else ''}" for c in range(channels)
               for n in names]
-    fig = make_subplots(rows=channels, cols=3, subplot_titles=titles, horizontal_spacing=0.04,
-                        vertical_spacing=0.08)
+    traces = []
     for c in range(channels):
-        fig.add_trace(_matrix_trace(patch[:, :, c], False, is_pad), row=c + 1, col=1)
-        fig.add_trace(_matrix_trace(kernel[:, :, c], True), row=c + 1, col=2)
-        fig.add_trace(_matrix_trace(products[:, :, c], True), row=c + 1, col=3)
+        for col, trace in enumerate((_matrix_trace(patch[:, :, c], False, is_pad),
+                                     _matrix_trace(kernel[:, :, c], True),
+                                     _matrix_trace(products[:, :, c], True)), start=1):
+            traces.append(dict(trace, **panel_axes(c * 3 + col)))
     cell = 30 if max(kh, kw) <= 7 else 22
-    fig.update_layout(height=height or (70 + channels * (cell * kh + 40)),
-                      margin=dict(l=4, r=4, t=40, b=4), font=dict(size=11))
-    fig.update_yaxes(autorange="reversed", visible=False)
-    fig.update_xaxes(visible=False)
-    for i in range(channels * 3):
-        fig.layout[f"yaxis{'' if i == 0 else i + 1}"].scaleanchor = f"x{'' if i == 0 else i + 1}"
-    return fig
+    layout = dict(height=height or (70 + channels * (cell * kh + 40)),
+                  margin=dict(l=4, r=4, t=40, b=4), font=dict(size=11),
+                  **subplot_grid(channels, 3, titles, horizontal_spacing=0.04,
+                                 vertical_spacing=0.08))
+    for k in range(1, channels * 3 + 1):
+        suffix = "" if k == 1 else str(k)
+        layout[f"xaxis{suffix}"]["visible"] = False
+        layout[f"yaxis{suffix}"].update(autorange="reversed", visible=False,
+                                        scaleanchor=f"x{suffix}")
+    return fast_figure(traces, layout)

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from playground.charts.common import (DIVERGING, SEQUENTIAL, fast_figure, mosaic_figure,
-                                       scale_pairs)
+                                       panel_axes, scale_pairs, subplot_grid)
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22")
@@ -52,14 +52,13 @@ def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing:
     """Loss and accuracy per batch (raw, faint + smoothed) against training samples seen,
     with each epoch's mean train and validation values as markers at the epoch's end.
 
-    Two panels side by side (x/y on the left, x2/y2 on the right), laid out as
-    ``make_subplots(1, 2, horizontal_spacing=0.08)`` would, from plain dicts (``fast_figure``).
+    Two panels side by side (x/y on the left, x2/y2 on the right), from plain dicts.
     """
     data = _batch_array(batch_log)
     samples = data[:, 1]
     traces = []
     for col, (index, name) in enumerate(((2, "loss"), (3, "accuracy")), start=1):
-        axes = dict(xaxis="x", yaxis="y") if col == 1 else dict(xaxis="x2", yaxis="y2")
+        axes = panel_axes(col)
         values = data[:, index]
         x_raw, y_raw = _thin(samples, values)
         traces.append(dict(type="scatter", x=x_raw, y=y_raw, mode="lines",
@@ -76,7 +75,7 @@ def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing:
                            **axes))
     ends = _epoch_end_samples(data, epoch_log)
     for col, key in ((1, "loss"), (2, "accuracy")):
-        axes = dict(xaxis="x", yaxis="y") if col == 1 else dict(xaxis="x2", yaxis="y2")
+        axes = panel_axes(col)
         for prefix, colour, label in (("", COLOURS[2], "epoch train"),
                                       ("val_", COLOURS[1], "epoch validation")):
             xs = [x for x, row in zip(ends, epoch_log) if row.get(prefix + key) is not None]
@@ -87,17 +86,13 @@ def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing:
                                legendgroup=label, showlegend=col == 1,
                                hovertemplate="epoch end, %{x:,} samples<br>%{y:.4f}"
                                              f"<extra>{label}</extra>", **axes))
-    x_title = dict(text="training samples seen")
-    layout = dict(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision=uirevision,
-        legend=dict(orientation="h", y=-0.25), hovermode="closest",
-        xaxis=dict(domain=[0.0, 0.46], anchor="y", title=x_title),
-        yaxis=dict(domain=[0.0, 1.0], anchor="x", rangemode="tozero"),
-        xaxis2=dict(domain=[0.54, 1.0], anchor="y2", title=x_title),
-        yaxis2=dict(domain=[0.0, 1.0], anchor="x2", range=[0, 1.02]),
-        annotations=[dict(text=text, x=x, y=1.0, xref="paper", yref="paper", xanchor="center",
-                          yanchor="bottom", showarrow=False, font=dict(size=16))
-                     for text, x in (("loss", 0.23), ("accuracy", 0.77))])
+    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision=uirevision,
+                  legend=dict(orientation="h", y=-0.25), hovermode="closest",
+                  **subplot_grid(1, 2, ("loss", "accuracy"), horizontal_spacing=0.08))
+    for axis in ("xaxis", "xaxis2"):
+        layout[axis]["title"] = dict(text="training samples seen")
+    layout["yaxis"]["rangemode"] = "tozero"
+    layout["yaxis2"]["range"] = [0, 1.02]
     return fast_figure(traces, layout)
 
 
