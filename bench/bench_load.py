@@ -59,6 +59,7 @@ class LoadResult:
     finished: list[float] = field(default_factory=list)    # seconds to the run's end (ws)
     trainings_started: int = 0
     trainings_progressed: int = 0
+    trainings_stopped: int = 0
     live_refreshes: list[float] = field(default_factory=list)  # trainers' refreshes per second
     exceptions: list[str] = field(default_factory=list)     # tracebacks a page showed (ws)
 
@@ -76,7 +77,8 @@ class LoadResult:
         lines.append(f"wrong state seen: {len(self.wrong_state)}; unanswered: "
                      f"{len(self.failures)}; tracebacks: {len(self.exceptions)}; "
                      f"trainings started {self.trainings_started}, "
-                     f"progressing {self.trainings_progressed}")
+                     f"progressing {self.trainings_progressed}, "
+                     f"stopped at the end {self.trainings_stopped}")
         if self.live_refreshes:
             lines.append("trainers' live panels refreshed "
                          + ", ".join(f"{r:.2f}" for r in self.live_refreshes)
@@ -185,6 +187,7 @@ async def run_browser_load(url: str, sessions: int = 10, interactions: int = 10,
             try:
                 await page.goto(run_url)
                 await page.get_by_role("button", name="Stop").click(timeout=30_000)
+                result.trainings_stopped += 1
             except Exception:  # noqa: BLE001 - the run may have finished already
                 pass
             await context.close()
@@ -235,6 +238,22 @@ async def _ws_wait_for_batches(session, timeout: float) -> bool:
             return True
         await asyncio.sleep(0.5)
     return False
+
+
+async def _ws_stop(trainer, timeout: float = 90) -> bool:
+    """Press Stop on a watched run; True once its page no longer offers Stop (run over)."""
+    def offers_stop():
+        return any(kind == "button" and proto.label == "Stop"
+                   for kind, proto in list(trainer.elements.values()))
+
+    if offers_stop():
+        trainer.set_widget("Stop", True)
+        await trainer.rerun(timeout=60)
+    deadline = time.perf_counter() + timeout
+    while offers_stop() and time.perf_counter() < deadline:
+        await asyncio.sleep(1)
+        await trainer.rerun(timeout=60)
+    return not offers_stop()
 
 
 async def _ws_lab_session(url: str, index: int, interactions: int, think: float,
@@ -333,9 +352,7 @@ async def run_ws_load(url: str, sessions: int = 10, interactions: int = 10, trai
     for trainer in trainers:
         result.exceptions.extend(f"trainer: {e}" for e in trainer.exceptions)
         try:
-            if "Stop" in trainer.widget_ids:
-                trainer.set_widget("Stop", True)
-                await trainer.rerun(timeout=60)
+            result.trainings_stopped += await _ws_stop(trainer)
         finally:
             await trainer.close()
     return result
