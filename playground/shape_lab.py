@@ -112,6 +112,8 @@ def explain(error: ValueError) -> str:
     for name, label in _LABELS:
         if text.startswith(name):
             text = label + text[len(name):]
+            if name.startswith("pool_size"):  # shapes says "kernel" for any window
+                text = text.replace(": kernel ", ": pool window ", 1)
             break
     return text.rstrip(".") + "."
 

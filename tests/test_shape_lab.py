@@ -172,7 +172,8 @@ def test_impossible_layer_raises_value_error_naming_the_setting(changes, name):
 @pytest.mark.parametrize("changes, message", [
     (dict(sh=0), "Stride (rows) must be >= 1, got 0."),
     (dict(c=0), "Channels C must be >= 1, got 0."),
-    (dict(kind="avg", kw=5), "Pool width: kernel 5 is larger than the padded input 3."),
+    (dict(kind="avg", kw=5), "Pool width: pool window 5 is larger than the padded input 3."),
+    (dict(kw=5), "Kernel width: kernel 5 is larger than the padded input 3."),
     (dict(padding="explicit", pad=-2), "Padding must be 'valid', 'same' or an int >= 0, got -2."),
 ])
 def test_explain_names_the_page_input(changes, message):
