@@ -18,6 +18,14 @@ from pathlib import Path
 
 import pytest
 
+# TensorFlow's oneDNN kernels (on by default on CPUs with AVX-512 or AMX) answer a convolution
+# or pooling whose window does not fit the padded input with a full-size output of
+# uninitialised memory instead of an error or an empty output (TF 2.21: a 7x7 input, a 4x2
+# kernel with dilation 3 and 1 pixel of padding gives 7x7 denormals; the reference kernels give
+# 0x6). The reference the tests compare against is TensorFlow's own kernels, on every machine.
+# Set before anything imports TensorFlow; servers and workers started by tests inherit it.
+os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "playground" / "app.py"
 CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
