@@ -18,6 +18,12 @@ def _remember(settings):
     st.session_state[K + "settings"] = dict(settings)
 
 
+def _sync_query(settings):
+    query = state.to_query(settings)
+    if query != st.query_params.to_dict():
+        st.query_params.from_dict(query)
+
+
 # --- settings: from this session, else from the link ------------------------------------------
 saved = st.session_state.get(K + "settings")
 if saved is None:
@@ -36,102 +42,116 @@ st.caption("Type the numbers of a layer and see what it does to the shape: "
 
 INT = dict(step=1, min_value=-100_000, max_value=100_000)
 
-# --- 1. one layer -------------------------------------------------------------------------------
-st.header("1 · One layer")
-kind_col, *input_cols = st.columns([2, 1, 1, 1])
-kind_col.radio("Layer", state.KINDS, key=K + "kind", horizontal=True,
-               format_func=state.KIND_LABELS.get)
-input_cols[0].number_input("Input height H", key=K + "h", **INT)
-input_cols[1].number_input("Input width W", key=K + "w", **INT)
-input_cols[2].number_input("Channels C", key=K + "c", **INT)
-is_conv = st.session_state[K + "kind"] == "conv"
-cols = st.columns(5)
-cols[0].number_input("Kernel height" if is_conv else "Pool height", key=K + "kh", **INT)
-cols[1].number_input("Kernel width" if is_conv else "Pool width", key=K + "kw", **INT)
-cols[2].number_input("Filters", key=K + "filters", disabled=not is_conv,
-                     help="Pooling keeps the channels: it has no filters.", **INT)
-cols[3].number_input("Stride (rows)", key=K + "sh", **INT)
-cols[4].number_input("Stride (columns)", key=K + "sw", **INT)
-cols = st.columns([2, 1, 1, 1])
-cols[0].radio("Padding", state.PADDINGS, key=K + "padding", horizontal=True,
-              format_func={"valid": "VALID", "same": "SAME", "explicit": "pixels per side"}.get,
-              help="VALID: none. SAME (TensorFlow): output = ⌈N / S⌉, the odd pixel goes "
-                   "bottom/right. Or a number of zero pixels on every side.")
-cols[1].number_input("Pixels per side P", key=K + "pad",
-                     disabled=st.session_state[K + "padding"] != "explicit", **INT)
-cols[2].number_input("Dilation D", key=K + "dilation", disabled=not is_conv,
-                     help="Gaps between the kernel's taps: it spans (F − 1)·D + 1 pixels.",
-                     **INT)
 
-settings = {name: st.session_state.get(K + name, value) for name, value in saved.items()}
-settings["preset"], settings["net"] = saved.get("preset"), saved.get("net")
+@st.fragment
+def layer_sections():
+    """Sections 1-3. A fragment: a change here reruns only this part, not the network table
+    below (about a third of the page's cost), which keeps the lab quick with many users."""
+    st.header("1 · One layer")
+    kind_col, *input_cols = st.columns([2, 1, 1, 1])
+    kind_col.radio("Layer", state.KINDS, key=K + "kind", horizontal=True,
+                   format_func=state.KIND_LABELS.get)
+    input_cols[0].number_input("Input height H", key=K + "h", **INT)
+    input_cols[1].number_input("Input width W", key=K + "w", **INT)
+    input_cols[2].number_input("Channels C", key=K + "c", **INT)
+    is_conv = st.session_state[K + "kind"] == "conv"
+    cols = st.columns(5)
+    cols[0].number_input("Kernel height" if is_conv else "Pool height", key=K + "kh", **INT)
+    cols[1].number_input("Kernel width" if is_conv else "Pool width", key=K + "kw", **INT)
+    cols[2].number_input("Filters", key=K + "filters", disabled=not is_conv,
+                         help="Pooling keeps the channels: it has no filters.", **INT)
+    cols[3].number_input("Stride (rows)", key=K + "sh", **INT)
+    cols[4].number_input("Stride (columns)", key=K + "sw", **INT)
+    cols = st.columns([2, 1, 1, 1])
+    cols[0].radio("Padding", state.PADDINGS, key=K + "padding", horizontal=True,
+                  format_func={"valid": "VALID", "same": "SAME", "explicit": "pixels per side"}.get,
+                  help="VALID: none. SAME (TensorFlow): output = ⌈N / S⌉, the odd pixel goes "
+                       "bottom/right. Or a number of zero pixels on every side.")
+    cols[1].number_input("Pixels per side P", key=K + "pad",
+                         disabled=st.session_state[K + "padding"] != "explicit", **INT)
+    cols[2].number_input("Dilation D", key=K + "dilation", disabled=not is_conv,
+                         help="Gaps between the kernel's taps: it spans (F − 1)·D + 1 pixels.",
+                         **INT)
 
-try:
-    report = lab.layer_report(settings)
-except ValueError as err:
-    report = None
-    st.error(f"Impossible layer: {lab.explain(err)}")
+    # Read afresh: on a fragment rerun the page's top (and its ``saved``) does not run.
+    stored = st.session_state[K + "settings"]
+    settings = {name: st.session_state.get(K + name, value) for name, value in stored.items()}
+    settings["preset"], settings["net"] = stored.get("preset"), stored.get("net")
 
-if report is not None:
-    left, right = st.columns([1, 2])
-    left.metric("Output shape H′ × W′ × C′", lab.output_text(report.output_shape),
-                help=f"from an input of {lab.output_text(report.input_shape)}")
-    left.markdown(f"**Parameters:** {report.params_text}")
-    with right:
-        for line in report.formulas:
-            st.markdown(line)
-        for note in report.notes:
-            st.caption(note)
+    try:
+        report = lab.layer_report(settings)
+    except ValueError as err:
+        report = None
+        st.error(f"Impossible layer: {lab.explain(err)}")
 
-    # --- 2. does it fit --------------------------------------------------------------------
-    st.header("2 · Does it fit?")
-    for line in report.fit:
-        st.warning(line)
-    if not report.fit:
-        st.success("It fits: the windows cover every row and column of the padded input.")
+    if report is not None:
+        left, right = st.columns([1, 2])
+        left.metric("Output shape H′ × W′ × C′", lab.output_text(report.output_shape),
+                    help=f"from an input of {lab.output_text(report.input_shape)}")
+        left.markdown(f"**Parameters:** {report.params_text}")
+        with right:
+            for line in report.formulas:
+                st.markdown(line)
+            for note in report.notes:
+                st.caption(note)
 
-    # --- 3. sliding window -----------------------------------------------------------------
-    st.header("3 · Sliding window")
-    hp, wp = report.axes[0].padded, report.axes[1].padded
-    cells = report.output_shape[0] * report.output_shape[1]
-    if max(hp, wp) > lab.MAX_DRAWN:
-        st.info(f"The window is drawn for padded inputs up to {lab.MAX_DRAWN}×{lab.MAX_DRAWN}; "
-                f"this one is {hp}×{wp}. Make the input smaller to watch it slide.")
-    else:
-        cols = st.columns([1, 1, 2])
-        cols[0].radio("Input values", state.IMAGES, key=K + "image", horizontal=True,
-                      format_func={"counting": "1, 2, 3, …", "random": "random digits"}.get)
-        if is_conv:
-            cols[1].radio("Kernel values", state.WEIGHTS, key=K + "weights", horizontal=True,
-                          format_func={"ones": "all ones", "random": "random −1/0/1"}.get)
-        if cells > 1:
-            st.session_state[K + "pos"] = min(max(st.session_state[K + "pos"], 0), cells - 1)
-            cols[2].slider("Window position (output cells in reading order)", 0, cells - 1,
-                           key=K + "pos")
-        settings.update(image=st.session_state[K + "image"],
-                        weights=st.session_state[K + "weights"],
-                        pos=st.session_state[K + "pos"])
-        win = lab.window(settings, report, settings["pos"])
-        a_h, a_w = report.axes
-        st.plotly_chart(
-            window_figure(win.padded, win.is_pad, win.output, (settings["kh"], settings["kw"]),
-                          (settings["sh"], settings["sw"]), a_h.dilation, win.row, win.col,
-                          win.used, (a_h.pad_before, a_h.pad_after, a_w.pad_before,
-                                     a_w.pad_after), numbered=win.numbered,
-                          animate=cells <= lab.MAX_FRAMES, titles=lab.frame_titles(win),
-                          height=lab.figure_height(hp), pad_label="0" if is_conv else "–"),
-            key=K + "window_chart", width="stretch")
-        label = "patch × kernel" if is_conv else ("max of the window" if settings["kind"] ==
-                                                   "max" else "average of the window")
-        st.markdown(f"**Output row {win.row}, column {win.col}** = {label}: `{win.equation}`")
-        if is_conv:
-            st.markdown(f"Kernel {settings['kh']}×{settings['kw']}"
-                        + (f", dilation {a_h.dilation}" if a_h.dilation > 1 else "")
-                        + f": `{lab.kernel_text(win.kernel)}` (rows separated by ;)")
-        st.caption("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
-                   "columns are never reached by a window. The picture shows one input channel"
-                   + (": each filter adds up the products over all C channels, plus its bias."
-                      if is_conv else "."))
+        # --- 2. does it fit --------------------------------------------------------------------
+        st.header("2 · Does it fit?")
+        for line in report.fit:
+            st.warning(line)
+        if not report.fit:
+            st.success("It fits: the windows cover every row and column of the padded input.")
+
+        # --- 3. sliding window -----------------------------------------------------------------
+        st.header("3 · Sliding window")
+        hp, wp = report.axes[0].padded, report.axes[1].padded
+        cells = report.output_shape[0] * report.output_shape[1]
+        if max(hp, wp) > lab.MAX_DRAWN:
+            st.info(f"The window is drawn for padded inputs up to "
+                    f"{lab.MAX_DRAWN}×{lab.MAX_DRAWN}; this one is {hp}×{wp}. Make the input "
+                    "smaller to watch it slide.")
+        else:
+            cols = st.columns([1, 1, 2])
+            cols[0].radio("Input values", state.IMAGES, key=K + "image", horizontal=True,
+                          format_func={"counting": "1, 2, 3, …", "random": "random digits"}.get)
+            if is_conv:
+                cols[1].radio("Kernel values", state.WEIGHTS, key=K + "weights", horizontal=True,
+                              format_func={"ones": "all ones", "random": "random −1/0/1"}.get)
+            if cells > 1:
+                st.session_state[K + "pos"] = min(max(st.session_state[K + "pos"], 0), cells - 1)
+                cols[2].slider("Window position (output cells in reading order)", 0, cells - 1,
+                               key=K + "pos")
+            settings.update(image=st.session_state[K + "image"],
+                            weights=st.session_state[K + "weights"],
+                            pos=st.session_state[K + "pos"])
+            win = lab.window(settings, report, settings["pos"])
+            a_h, a_w = report.axes
+            st.plotly_chart(
+                window_figure(win.padded, win.is_pad, win.output, (settings["kh"], settings["kw"]),
+                              (settings["sh"], settings["sw"]), a_h.dilation, win.row, win.col,
+                              win.used, (a_h.pad_before, a_h.pad_after, a_w.pad_before,
+                                         a_w.pad_after), numbered=win.numbered,
+                              animate=cells <= lab.MAX_FRAMES, titles=lab.frame_titles(win),
+                              height=lab.figure_height(hp), pad_label="0" if is_conv else "–"),
+                key=K + "window_chart", width="stretch")
+            label = "patch × kernel" if is_conv else ("max of the window" if settings["kind"] ==
+                                                       "max" else "average of the window")
+            st.markdown(f"**Output row {win.row}, column {win.col}** = {label}: `{win.equation}`")
+            if is_conv:
+                st.markdown(f"Kernel {settings['kh']}×{settings['kw']}"
+                            + (f", dilation {a_h.dilation}" if a_h.dilation > 1 else "")
+                            + f": `{lab.kernel_text(win.kernel)}` (rows separated by ;)")
+            st.caption("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
+                       "columns are never reached by a window. The picture shows one input channel"
+                       + (": each filter adds up the products over all C channels, plus its bias."
+                          if is_conv else "."))
+
+    _remember(settings)
+    _sync_query(settings)
+
+
+# --- 1-3. one layer, does it fit, the sliding window (a fragment) ----------------------------
+layer_sections()
 
 # --- 4. whole network ---------------------------------------------------------------------------
 st.header("4 · Whole network")
@@ -211,10 +231,9 @@ else:
 # --- 5. the link ---------------------------------------------------------------------------------
 preset_spec = lab.rows_to_spec(network.PRESETS[st.session_state[K + "preset"]]["input_shape"],
                                lab.spec_to_rows(network.PRESETS[st.session_state[K + "preset"]]))
+settings = dict(st.session_state[K + "settings"])
 settings["preset"] = st.session_state[K + "preset"]
 settings["net"] = "" if spec == preset_spec else network.to_json(lab.compact_spec(spec))
 _remember(settings)
-query = state.to_query(settings)
-if query != st.query_params.to_dict():
-    st.query_params.from_dict(query)
+_sync_query(settings)
 st.caption("The address bar holds every setting of this page: copy the link to share it.")
