@@ -114,8 +114,9 @@ def test_digit():
         return None, None
     if "digit_index" not in st.session_state:
         wanted = st.query_params.get("digit", "0")
-        st.session_state["digit_index"] = int(wanted) if wanted.isdigit() and \
-            int(wanted) < len(x_test) else 0
+        # isdecimal, not isdigit: "²" is a digit that int() cannot read.
+        index = int(wanted) if wanted.isdecimal() else -1
+        st.session_state["digit_index"] = index if 0 <= index < len(x_test) else 0
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     index = left.number_input("Test digit number", 0, len(x_test) - 1, step=1,
                               key="digit_index")

@@ -63,13 +63,13 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
         optimizer = c1.selectbox("Optimizer", jobs.OPTIMIZERS,
                                  index=jobs.OPTIMIZERS.index(defaults["optimizer"]),
                                  key=f"opt-{preset}")
-        learning_rate = c2.number_input("Learning rate", min_value=1e-6, max_value=10.0,
+        learning_rate = c2.number_input("Learning rate", *jobs.LIMITS["learning_rate"],
                                         value=float(defaults["learning_rate"]), format="%.5f",
                                         key=f"lr-{preset}")
-        batch_size = c3.number_input("Batch size", min_value=1, max_value=4096,
+        batch_size = c3.number_input("Batch size", *jobs.LIMITS["batch_size"],
                                      value=int(defaults["batch_size"]), step=16,
                                      key=f"bs-{preset}")
-        epochs = c4.number_input("Epochs", min_value=1, max_value=100,
+        epochs = c4.number_input("Epochs", *jobs.LIMITS["epochs"],
                                  value=int(defaults["epochs"]), key=f"ep-{preset}")
         c1, c2, c3, c4, c5 = st.columns(5)
         schedule = c5.selectbox("Learning-rate schedule", jobs.LR_SCHEDULES,
@@ -77,22 +77,22 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
                                 key=f"sched-{preset}",
                                 help="one-cycle: warm up to the rate, then a cosine decay "
                                      "(the fast preset's recipe).")
-        train_examples = c1.number_input("Training examples", min_value=10, max_value=60_000,
+        train_examples = c1.number_input("Training examples", *jobs.LIMITS["train_examples"],
                                          value=int(defaults["train_examples"]), step=1000,
                                          key=f"n-{preset}")
-        validation_split = c2.slider("Validation split", 0.0, 0.5,
+        validation_split = c2.slider("Validation split", *jobs.LIMITS["validation_split"],
                                      float(defaults["validation_split"]), 0.05,
                                      key=f"vs-{preset}")
-        dropout = c3.slider("Dropout rate (0 = as in the network)", 0.0, 0.9,
+        dropout = c3.slider("Dropout rate (0 = as in the network)", *jobs.LIMITS["dropout"],
                             float(defaults["dropout"] or 0.0), 0.05, key=f"do-{preset}",
                             help="Sets every Dropout layer of the network to this rate.")
-        seed = c4.number_input("Random seed", min_value=0, max_value=2**31 - 1,
+        seed = c4.number_input("Random seed", *jobs.LIMITS["seed"],
                                value=int(defaults["seed"]), key=f"seed-{preset}",
                                help="Same seed, same settings: same initial weights, same "
                                     "digits, same order.")
-        probe = st.number_input("Probe digit (test set index, shown live)", min_value=0,
-                                max_value=9_999, value=int(defaults.get("probe_index", 0)),
-                                key="probe")
+        probe = st.number_input("Probe digit (test set index, shown live)",
+                                *jobs.LIMITS["probe_index"],
+                                value=int(defaults.get("probe_index", 0)), key="probe")
         start = st.form_submit_button("Start training", type="primary",
                                       icon=":material/play_arrow:")
     if start:
@@ -130,7 +130,7 @@ def controls(job: jobs.Job) -> None:
         job.stop()
     # A fixed default: the live rate changes every batch under a schedule, and a changing
     # default would reset what the user is typing.
-    new_lr = c3.number_input("New learning rate", min_value=1e-6, max_value=10.0,
+    new_lr = c3.number_input("New learning rate", *jobs.LIMITS["learning_rate"],
                              value=float(job.settings["learning_rate"]), format="%.5f",
                              key=f"lr-now-{job.run_id}")
     if c4.button("Apply rate", key="apply-lr", width="stretch"):

@@ -35,6 +35,13 @@ STATES = ("queued", "starting", "loading", "running", "paused", "stopping", "sav
 ACTIVE = ("queued", "starting", "loading", "running", "paused", "stopping", "saving",
           "testing")
 N_TRAIN, N_TEST = 60_000, 10_000
+# The range of every number a run accepts. The page's widgets take the same bounds: a value
+# from the address that a widget's own range refused would stop the page with an error.
+LIMITS = {"momentum": (0.0, 0.999), "learning_rate": (1e-7, 10.0), "batch_size": (1, 8192),
+          "epochs": (1, 200), "train_examples": (10, N_TRAIN), "validation_split": (0.0, 0.5),
+          "dropout": (0.0, 0.95), "seed": (0, 2**31 - 1), "probe_index": (0, N_TEST - 1),
+          "snapshot_interval": (0.05, 10.0), "stats_every": (1, 10_000),
+          "test_examples": (1, N_TEST)}
 FORGET_AFTER = 3600.0  # seconds a finished job stays in memory (its files stay on disk)
 _CONTEXT = multiprocessing.get_context("spawn")
 
@@ -140,33 +147,30 @@ def normalize_settings(raw: dict) -> dict:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     out["optimizer"] = optimizer
-    out["momentum"] = _number("momentum", raw.get("momentum", 0.9), float, 0.0, 0.999)
+    def number(name, kind, default):
+        return _number(name, raw.get(name, default), kind, *LIMITS[name])
+
+    out["momentum"] = number("momentum", float, 0.9)
     schedule = raw.get("lr_schedule", "constant")
     if schedule not in LR_SCHEDULES:
         raise ValueError(f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}, "
                          f"got {schedule!r}")
     out["lr_schedule"] = schedule
-    out["learning_rate"] = _number("learning_rate", raw.get("learning_rate", 0.001), float,
-                                   1e-7, 10.0)
-    out["batch_size"] = _number("batch_size", raw.get("batch_size", 128), int, 1, 8192)
-    out["epochs"] = _number("epochs", raw.get("epochs", 1), int, 1, 200)
-    out["train_examples"] = _number("train_examples", raw.get("train_examples", N_TRAIN), int,
-                                    10, N_TRAIN)
-    out["validation_split"] = _number("validation_split", raw.get("validation_split", 0.1),
-                                      float, 0.0, 0.5)
+    out["learning_rate"] = number("learning_rate", float, 0.001)
+    out["batch_size"] = number("batch_size", int, 128)
+    out["epochs"] = number("epochs", int, 1)
+    out["train_examples"] = number("train_examples", int, N_TRAIN)
+    out["validation_split"] = number("validation_split", float, 0.1)
     if out["train_examples"] - round(out["train_examples"] * out["validation_split"]) < 1:
         raise ValueError("validation_split leaves no training examples")
-    dropout = raw.get("dropout")
-    out["dropout"] = None if dropout in (None, "") else _number("dropout", dropout, float,
-                                                                 0.0, 0.95)
-    out["seed"] = _number("seed", raw.get("seed", 0), int, 0, 2**31 - 1)
-    out["probe_index"] = _number("probe_index", raw.get("probe_index", 0), int, 0, N_TEST - 1)
-    out["snapshot_interval"] = _number("snapshot_interval", raw.get("snapshot_interval", 0.5),
-                                       float, 0.05, 10.0)
-    out["stats_every"] = _number("stats_every", raw.get("stats_every", 25), int, 1, 10_000)
-    test = raw.get("test_examples")
-    out["test_examples"] = None if test in (None, "") else _number("test_examples", test, int,
-                                                                   1, N_TEST)
+    out["dropout"] = None if raw.get("dropout") in (None, "") else \
+        number("dropout", float, None)
+    out["seed"] = number("seed", int, 0)
+    out["probe_index"] = number("probe_index", int, 0)
+    out["snapshot_interval"] = number("snapshot_interval", float, 0.5)
+    out["stats_every"] = number("stats_every", int, 25)
+    out["test_examples"] = None if raw.get("test_examples") in (None, "") else \
+        number("test_examples", int, None)
     return out
 
 
@@ -396,7 +400,7 @@ class Job:
             self.process.terminate()
 
     def set_learning_rate(self, value: float) -> None:
-        value = _number("learning rate", value, float, 1e-7, 10.0)
+        value = _number("learning rate", value, float, *LIMITS["learning_rate"])
         try:
             self.channels.commands.put_nowait(("lr", value))
         except queue.Full:
@@ -441,13 +445,10 @@ class Job:
                 how = f"was killed by signal {signal.Signals(-code).name}"
             else:
                 how = f"ended unexpectedly (exit code {code})"
-            kept = ""
-            if (self.folder / "model.keras").is_file():
-                done = status.get("epochs_done")
-                kept = f" The model saved at the end of epoch {done} was kept." if done \
-                    else " The last saved model was kept."
+            runs.remove_partial_files(self.folder)
             status = write_status_json(self.folder, "died",
-                                       reason=f"the training process {how}.{kept}")
+                                       reason=f"the training process {how}."
+                                              f"{_what_was_kept(self.folder, status)}")
         self.final = status
         self.process.close()
 
@@ -481,6 +482,14 @@ class Job:
         if reason:
             parts.append(reason)
         return " — ".join(parts)
+
+
+def _what_was_kept(folder: Path, status: dict) -> str:
+    if not (folder / "model.keras").is_file():
+        return " No model had been saved yet."
+    done = status.get("epochs_done")
+    return f" The model saved at the end of epoch {done} was kept." if done \
+        else " The last saved model was kept."
 
 
 def write_status_json(folder: Path, status: str, **extra) -> dict:
@@ -576,9 +585,15 @@ class Registry:
 def _pid_alive(pid) -> bool:
     try:
         os.kill(int(pid), 0)
-    except (OSError, TypeError, ValueError):
+    except (OSError, TypeError, ValueError, OverflowError):
         return False
-    return True
+    # A killed worker whose server died too is a zombie until init reaps it (seen lasting
+    # over a second in containers); kill(pid, 0) still succeeds on it.
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii", errors="replace") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return True
 
 
 def mark_interrupted_runs() -> None:
@@ -590,8 +605,11 @@ def mark_interrupted_runs() -> None:
         status = runs.read_json(folder / "status.json") or {}
         if status.get("status") in ACTIVE and status.get("host", host) == host \
                 and not _pid_alive(status.get("pid")):
+            # Its writer is dead: a save it was in the middle of is only a temp file.
+            runs.remove_partial_files(folder)
             write_status_json(folder, "interrupted",
-                              reason="the server stopped while this run was active")
+                              reason="the server stopped while this run was active."
+                                     + _what_was_kept(folder, status))
 
 
 # ------------------------------------------------------------------------- saved runs

@@ -65,6 +65,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def remove_partial_files(folder: Path) -> list[str]:
+    """Delete what writes cut off by a killed process left behind: the hidden temp files of
+    ``atomic_write_bytes`` and of the model checkpoint (``.<name>...tmp...``). Their finished
+    counterparts are untouched. Call it only once the writer is known to be dead. Returns the
+    names removed."""
+    removed = []
+    for path in Path(folder).glob(".*"):
+        if ".tmp" in path.name and path.is_file():
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            removed.append(path.name)
+    return sorted(removed)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 

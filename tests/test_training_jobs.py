@@ -152,3 +152,20 @@ def test_bad_settings_start_nothing(registry):
         registry.start(tiny_settings(epochs=0))
     assert registry.jobs() == []
     assert list(runs.runs_dir().iterdir()) == []
+
+
+def test_a_zombie_worker_counts_as_dead():
+    # A worker killed together with its server stays a zombie until init reaps it; a new
+    # server must still see its run as interrupted.
+    import subprocess
+    import sys
+    child = subprocess.Popen([sys.executable, "-c", "pass"])   # not reaped until wait()
+    deadline = time.time() + 30
+    while open(f"/proc/{child.pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z":
+        assert time.time() < deadline
+        time.sleep(0.01)
+    assert jobs._pid_alive(os.getpid())
+    assert not jobs._pid_alive(child.pid)
+    child.wait()
+    assert not jobs._pid_alive(child.pid)
+    assert not jobs._pid_alive("not a pid") and not jobs._pid_alive(None)
