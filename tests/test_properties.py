@@ -2,8 +2,9 @@
 exactly what TensorFlow computes."""
 import numpy as np
 import pytest
+import keras
 import tensorflow as tf
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from playground import shapes
@@ -84,3 +85,127 @@ def test_same_padding_is_what_tensorflow_pads(n, f, stride, dilation):
 def test_conv_param_count_names_the_bad_argument(bad):
     with pytest.raises(ValueError, match="filters"):
         shapes.conv_param_count(3, 1, bad)
+
+
+# --- the labs' own functions: what the pages call with the numbers people type -----------------
+from playground import filter_pipeline as pipeline  # noqa: E402
+from playground import filters  # noqa: E402
+from playground import shape_lab as lab  # noqa: E402
+from playground import state  # noqa: E402
+from test_filters import tf_pool  # noqa: E402
+from test_shapes import tf_conv  # noqa: E402
+
+# Mostly settings that can work, and now and then one setting broken as a person might type it
+# (zero, negative): refusals are tested without drowning the accepted cases.
+def _one_broken(names):
+    return st.one_of(st.none(), st.none(), st.none(),
+                     st.tuples(st.sampled_from(names), st.integers(-2, 0)))
+
+
+LAYER_INTS = ("h", "w", "c", "kh", "kw", "filters", "sh", "sw", "pad", "dilation")
+
+
+@FAST
+@given(h=st.integers(1, 10), w=st.integers(1, 10), c=st.integers(1, 3), kh=st.integers(1, 5),
+       kw=st.integers(1, 5), filters_=st.integers(1, 3), sh=st.integers(1, 4),
+       sw=st.integers(1, 4), pad=st.integers(0, 3), dilation=st.integers(1, 3),
+       kind=st.sampled_from(state.KINDS), padding=st.sampled_from(state.PADDINGS),
+       image=st.sampled_from(state.IMAGES), weights=st.sampled_from(state.WEIGHTS),
+       pos=st.integers(-3, 400), broken=_one_broken(LAYER_INTS))
+def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_, sh, sw, pad,
+                                                       dilation, kind, padding, image, weights,
+                                                       pos, broken):
+    """Sections 1-3 of the Shape Lab: the output shape, the parameter count and the sliding
+    window's numbers, or a ValueError that the page turns into one sentence."""
+    s = dict(state.defaults(), h=h, w=w, c=c, kh=kh, kw=kw, filters=filters_, sh=sh, sw=sw,
+             pad=pad, dilation=dilation, kind=kind, padding=padding, image=image,
+             weights=weights, pos=pos)
+    if broken:
+        s[broken[0]] = broken[1]
+    h, w, c, kh, kw, filters_, sh, sw, pad, dilation = (s[name] for name in LAYER_INTS)
+    try:
+        report = lab.layer_report(s)
+    except ValueError as err:
+        event("refused")
+        assert lab.explain(err)
+        return
+    event(f"accepted {kind}")
+    tf_padding = report.padding
+    x = tf.constant(lab.demo_image(s)[None, :, :, None])
+    if kind == "conv":
+        k = lab.demo_kernel(s)[:, :, None, None]
+        expected = tf_conv(x, (kh, kw), (sh, sw), tf_padding, dilation, weights=k)
+        expected_shape = (*expected.shape[1:3], filters_)
+        layer = keras.layers.Conv2D(filters_, (kh, kw))
+        layer.build((None, None, None, c))   # the count does not depend on H, W
+        assert report.params == layer.count_params()
+    else:
+        expected = tf_pool(lab.demo_image(s), (kh, kw), (sh, sw), tf_padding, kind)[None, ..., None]
+        expected_shape = (*expected.shape[1:3], c)
+        assert report.params == 0
+    assert report.output_shape == tuple(int(n) for n in expected_shape)
+    win = lab.window(s, report, pos)
+    np.testing.assert_allclose(win.output, np.asarray(expected)[0, :, :, 0], atol=1e-4)
+    assert win.value == pytest.approx(float(np.asarray(expected)[0, win.row, win.col, 0]),
+                                      abs=1e-4)
+
+
+kernel_names = st.lists(st.sampled_from(sorted(filters.KERNELS)), min_size=1, max_size=3,
+                        unique=True)
+
+
+PIPELINE_INTS = ("stride", "padding", "pool_size", "pool_stride", "pool_padding")
+
+
+@FAST
+@given(h=st.integers(1, 14), w=st.integers(1, 14), names=kernel_names,
+       stride=st.integers(1, 4), padding=st.one_of(st.sampled_from(["same", "valid"]),
+                                                   st.integers(0, 4)),
+       colour=st.sampled_from(pipeline.COLOUR_MODES), relu=st.booleans(),
+       pool_mode=st.sampled_from(pipeline.POOL_MODES), pool_size=st.integers(1, 4),
+       pool_stride=st.one_of(st.none(), st.integers(1, 3)),
+       pool_padding=st.one_of(st.sampled_from(["same", "valid"]), st.integers(0, 2)),
+       seed=st.integers(0, 99), broken=_one_broken(PIPELINE_INTS))
+def test_filter_lab_pipeline_is_value_error_or_tensorflow(h, w, names, stride, padding, colour,
+                                                          relu, pool_mode, pool_size,
+                                                          pool_stride, pool_padding, seed,
+                                                          broken):
+    """The Filter Lab's whole pipeline (filters, colour handling, stride, padding, ReLU,
+    pooling) on a small picture: TensorFlow's numbers, or a ValueError the page shows."""
+    rgb = (np.random.default_rng(seed).random((h, w, 3)) * 255).astype(np.float32)
+    numbers = dict(stride=stride, padding=padding, pool_size=pool_size,
+                   pool_stride=pool_stride, pool_padding=pool_padding)
+    if broken:
+        numbers[broken[0]] = broken[1]
+    stride, padding, pool_size, pool_stride, pool_padding = (numbers[n] for n in PIPELINE_INTS)
+    try:
+        settings_ = pipeline.LabSettings(
+            kernels=tuple(names), stride=stride, padding=padding, colour=colour, relu=relu,
+            pool_mode=pool_mode, pool_size=pool_size, pool_stride=pool_stride,
+            pool_padding=pool_padding)
+        result = pipeline.run(rgb, settings_)
+    except ValueError as err:
+        event("refused")
+        assert str(err)
+        return
+    event(f"accepted, pool {pool_mode}")
+    x = result.input if result.input.ndim == 3 else result.input[:, :, None]
+    for index, (kernel, plane) in enumerate(zip(result.kernels, result.planes)):
+        source = x if plane is None else x[:, :, plane:plane + 1]
+        k4 = kernel.reshape(kernel.shape[:2] + (source.shape[-1], 1))
+        tf_pad = padding.upper() if isinstance(padding, str) else \
+            [[0, 0], [padding, padding], [padding, padding], [0, 0]]
+        expected = tf.nn.conv2d(source[None], k4, stride, tf_pad).numpy()[0, :, :, 0]
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(result.response[:, :, index], expected, rtol=1e-4,
+                                   atol=1e-4 * scale)
+    activated = tf.nn.relu(result.response).numpy() if relu else result.response
+    np.testing.assert_allclose(result.activated, activated, atol=1e-6)
+    if pool_mode == "none":
+        assert result.pooled is None
+    else:
+        expected = tf_pool(activated, (pool_size, pool_size),
+                           None if pool_stride is None else (pool_stride, pool_stride),
+                           pool_padding, pool_mode)
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(result.pooled, expected, rtol=1e-4, atol=1e-4 * scale)

@@ -21,14 +21,10 @@ import pytest
 from bench.bench_load import start_server, stop_server
 from bench.st_client import StreamlitSession
 from playground import jobs, runs
+from test_training_jobs import TINY
 
 pytestmark = pytest.mark.slow
 
-TINY = {"input_shape": [28, 28, 1], "layers": [
-    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
-    {"type": "MaxPool2D", "pool_size": 2},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 10, "activation": "softmax"}]}
 # One batch per epoch: a run of these spends most of its time writing checkpoints.
 TINY_RUN = {"train_examples": 100, "batch_size": 100, "epochs": 200, "validation_split": 0}
 
