@@ -6,6 +6,7 @@ browser is a failure.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -53,6 +54,14 @@ def app_test(page: str | None = None, timeout: float = 60):
         at.switch_page(str(ROOT / "pages" / f"{page}.py"))
         at.run()
     return at
+
+
+def run_async(coroutine):
+    """asyncio.run on a thread of its own: once a browser test has run, the session's sync
+    Playwright fixtures keep an event loop running in the main thread."""
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _free_port() -> int:

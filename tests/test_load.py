@@ -6,24 +6,16 @@ trainings make progress and stop when asked, and the server is still up afterwar
 headless protocol clients (bench/st_client.py, which is also checked here against what
 Chromium itself sends), once with real Chromium tabs.
 """
-import asyncio
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from bench.bench_load import run_browser_load, run_ws_load
 from bench.st_client import StreamlitSession
+from conftest import run_async
 
 pytestmark = [pytest.mark.slow]
-
-
-def _in_thread(coroutine):
-    # The session's sync Playwright fixtures keep an event loop running in this thread, so
-    # async work runs on a thread of its own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _server_is_up(url):
@@ -32,7 +24,7 @@ def _server_is_up(url):
 
 
 def test_ten_protocol_sessions_and_two_watched_trainings(streamlit_server):
-    result = _in_thread(run_ws_load(streamlit_server, sessions=10, interactions=4,
+    result = run_async(run_ws_load(streamlit_server, sessions=10, interactions=4,
                                     trainings=2, train_examples=2000, epochs=20, think=0.3,
                                     filter_sessions=3))
     assert result.trainings_started == result.trainings_progressed == 2
@@ -45,7 +37,7 @@ def test_ten_protocol_sessions_and_two_watched_trainings(streamlit_server):
 
 @pytest.mark.browser
 def test_ten_browser_sessions_and_two_trainings_stay_separate_and_answered(streamlit_server):
-    result = _in_thread(run_browser_load(
+    result = run_async(run_browser_load(
         streamlit_server, sessions=10, interactions=3, trainings=2, train_examples=2000,
         epochs=20, answer_timeout_ms=60_000))
     assert result.trainings_started == 2
@@ -92,6 +84,6 @@ def test_protocol_client_sends_what_chromium_sends(page, streamlit_server):
         await session.close()
         return sent
 
-    ours = _in_thread(client_rerun())
+    ours = run_async(client_rerun())
     assert ours.page_script_hash == browser_rerun.page_script_hash != ""
     assert widget_values(ours) == widget_values(browser_rerun)

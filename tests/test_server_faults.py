@@ -10,7 +10,6 @@ The runs are driven over the app's own websocket protocol (bench/st_client.py), 
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -20,6 +19,7 @@ import pytest
 
 from bench.bench_load import start_server, stop_server
 from bench.st_client import StreamlitSession
+from conftest import run_async
 from playground import jobs, runs
 from test_training_jobs import TINY
 
@@ -88,7 +88,7 @@ def _assert_saved_run_opens(run_id: str) -> dict:
 def test_server_sigterm_stops_the_run_saves_it_and_a_new_server_shows_it():
     proc, url = start_server(str(runs.runs_dir()))
     try:
-        run_id = asyncio.run(_start_run(url))
+        run_id = run_async(_start_run(url))
         _wait(lambda: _status(run_id).get("epochs_done", 0) >= 2, 240, "two epochs done")
         os.kill(proc.pid, signal.SIGTERM)   # the server process alone, as `kill <pid>` does
         proc.wait(timeout=120)
@@ -105,7 +105,7 @@ def test_server_sigterm_stops_the_run_saves_it_and_a_new_server_shows_it():
 
     proc, url = start_server(str(runs.runs_dir()))
     try:
-        text, buttons, exceptions = asyncio.run(_page_text(url, run_id))
+        text, buttons, exceptions = run_async(_page_text(url, run_id))
     finally:
         stop_server(proc)
     assert exceptions == []
@@ -117,7 +117,7 @@ def test_server_killed_in_the_middle_of_a_checkpoint_leaves_every_saved_run_open
     proc, url = start_server(str(runs.runs_dir()))
     partial = []
     try:
-        run_id = asyncio.run(_start_run(url))
+        run_id = run_async(_start_run(url))
         folder = runs.run_path(run_id)
         _wait(lambda: _status(run_id).get("epochs_done", 0) >= 2, 240, "two epochs done")
 
@@ -138,7 +138,7 @@ def test_server_killed_in_the_middle_of_a_checkpoint_leaves_every_saved_run_open
 
     proc, url = start_server(str(runs.runs_dir()))
     try:
-        text, buttons, exceptions = asyncio.run(_page_text(url, run_id))
+        text, buttons, exceptions = run_async(_page_text(url, run_id))
     finally:
         stop_server(proc)
     status = _status(run_id)
