@@ -147,6 +147,7 @@ def normalize_settings(raw: dict) -> dict:
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {optimizer!r}")
     out["optimizer"] = optimizer
+
     def number(name, kind, default):
         return _number(name, raw.get(name, default), kind, *LIMITS[name])
 

@@ -44,11 +44,13 @@ def _isolated_runs_dir(tmp_path_factory, monkeypatch):
         monkeypatch.setenv("PLAYGROUND_TEST_RUNS", "1")
 
 
-def app_test(page: str | None = None, timeout: float = 60):
-    """An AppTest of the entry script, switched to ``pages/<page>.py`` and run once."""
+def app_test(page: str | None = None, timeout: float = 60, query: dict | None = None):
+    """An AppTest of the entry script, opened with ``query`` in its address, switched to
+    ``pages/<page>.py`` and run once."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP), default_timeout=timeout)
+    at.query_params.update(query or {})
     at.run()
     if page:
         at.switch_page(str(ROOT / "pages" / f"{page}.py"))

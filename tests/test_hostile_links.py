@@ -12,10 +12,9 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from streamlit.testing.v1 import AppTest
 
 from playground import jobs, runs, state
-from tests.conftest import APP, ROOT
+from conftest import app_test
 
 RUN_ID = "20261122-183000-a1b2c3"   # a saved run the links may name (or not)
 
@@ -57,16 +56,11 @@ def saved_run(model_file):
     return save_run(model_file, runs.runs_dir(), RUN_ID)
 
 
-def page_with_query(page: str, query: dict) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=90)
-    at.query_params.update(query)
-    at.run()
-    at.switch_page(str(ROOT / "pages" / f"{page}.py"))
-    at.run()
-    return at
+def page_with_query(page: str, query: dict):
+    return app_test(page, timeout=90, query=query)
 
 
-def assert_runs(at: AppTest, query: dict) -> None:
+def assert_runs(at, query: dict) -> None:
     assert not at.exception, (query, [e.value for e in at.exception])
 
 

@@ -25,8 +25,8 @@ def _server_is_up(url):
 
 def test_ten_protocol_sessions_and_two_watched_trainings(streamlit_server):
     result = run_async(run_ws_load(streamlit_server, sessions=10, interactions=4,
-                                    trainings=2, train_examples=2000, epochs=20, think=0.3,
-                                    filter_sessions=3))
+                                   trainings=2, train_examples=2000, epochs=20, think=0.3,
+                                   filter_sessions=3))
     assert result.trainings_started == result.trainings_progressed == 2
     assert result.failures == [] and result.wrong_state == [] and result.exceptions == []
     assert len(result.latencies) == 7 * 4 and len(result.filter_latencies) == 3 * 4

@@ -92,6 +92,7 @@ from playground import filter_pipeline as pipeline  # noqa: E402
 from playground import filters  # noqa: E402
 from playground import shape_lab as lab  # noqa: E402
 from playground import state  # noqa: E402
+from test_filter_lab_pipeline import tf_conv as pipeline_conv  # noqa: E402
 from test_filters import tf_pool  # noqa: E402
 from test_shapes import tf_conv  # noqa: E402
 
@@ -130,17 +131,17 @@ def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_,
         assert lab.explain(err)
         return
     event(f"accepted {kind}")
-    tf_padding = report.padding
-    x = tf.constant(lab.demo_image(s)[None, :, :, None])
+    image = lab.demo_image(s)
     if kind == "conv":
         k = lab.demo_kernel(s)[:, :, None, None]
-        expected = tf_conv(x, (kh, kw), (sh, sw), tf_padding, dilation, weights=k)
+        expected = tf_conv(image[None, :, :, None], (kh, kw), (sh, sw), report.padding, dilation,
+                           weights=k)
         expected_shape = (*expected.shape[1:3], filters_)
         layer = keras.layers.Conv2D(filters_, (kh, kw))
         layer.build((None, None, None, c))   # the count does not depend on H, W
         assert report.params == layer.count_params()
     else:
-        expected = tf_pool(lab.demo_image(s), (kh, kw), (sh, sw), tf_padding, kind)[None, ..., None]
+        expected = tf_pool(image, (kh, kw), (sh, sw), report.padding, kind)[None, ..., None]
         expected_shape = (*expected.shape[1:3], c)
         assert report.params == 0
     assert report.output_shape == tuple(int(n) for n in expected_shape)
@@ -193,9 +194,7 @@ def test_filter_lab_pipeline_is_value_error_or_tensorflow(h, w, names, stride, p
     for index, (kernel, plane) in enumerate(zip(result.kernels, result.planes)):
         source = x if plane is None else x[:, :, plane:plane + 1]
         k4 = kernel.reshape(kernel.shape[:2] + (source.shape[-1], 1))
-        tf_pad = padding.upper() if isinstance(padding, str) else \
-            [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-        expected = tf.nn.conv2d(source[None], k4, stride, tf_pad).numpy()[0, :, :, 0]
+        expected = pipeline_conv(source, k4, stride, padding)[:, :, 0]
         scale = max(1.0, float(np.abs(expected).max()))
         np.testing.assert_allclose(result.response[:, :, index], expected, rtol=1e-4,
                                    atol=1e-4 * scale)
