@@ -63,8 +63,9 @@ with st.expander("New run", expanded=not st.query_params.get("job")):
         optimizer = c1.selectbox("Optimizer", jobs.OPTIMIZERS,
                                  index=jobs.OPTIMIZERS.index(defaults["optimizer"]),
                                  key=f"opt-{preset}")
+        # %g: a rate of 1e-7 reads 1e-7, where a fixed "%.5f" showed 0.00000.
         learning_rate = c2.number_input("Learning rate", *jobs.LIMITS["learning_rate"],
-                                        value=float(defaults["learning_rate"]), format="%.5f",
+                                        value=float(defaults["learning_rate"]), format="%g",
                                         key=f"lr-{preset}")
         batch_size = c3.number_input("Batch size", *jobs.LIMITS["batch_size"],
                                      value=int(defaults["batch_size"]), step=16,
@@ -131,7 +132,7 @@ def controls(job: jobs.Job) -> None:
     # A fixed default: the live rate changes every batch under a schedule, and a changing
     # default would reset what the user is typing.
     new_lr = c3.number_input("New learning rate", *jobs.LIMITS["learning_rate"],
-                             value=float(job.settings["learning_rate"]), format="%.5f",
+                             value=float(job.settings["learning_rate"]), format="%g",
                              key=f"lr-now-{job.run_id}")
     if c4.button("Apply rate", key="apply-lr", width="stretch"):
         try:
