@@ -24,7 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from playground import filter_pipeline, filters, images  # noqa: E402
+from playground.filter_lab import pipeline  # noqa: E402
+
+from playground.core import filters  # noqa: E402
+
+from playground.datasets import images  # noqa: E402
 from playground.charts import filter_lab as charts  # noqa: E402
 
 
@@ -80,8 +84,8 @@ def bench_filter_and_figure(repeats: int) -> dict:
 
     one()
     times = [timed(one) for _ in range(repeats)]
-    settings = filter_pipeline.LabSettings()
-    pipeline_times = [timed(lambda: filter_pipeline.run(rgb, settings)) for _ in range(repeats)]
+    settings = pipeline.LabSettings()
+    pipeline_times = [timed(lambda: pipeline.run(rgb, settings)) for _ in range(repeats)]
     return dict(shape="×".join(map(str, gray.shape)),
                 one_filter_figure_ms=1e3 * statistics.median(times),
                 worst_ms=1e3 * max(times),

@@ -42,7 +42,7 @@ from typing import Optional
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playground import shapes  # noqa: E402
+from playground.core import shapes  # noqa: E402
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
@@ -290,7 +290,7 @@ async def _ws_lab_session(url: str, index: int, interactions: int, think: float,
 async def _ws_filter_session(url: str, index: int, interactions: int, think: float,
                              result: LoadResult, answer_timeout: float) -> None:
     """A Filter Lab user changing the conv stride on the bundled photo; the answer is the
-    pipeline line with the new output size (checked against playground.shapes)."""
+    pipeline line with the new output size (checked against playground.core.shapes)."""
     from bench.st_client import StreamlitSession
 
     session = StreamlitSession(url, "filter_lab")

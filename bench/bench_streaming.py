@@ -6,7 +6,7 @@
    snapshots travel through the job's real pipe to a separate consumer process that drains it
    like the server does. Trials are interleaved A B B A A B ... in one run; the figure is the
    ratio of median throughputs (bar: >= 0.95).
-2. Command latency: a real spawned job (playground.jobs.Registry); the time from
+2. Command latency: a real spawned job (playground.training.jobs.Registry); the time from
    ``job.pause()`` / ``job.resume()`` / ``job.stop()`` to the worker's acknowledged state
    (bar: <= 0.5 s).
 
@@ -25,11 +25,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from playground import jobs  # noqa: E402
+from playground.training import jobs  # noqa: E402
 
 
 def default_run() -> dict:
-    from playground import models
+    from playground.training import models
     preset = next(iter(getattr(models, "TRAINING_DEFAULTS", {})), "Course CNN (2 conv)")
     settings = jobs.default_settings(preset)
     return {"preset": preset, "optimizer": settings["optimizer"],
@@ -49,11 +49,13 @@ def throughput(samples: int, pairs: int) -> None:
     import keras
     import numpy as np
 
-    from playground import data, training
+    from playground.datasets import mnist
+
+    from playground.training import worker
     run = default_run()
     settings = jobs.normalize_settings(dict(run, train_examples=samples, validation_split=0.0,
                                             epochs=1))
-    arrays = data.mnist_slice(samples, 0.0, seed=0)
+    arrays = mnist.mnist_slice(samples, 0.0, seed=0)
     batch = settings["batch_size"]
     steps = math.ceil(samples / batch)
     channels = jobs.Channels(viewer_timeout=3600)
@@ -71,13 +73,13 @@ def throughput(samples: int, pairs: int) -> None:
     # One model for both modes, traced once in the warm-up: a fresh model per trial would
     # spend seconds re-tracing its graph, which has nothing to do with streaming.
     keras.utils.set_random_seed(0)
-    model = training.build_compiled(settings)
+    model = worker.build_compiled(settings)
 
-    live = training.StreamingCallback(
+    live = worker.StreamingCallback(
         sink, arrays.x_test[0], (arrays.x_train[:64], arrays.y_train[:64]), interval=0.5,
         stats_every=25, epochs=1, steps=steps, batch_size=batch)
     live.n_train = samples
-    live_callbacks = [live, training.ControlCallback(control, live)]
+    live_callbacks = [live, worker.ControlCallback(control, live)]
     # The callback traces its probe and gradient graphs once per run, before the first batch;
     # that start-up cost is measured on its own, not spread over the trials.
     live.set_model(model)

@@ -1,9 +1,9 @@
 """Wall time to 99.0 % test accuracy with the default preset and its default settings.
 
 Trains ``models.DEFAULT_PRESET`` with ``models.TRAINING_DEFAULTS`` on the full 60,000 MNIST
-training digits, the way a training job does (``data.mnist_slice``, ``models.build_for_training``,
+training digits, the way a training job does (``mnist.mnist_slice``, ``models.build_for_training``,
 ``models.training_callbacks``, ``model.fit`` on the arrays) with the live view's
-``training.StreamingCallback`` attached ("streaming on"). The accuracy on all 10,000 test digits
+``worker.StreamingCallback`` attached ("streaming on"). The accuracy on all 10,000 test digits
 is measured at every epoch end (``--evals-per-epoch`` for more often); the clock stops at the
 first measurement >= the target.
 
@@ -45,21 +45,23 @@ def run(preset: str, settings: dict, target: float, evals_per_epoch: int, stream
     import keras
     import numpy as np
 
-    from playground import data, models
+    from playground.datasets import mnist
+
+    from playground.training import models
 
     t_start = time.perf_counter()
-    part = data.mnist_slice(settings["train_examples"], settings["validation_split"],
+    part = mnist.mnist_slice(settings["train_examples"], settings["validation_split"],
                             settings["seed"])
     model = models.build_for_training(preset, settings)
     batch_size = int(settings["batch_size"])
     steps = math.ceil(len(part.y_train) / batch_size)
     callbacks = models.training_callbacks(settings, steps)
-    note = "streaming on (training.StreamingCallback, snapshots into a bounded queue)"
+    note = "streaming on (worker.StreamingCallback, snapshots into a bounded queue)"
     if streaming:
         try:
-            from playground import training
+            from playground.training import worker
         except ImportError as err:
-            note = f"streaming OFF: playground.training not importable ({err})"
+            note = f"streaming OFF: playground.training.worker not importable ({err})"
         else:
             snapshots: queue.Queue = queue.Queue(maxsize=8)
 
@@ -73,7 +75,7 @@ def run(preset: str, settings: dict, target: float, evals_per_epoch: int, stream
                         pass
 
             grad_n = min(64, len(part.y_train))
-            callbacks.append(training.StreamingCallback(
+            callbacks.append(worker.StreamingCallback(
                 sink, part.x_test[0], (part.x_train[:grad_n],
                                        part.y_train[:grad_n].astype(np.int32)),
                 interval=0.5, stats_every=25, epochs=int(settings["epochs"]), steps=steps,
@@ -141,17 +143,18 @@ def main() -> None:
     print(f"bench_time_to_accuracy: {load()}")
     began = time.perf_counter()
     import tensorflow as tf  # noqa: F401  (timed on its own: a job's process pays it once)
-    from playground import data, models
+    from playground.datasets import mnist
+    from playground.training import models
     print(f"import tensorflow + keras: {time.perf_counter() - began:.1f} s "
           f"(process start to here {time.perf_counter() - T_PROCESS:.1f} s)")
     began = time.perf_counter()
-    data.load_mnist(use_memory=False)
+    mnist.load_mnist(use_memory=False)
     first = time.perf_counter() - began
-    source = data.mnist_source()
+    source = mnist.mnist_source()
     began = time.perf_counter()
-    data.load_mnist(use_memory=False)
+    mnist.load_mnist(use_memory=False)
     print(f"load_mnist: {first:.2f} s from {source}; again {time.perf_counter() - began:.2f} s "
-          f"from {data.mnist_source()} (bar: < 1 s)")
+          f"from {mnist.mnist_source()} (bar: < 1 s)")
 
     preset = args.preset or models.DEFAULT_PRESET
     settings = models.training_defaults(preset)

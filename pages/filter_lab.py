@@ -1,12 +1,13 @@
 """Filter Lab: edge and curve filters on your own pictures, and how each output number is made.
 
-Widgets and layout only: decoding is playground.images, the maths playground.filters and
-playground.filter_pipeline, the figures playground.charts.filter_lab. No TensorFlow here.
+Widgets and layout only: decoding is playground.datasets.images, the maths playground.core.filters and
+playground.filter_lab.pipeline, the figures playground.charts.filter_lab. No TensorFlow here.
 """
 import streamlit as st
 
-from playground import filter_pipeline as pipeline
-from playground import filters, images
+from playground.filter_lab import pipeline
+from playground.core import filters
+from playground.datasets import images
 from playground.charts import filter_lab as charts
 
 PICTURE_HEIGHT = 360
@@ -383,8 +384,8 @@ def mnist_tab():
     st.markdown("One handwritten digit through 5 random 3×3 filters with stride 2 and SAME "
                 "padding: 28×28×1 → **14×14×5**, as in the course.")
     try:
-        from playground import data
-        (_, _), (x_test, y_test) = data.load_mnist()
+        from playground.datasets import mnist
+        (_, _), (x_test, y_test) = mnist.load_mnist()
     except Exception as error:  # MnistUnavailable, or the loader not there yet
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         st.warning(f"MNIST is not available here: {reason}")

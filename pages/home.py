@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import network
+from playground.core import network
 from playground.charts.home import pipeline_figure
 
 PRESET = "Course CNN (2 conv)"

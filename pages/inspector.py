@@ -6,7 +6,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground import inspector, runs
+from playground.inspector import analysis as inspector
+
+from playground.core import runs
 from playground.charts import inspector as charts
 
 HERE = Path(__file__).resolve().parent
@@ -28,9 +30,9 @@ def uploaded_model(digest: str, _data: bytes):
 
 @st.cache_resource(show_spinner="Loading the MNIST test digits…")
 def test_digits():
-    from playground import data
+    from playground.datasets import mnist
 
-    (_, _), (x_test, y_test) = data.load_mnist()
+    (_, _), (x_test, y_test) = mnist.load_mnist()
     return x_test, y_test
 
 
@@ -109,7 +111,7 @@ def random_digit():
 def test_digit():
     try:
         x_test, y_test = test_digits()
-    except Exception as err:  # noqa: BLE001 - data.MnistUnavailable or a missing module
+    except Exception as err:  # noqa: BLE001 - mnist.MnistUnavailable or a missing module
         st.error(f"The MNIST test digits are not available: {err}")
         return None, None
     if "digit_index" not in st.session_state:

@@ -1,14 +1,16 @@
 """Shape Lab: what a convolution or pooling layer does to a shape, and a whole network's table.
 
-Widgets and layout only: the numbers come from playground.shape_lab (shapes, filters, network),
-the settings' defaults and URL round trip from playground.state. No TensorFlow here.
+Widgets and layout only: the numbers come from playground.shape_lab.lab (shapes, filters, network),
+the settings' defaults and URL round trip from playground.shape_lab.settings. No TensorFlow here.
 """
 from urllib.parse import urlencode
 
 import streamlit as st
 
-from playground import network, state
-from playground import shape_lab as lab
+from playground.core import network
+
+from playground.shape_lab import settings as shape_settings
+from playground.shape_lab import lab
 from playground.charts.shape_lab import window_figure
 
 K = "sl_"  # session-state prefix of this page's widgets
@@ -19,7 +21,7 @@ def _remember(settings):
 
 
 def _sync_query(settings):
-    query = state.to_query(settings)
+    query = shape_settings.to_query(settings)
     if query != st.query_params.to_dict():
         st.query_params.from_dict(query)
 
@@ -27,7 +29,7 @@ def _sync_query(settings):
 # --- settings: from this session, else from the link ------------------------------------------
 saved = st.session_state.get(K + "settings")
 if saved is None:
-    saved, messages = state.from_query(st.query_params.to_dict())
+    saved, messages = shape_settings.from_query(st.query_params.to_dict())
     for message in messages:
         st.warning(message)
     _remember(saved)
@@ -49,8 +51,8 @@ def layer_sections():
     below (about a third of the page's cost), which keeps the lab quick with many users."""
     st.header("1 · One layer")
     kind_col, *input_cols = st.columns([2, 1, 1, 1])
-    kind_col.radio("Layer", state.KINDS, key=K + "kind", horizontal=True,
-                   format_func=state.KIND_LABELS.get)
+    kind_col.radio("Layer", shape_settings.KINDS, key=K + "kind", horizontal=True,
+                   format_func=shape_settings.KIND_LABELS.get)
     input_cols[0].number_input("Input height H", key=K + "h", **INT)
     input_cols[1].number_input("Input width W", key=K + "w", **INT)
     input_cols[2].number_input("Channels C", key=K + "c", **INT)
@@ -63,7 +65,7 @@ def layer_sections():
     cols[3].number_input("Stride (rows)", key=K + "sh", **INT)
     cols[4].number_input("Stride (columns)", key=K + "sw", **INT)
     cols = st.columns([2, 1, 1, 1])
-    cols[0].radio("Padding", state.PADDINGS, key=K + "padding", horizontal=True,
+    cols[0].radio("Padding", shape_settings.PADDINGS, key=K + "padding", horizontal=True,
                   format_func={"valid": "VALID", "same": "SAME", "explicit": "pixels per side"}.get,
                   help="VALID: none. SAME (TensorFlow): output = ⌈N / S⌉, the odd pixel goes "
                        "bottom/right. Or a number of zero pixels on every side.")
@@ -112,10 +114,10 @@ def layer_sections():
                     "smaller to watch it slide.")
         else:
             cols = st.columns([1, 1, 2])
-            cols[0].radio("Input values", state.IMAGES, key=K + "image", horizontal=True,
+            cols[0].radio("Input values", shape_settings.IMAGES, key=K + "image", horizontal=True,
                           format_func={"counting": "1, 2, 3, …", "random": "random digits"}.get)
             if is_conv:
-                cols[1].radio("Kernel values", state.WEIGHTS, key=K + "weights", horizontal=True,
+                cols[1].radio("Kernel values", shape_settings.WEIGHTS, key=K + "weights", horizontal=True,
                               format_func={"ones": "all ones", "random": "random −1/0/1"}.get)
             if cells > 1:
                 st.session_state[K + "pos"] = min(max(st.session_state[K + "pos"], 0), cells - 1)
@@ -165,17 +167,17 @@ def _load_preset():
 
 
 if K + "preset" not in st.session_state:
-    st.session_state[K + "preset"] = saved.get("preset") or state.DEFAULT_PRESET
+    st.session_state[K + "preset"] = saved.get("preset") or shape_settings.DEFAULT_PRESET
 editor_key = f"{K}editor_{st.session_state.get(K + 'net_version', 0)}"
 if editor_key not in st.session_state:
     # First run, a new preset, or back from another page (widget state is gone): rebuild the
     # table from the saved settings, i.e. from the link.
     try:
-        base = state.network_spec(st.session_state[K + "settings"])
+        base = shape_settings.network_spec(st.session_state[K + "settings"])
         input_shape = network.input_shape_of(base)
     except ValueError as err:
         st.warning(f"Could not open the link's network: {err}")
-        base = network.preset(state.DEFAULT_PRESET)
+        base = network.preset(shape_settings.DEFAULT_PRESET)
         input_shape = base["input_shape"]
     st.session_state[K + "net_base"] = base
     st.session_state[K + "net_frame"] = lab.editor_frame(base)

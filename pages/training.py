@@ -1,12 +1,14 @@
 """Live Training: pick a network and settings, train on MNIST in a background process, watch it
 learn (loss, filters, activations, gradients), then test, compare, ensemble and download.
 
-Thin page: widgets and calls into playground.jobs (jobs, saved runs, results) and
+Thin page: widgets and calls into playground.training.jobs (jobs, saved runs, results) and
 playground.charts.training (figures). TensorFlow runs only in the worker processes.
 """
 import streamlit as st
 
-from playground import jobs, network
+from playground.training import jobs
+
+from playground.core import network
 from playground.charts import training as charts
 
 LIVE_EVERY = 0.5  # seconds between live-panel refreshes (the issue asks for >= 1 per second)

@@ -1,12 +1,15 @@
 """Entry point: ``streamlit run playground/app.py``. Routes to the page scripts in ``pages/``.
 
-``streamlit run`` puts only ``playground/`` on sys.path, so the project root is inserted first
-to make ``import playground.<module>`` work from every page.
+``streamlit run`` puts ``playground/`` itself on sys.path. The project root goes there instead,
+so that pages import ``playground.<wing>``, and ``playground/``'s own sub-packages (``core``,
+``datasets``, ``training`` …) cannot shadow installed packages of the same names.
 """
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 

@@ -7,9 +7,9 @@ import pytest
 
 from plotly.subplots import make_subplots
 
-from playground import filters
-from playground import shape_lab as lab
-from playground import state
+from playground.core import filters
+from playground.shape_lab import lab
+from playground.shape_lab import settings as shape_settings
 from playground.charts import common
 from playground.charts import filter_lab as filter_charts
 from playground.charts import training as charts
@@ -25,7 +25,7 @@ ACTIVATION = dict(name="conv2d", type="Conv2D", shape=(28, 28, 8), min=-1.0, max
 
 
 def _window():
-    settings = dict(state.defaults(), h=6, w=5, kh=3, kw=3, padding="same", sh=2, sw=2)
+    settings = dict(shape_settings.defaults(), h=6, w=5, kh=3, kw=3, padding="same", sh=2, sw=2)
     report = lab.layer_report(settings)
     win = lab.window(settings, report, 1)
     a_h, a_w = report.axes

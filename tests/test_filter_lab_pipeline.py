@@ -1,4 +1,4 @@
-"""playground.filter_pipeline (colour modes, stacks, ReLU, pooling, downloads) against
+"""playground.filter_lab.pipeline (colour modes, stacks, ReLU, pooling, downloads) against
 TensorFlow, plus the course helpers (formula, symbolic form, MNIST maps)."""
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground import filter_pipeline as pipeline
-from playground import filters, images
+from playground.filter_lab import pipeline
+from playground.core import filters
+from playground.datasets import images
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")

@@ -1,4 +1,4 @@
-"""playground.filters against TensorFlow itself (tf.nn.conv2d / max_pool2d / avg_pool2d), over
+"""playground.core.filters against TensorFlow itself (tf.nn.conv2d / max_pool2d / avg_pool2d), over
 randomized grids, plus every literal example of the course."""
 from __future__ import annotations
 
@@ -11,7 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-from playground import filters, shapes
+from playground.core import filters
+
+from playground.core import shapes
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
@@ -351,7 +353,7 @@ def test_edge_magnitude_and_relu():
 
 
 def test_filters_imports_neither_tensorflow_nor_streamlit():
-    code = ("import sys, playground.filters, playground.images; "
+    code = ("import sys, playground.core.filters, playground.datasets.images; "
             "bad = [m for m in ('tensorflow', 'streamlit', 'keras') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

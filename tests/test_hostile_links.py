@@ -13,14 +13,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playground import jobs, runs, state
+from playground.training import jobs
+
+from playground.core import runs
+
+from playground.shape_lab import settings as shape_settings
 from conftest import app_test
 
 RUN_ID = "20261122-183000-a1b2c3"   # a saved run the links may name (or not)
 
 PAGE_KEYS = {
     "home": ["page", "x"],
-    "shape_lab": [prop.name for prop in state.PROPS],
+    "shape_lab": [prop.name for prop in shape_settings.PROPS],
     "filter_lab": ["filter", "picture", "colour", "stride", "padding", "relu", "pool", "tab"],
     "training": list(jobs.QUERY_KEYS) + ["spec", "preset", "job"],
     "inspector": ["run", "input", "digit"],
@@ -42,7 +46,7 @@ SOME = settings(max_examples=20, deadline=None, derandomize=True,
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    from playground import models
+    from playground.training import models
     from test_inspector import TINY_PRESET
     path = tmp_path_factory.mktemp("link_model") / "model.keras"
     models.build_model(TINY_PRESET).save(path)

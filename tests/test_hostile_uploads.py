@@ -22,7 +22,7 @@ from conftest import app_test, wait_for_app
 from test_inspector import lambda_model_file, save_run, stroke_digit, train_tiny_model
 from test_inspector_page import RUN_ID, digit_png, plotly_titles
 
-from playground import runs
+from playground.core import runs
 
 
 def _no_traceback(at) -> None:

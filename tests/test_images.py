@@ -1,4 +1,4 @@
-"""playground.images: every file of the generated corpus gives its expected outcome, and nothing
+"""playground.datasets.images: every file of the generated corpus gives its expected outcome, and nothing
 but ImageError ever leaves the decoder."""
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground import filters, images
+from playground.core import filters
+
+from playground.datasets import images
 from tests import corpus
 
 

@@ -17,7 +17,15 @@ import tensorflow as tf
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
-from playground import data, inspector, models, network, runs
+from playground.datasets import mnist
+
+from playground.inspector import analysis as inspector
+
+from playground.training import models
+
+from playground.core import network
+
+from playground.core import runs
 
 TINY_PRESET = "Course CNN (2 conv)"
 
@@ -27,7 +35,7 @@ TINY_PRESET = "Course CNN (2 conv)"
 def train_tiny_model(n_train: int = 600) -> keras.Model:
     """The course CNN after one epoch on ``n_train`` MNIST digits (a few seconds on 2 cores)."""
     keras.utils.set_random_seed(0)
-    (x_train, y_train), _ = data.load_mnist()
+    (x_train, y_train), _ = mnist.load_mnist()
     x = x_train[:n_train].astype(np.float32)[..., None] / 255.0
     model = models.build_model(TINY_PRESET)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
@@ -60,7 +68,7 @@ def tiny_model(tiny_model_file) -> keras.Model:
 
 @pytest.fixture(scope="session")
 def test_digits():
-    (_, _), (x_test, y_test) = data.load_mnist()
+    (_, _), (x_test, y_test) = mnist.load_mnist()
     return x_test[:50].astype(np.float32) / 255.0, y_test[:50]
 
 
@@ -526,7 +534,7 @@ def test_feature_map_detail_of_conv_and_pool_layers_matches_tensorflow(tiny_mode
 
 
 def test_as_digit_scales_mnist_pixels(test_digits):
-    (_, _), (x_test, _) = data.load_mnist()
+    (_, _), (x_test, _) = mnist.load_mnist()
     digit = inspector.as_digit(x_test[0])
     assert digit.dtype == np.float32 and digit.max() == 1.0
     np.testing.assert_array_equal(digit, test_digits[0][0])

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from conftest import app_test, wait_for_app
-from playground import models, runs
+from playground.training import models
+from playground.core import runs
 from test_inspector import lambda_model_file, save_run, stroke_digit, train_tiny_model
 
 RUN_ID = "20261122-120000-abcdef"

@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from playground import models, network
+from playground.training import models
+
+from playground.core import network
 
 ROOT = Path(__file__).resolve().parent.parent
 CLASSIFIERS = list(models.TRAINING_DEFAULTS)
@@ -312,13 +314,14 @@ _MIRRORED = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
-    from playground import data, models
+    from playground.datasets import mnist
+    from playground.training import models
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     strategy = models.distribution_strategy(devices)
     settings = {**models.training_defaults("Fast MNIST CNN"), "learning_rate": 3e-3,
                 "lr_schedule": "constant", "seed": 0}
     model = models.build_for_training("Fast MNIST CNN", settings, strategy=strategy)
-    part = data.mnist_slice(1024, 0.0, seed=0)
+    part = mnist.mnist_slice(1024, 0.0, seed=0)
     history = model.fit(part.x_train, part.y_train, batch_size=64, epochs=3, verbose=0)
     _, accuracy = model.evaluate(part.x_train, part.y_train, batch_size=256, verbose=0)
     print(json.dumps({"strategy": type(strategy).__name__, "devices": devices,

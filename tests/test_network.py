@@ -1,6 +1,6 @@
-"""playground.network: every row of the layer table equals what the built Keras model reports.
+"""playground.core.network: every row of the layer table equals what the built Keras model reports.
 
-The table's shapes and parameter counts come from pure Python (playground.shapes); here each
+The table's shapes and parameter counts come from pure Python (playground.core.shapes); here each
 one is compared with the Keras layer that models.build_model creates, and the copyable code
 from network.keras_code is executed to check that it builds exactly the same model.
 """
@@ -10,10 +10,10 @@ import json
 
 import pytest
 
-from playground import network
+from playground.core import network
 
 keras = pytest.importorskip("keras")
-models = pytest.importorskip("playground.models")
+models = pytest.importorskip("playground.training.models")
 
 CUSTOM_SPECS = {
     "explicit padding, rectangular kernel, pair strides": {

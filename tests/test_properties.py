@@ -7,7 +7,7 @@ import tensorflow as tf
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from playground import shapes
+from playground.core import shapes
 
 anything = st.one_of(st.integers(-5, 40), st.none(), st.booleans(), st.floats(-3, 40),
                      st.text(max_size=4), st.sampled_from(["valid", "SAME", "Same", "2", "-1"]))
@@ -88,10 +88,10 @@ def test_conv_param_count_names_the_bad_argument(bad):
 
 
 # --- the labs' own functions: what the pages call with the numbers people type -----------------
-from playground import filter_pipeline as pipeline  # noqa: E402
-from playground import filters  # noqa: E402
-from playground import shape_lab as lab  # noqa: E402
-from playground import state  # noqa: E402
+from playground.filter_lab import pipeline  # noqa: E402
+from playground.core import filters  # noqa: E402
+from playground.shape_lab import lab  # noqa: E402
+from playground.shape_lab import settings as shape_settings  # noqa: E402
 from test_filter_lab_pipeline import tf_conv as pipeline_conv  # noqa: E402
 from test_filters import tf_pool  # noqa: E402
 from test_shapes import tf_conv  # noqa: E402
@@ -110,15 +110,15 @@ LAYER_INTS = ("h", "w", "c", "kh", "kw", "filters", "sh", "sw", "pad", "dilation
 @given(h=st.integers(1, 10), w=st.integers(1, 10), c=st.integers(1, 3), kh=st.integers(1, 5),
        kw=st.integers(1, 5), filters_=st.integers(1, 3), sh=st.integers(1, 4),
        sw=st.integers(1, 4), pad=st.integers(0, 3), dilation=st.integers(1, 3),
-       kind=st.sampled_from(state.KINDS), padding=st.sampled_from(state.PADDINGS),
-       image=st.sampled_from(state.IMAGES), weights=st.sampled_from(state.WEIGHTS),
+       kind=st.sampled_from(shape_settings.KINDS), padding=st.sampled_from(shape_settings.PADDINGS),
+       image=st.sampled_from(shape_settings.IMAGES), weights=st.sampled_from(shape_settings.WEIGHTS),
        pos=st.integers(-3, 400), broken=_one_broken(LAYER_INTS))
 def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_, sh, sw, pad,
                                                        dilation, kind, padding, image, weights,
                                                        pos, broken):
     """Sections 1-3 of the Shape Lab: the output shape, the parameter count and the sliding
     window's numbers, or a ValueError that the page turns into one sentence."""
-    s = dict(state.defaults(), h=h, w=w, c=c, kh=kh, kw=kw, filters=filters_, sh=sh, sw=sw,
+    s = dict(shape_settings.defaults(), h=h, w=w, c=c, kh=kh, kw=kw, filters=filters_, sh=sh, sw=sw,
              pad=pad, dilation=dilation, kind=kind, padding=padding, image=image,
              weights=weights, pos=pos)
     if broken:

@@ -20,7 +20,8 @@ import pytest
 from bench.bench_load import start_server, stop_server
 from bench.st_client import StreamlitSession
 from conftest import run_async
-from playground import jobs, runs
+from playground.training import jobs
+from playground.core import runs
 from test_training_jobs import TINY
 
 pytestmark = pytest.mark.slow

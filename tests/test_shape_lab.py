@@ -1,4 +1,4 @@
-"""The Shape Lab's logic (playground.shape_lab, playground.state, charts.shape_lab) without a page.
+"""The Shape Lab's logic (playground.shape_lab.lab, playground.shape_lab.settings, charts.shape_lab) without a page.
 
 The sliding window's numbers are compared with TensorFlow (tf.nn.conv2d with dilations,
 tf.nn.max_pool2d, tf.nn.avg_pool2d); the course's worked example is checked literally.
@@ -11,15 +11,17 @@ import json
 import numpy as np
 import pytest
 
-from playground import network, state
-from playground import shape_lab as lab
+from playground.core import network
+
+from playground.shape_lab import settings as shape_settings
+from playground.shape_lab import lab
 from playground.charts.shape_lab import window_figure
 
 tf = pytest.importorskip("tensorflow")
 
 
 def settings(**changes):
-    s = state.defaults()
+    s = shape_settings.defaults()
     s.update(changes)
     return s
 
@@ -184,47 +186,47 @@ def test_explain_names_the_page_input(changes, message):
 
 # --- state: the URL round trip --------------------------------------------------------------------
 def test_defaults_make_an_empty_query():
-    assert state.to_query(state.defaults()) == {}
+    assert shape_settings.to_query(shape_settings.defaults()) == {}
 
 
 def test_query_round_trip_keeps_every_setting():
     custom = settings(h=28, w=20, c=3, kind="avg", kh=3, kw=2, sh=2, sw=1, padding="explicit",
                       pad=1, image="random", weights="random", pos=5,
                       preset="Keras Sequential CNN")
-    query = state.to_query(custom)
+    query = shape_settings.to_query(custom)
     assert all(isinstance(v, str) for v in query.values())
-    again, messages = state.from_query(query)
+    again, messages = shape_settings.from_query(query)
     assert messages == []
     assert again == custom
 
 
 def test_bad_query_values_keep_their_default_with_a_message():
-    again, messages = state.from_query({"h": "abc", "kind": "conv3d", "sh": "2", "zzz": "1",
+    again, messages = shape_settings.from_query({"h": "abc", "kind": "conv3d", "sh": "2", "zzz": "1",
                                         "net": "{oops", "preset": "No such net"})
     assert again["h"] == 3 and again["kind"] == "conv" and again["sh"] == 2
-    assert again["net"] == "" and again["preset"] == state.DEFAULT_PRESET
+    assert again["net"] == "" and again["preset"] == shape_settings.DEFAULT_PRESET
     assert len(messages) == 4
     assert any(m.startswith("Ignored the link's h") for m in messages)
 
 
 def test_query_choices_are_case_insensitive_and_lists_take_the_last_value():
-    again, messages = state.from_query({"padding": "SAME", "w": ["4", "9"]})
+    again, messages = shape_settings.from_query({"padding": "SAME", "w": ["4", "9"]})
     assert (again["padding"], again["w"], messages) == ("same", 9, [])
 
 
 def test_impossible_numbers_survive_the_url_so_the_page_can_explain_them():
-    again, messages = state.from_query({"sh": "0", "h": "-4"})
+    again, messages = shape_settings.from_query({"sh": "0", "h": "-4"})
     assert (again["sh"], again["h"], messages) == (0, -4, [])
-    assert state.from_query({"h": "10000000"})[1]
+    assert shape_settings.from_query({"h": "10000000"})[1]
 
 
 def test_custom_network_travels_as_json():
     spec = network.preset("ConvNetJS MNIST demo")
     spec["layers"][0]["filters"] = 4
-    again, messages = state.from_query(state.to_query(settings(net=network.to_json(spec))))
+    again, messages = shape_settings.from_query(shape_settings.to_query(settings(net=network.to_json(spec))))
     assert messages == []
-    assert network.layer_rows(state.network_spec(again)) == network.layer_rows(spec)
-    assert state.network_spec(settings()) == network.preset(state.DEFAULT_PRESET)
+    assert network.layer_rows(shape_settings.network_spec(again)) == network.layer_rows(spec)
+    assert shape_settings.network_spec(settings()) == network.preset(shape_settings.DEFAULT_PRESET)
 
 
 # --- the network editor's rows --------------------------------------------------------------------

@@ -11,8 +11,8 @@ import textwrap
 import pytest
 
 from conftest import APP, ROOT, app_test
-from playground import network
-from playground import shape_lab as lab
+from playground.core import network
+from playground.shape_lab import lab
 
 PAGE = ROOT / "pages" / "shape_lab.py"
 
@@ -209,7 +209,7 @@ def test_page_does_not_import_tensorflow():
 def test_train_this_network_links_to_live_training_with_the_table_as_spec():
     from urllib.parse import parse_qs, urlparse
 
-    from playground import network
+    from playground.core import network
 
     at = app_test("shape_lab")
     assert not at.exception

@@ -1,4 +1,4 @@
-"""playground.shapes against what TensorFlow actually computes, plus the course's worked examples.
+"""playground.core.shapes against what TensorFlow actually computes, plus the course's worked examples.
 
 Every valid combination of the grids below is run through TensorFlow (tf.nn.conv2d, or
 tf.image.extract_patches where conv2d would need strides > 1 together with dilation > 1) and
@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 import pytest
 
-from playground import shapes
+from playground.core import shapes
 
 tf = pytest.importorskip("tensorflow")
 

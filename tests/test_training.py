@@ -10,7 +10,17 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
-from playground import data, jobs, models, network, runs, training  # noqa: E402
+from playground.datasets import mnist  # noqa: E402
+
+from playground.training import jobs  # noqa: E402
+
+from playground.training import models  # noqa: E402
+
+from playground.core import network  # noqa: E402
+
+from playground.core import runs  # noqa: E402
+
+from playground.training import worker  # noqa: E402
 from playground.charts import training as charts  # noqa: E402
 
 TINY = {"input_shape": [28, 28, 1], "layers": [
@@ -37,7 +47,7 @@ def compiled_tiny(seed=0, learning_rate=0.01):
 
 @pytest.fixture(scope="module")
 def tiny_slice():
-    return data.mnist_slice(200, 0.2, seed=3)
+    return mnist.mnist_slice(200, 0.2, seed=3)
 
 
 def fit_with_callback(arrays, interval=0.0, epochs=2, batch_size=32, stats_every=2):
@@ -45,7 +55,7 @@ def fit_with_callback(arrays, interval=0.0, epochs=2, batch_size=32, stats_every
     initial = [w.copy() for w in model.get_weights()]
     snapshots = []
     n = len(arrays.y_train)
-    callback = training.StreamingCallback(
+    callback = worker.StreamingCallback(
         snapshots.append, arrays.x_test[0], (arrays.x_train[:16], arrays.y_train[:16]),
         interval=interval, stats_every=stats_every, epochs=epochs,
         steps=math.ceil(n / batch_size), batch_size=batch_size, stats_seconds=0.0)
@@ -104,7 +114,7 @@ def test_last_snapshot_kernels_activations_and_probabilities_are_the_models(tiny
     expected, x = [], probe
     for layer in model.layers:
         x = layer(x)
-        if type(layer).__name__ in training.MAP_LAYERS:
+        if type(layer).__name__ in worker.MAP_LAYERS:
             expected.append((layer.name, np.asarray(x)[0]))
     shapes = [row.output_shape for row in network.layer_rows(TINY)
               if row.type in ("Conv2D", "MaxPool2D", "AveragePool2D")]
@@ -152,15 +162,15 @@ def test_snapshots_are_throttled_to_the_interval(tiny_slice):
 
 def test_set_learning_rate_changes_the_optimizer_and_rejects_bad_values():
     model = compiled_tiny(learning_rate=0.01)
-    assert training.current_learning_rate(model) == pytest.approx(0.01)
-    assert training.set_learning_rate(model, 0.25) == ""
-    assert training.current_learning_rate(model) == pytest.approx(0.25)
-    assert "positive" in training.set_learning_rate(model, -1)
-    assert "positive" in training.set_learning_rate(model, float("nan"))
+    assert worker.current_learning_rate(model) == pytest.approx(0.01)
+    assert worker.set_learning_rate(model, 0.25) == ""
+    assert worker.current_learning_rate(model) == pytest.approx(0.25)
+    assert "positive" in worker.set_learning_rate(model, -1)
+    assert "positive" in worker.set_learning_rate(model, float("nan"))
 
 
 class FakeControl:
-    """In-process stand-in for the worker's channels (training.train_run's ``control``)."""
+    """In-process stand-in for the worker's channels (worker.train_run's ``control``)."""
 
     def __init__(self, stop_after=None):
         self.states, self.replies, self.batches, self.stop_after = [], [], 0, stop_after
@@ -198,7 +208,7 @@ def test_same_seed_gives_the_same_run(tmp_path):
     for _ in range(2):
         run_id = runs.new_run_id()
         runs.run_path(run_id).mkdir(parents=True)
-        status = training.train_run(run_id, settings_for_tiny(), lambda s: None, FakeControl())
+        status = worker.train_run(run_id, settings_for_tiny(), lambda s: None, FakeControl())
         assert status["status"] == "finished"
         results.append(jobs.saved_run(run_id)["batch_log"])
     first, second = results
@@ -211,12 +221,12 @@ def test_train_run_in_process_saves_a_run_that_reopens_in_safe_mode():
     run_id = runs.new_run_id()
     runs.run_path(run_id).mkdir(parents=True)
     control = FakeControl(stop_after=3)
-    status = training.train_run(run_id, settings_for_tiny(), lambda s: None, control)
+    status = worker.train_run(run_id, settings_for_tiny(), lambda s: None, control)
     assert status["status"] == "stopped" and status["reason"] == "stopped by the user"
     assert control.states[-2:] == ["saving", "testing"]
     folder = runs.run_path(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
-    x_test, _ = data.test_set()
+    x_test, _ = mnist.test_set()
     saved = jobs.test_probabilities(run_id)
     assert saved.shape == (200, 10)
     np.testing.assert_allclose(saved[:50], model.predict(x_test[:50], verbose=0), atol=1e-5)
@@ -254,7 +264,7 @@ def test_bad_settings_get_a_one_line_message(change, message):
 def test_settings_accept_the_shape_labs_json_and_apply_dropout():
     settings = jobs.normalize_settings({"preset": jobs.CUSTOM, "spec": network.to_json(
         network.preset("Course deep CNN (3 conv)")), "dropout": 0.2})
-    spec = training.build_spec(settings)
+    spec = worker.build_spec(settings)
     assert [layer["rate"] for layer in spec["layers"] if layer["type"] == "Dropout"] == \
         [0.2] * 4
 

@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import pytest
 
-from playground import network
+from playground.core import network
 from tests.conftest import wait_for_app
 
 TINY = {"input_shape": [28, 28, 1], "layers": [

@@ -8,7 +8,9 @@ import time
 
 import pytest
 
-from playground import jobs, runs
+from playground.training import jobs
+
+from playground.core import runs
 
 pytestmark = pytest.mark.slow
 

@@ -9,7 +9,9 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground import network, runs
+from playground.core import network
+
+from playground.core import runs
 from tests.conftest import APP, ROOT
 
 TINY = {"input_shape": [28, 28, 1], "layers": [

@@ -322,7 +322,7 @@ def kernel_figure(kernel: np.ndarray, title: str = "Kernel", height: Optional[in
 
 def arithmetic_figure(explained: dict, height: Optional[int] = None) -> go.Figure:
     """Receptive field, kernel and element-wise products side by side (one row per channel for
-    3-channel kernels), from :func:`playground.filters.explain_pixel`'s dict."""
+    3-channel kernels), from :func:`playground.core.filters.explain_pixel`'s dict."""
     patch = np.asarray(explained["patch"], dtype=np.float64)
     kernel = np.asarray(explained["kernel"], dtype=np.float64)
     products = np.asarray(explained["products"], dtype=np.float64)

@@ -1,7 +1,7 @@
 """Plotly figures of the Shape Lab: the padded input with the sliding window, and the output.
 
-No streamlit; no math beyond the window's geometry (the numbers come from playground.filters
-through playground.shape_lab.window).
+No streamlit; no math beyond the window's geometry (the numbers come from playground.core.filters
+through playground.shape_lab.lab.window).
 """
 from __future__ import annotations
 

@@ -22,7 +22,11 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from playground import images, network, runs
+from playground.datasets import images
+
+from playground.core import network
+
+from playground.core import runs
 
 INPUT_SHAPE = (28, 28, 1)
 NUM_CLASSES = 10
@@ -168,7 +172,7 @@ def decode_photo(data: bytes) -> np.ndarray:
     """Bytes of an uploaded picture -> (H, W, 3) uint8 RGB, upright (EXIF orientation applied),
     transparency composited on white.
 
-    The Filter Lab's decoder (:func:`playground.images.load`): the same format whitelist (no
+    The Filter Lab's decoder (:func:`playground.datasets.images.load`): the same format whitelist (no
     EPS or other plugin that would run an outside program), Pillow's decompression-bomb guard
     and size checks, with this box's limits. Raises ValueError (``images.ImageError``) with a
     one-line message.
@@ -651,7 +655,7 @@ def _activation_name(config) -> Optional[str]:
 
 
 def spec_from_model(model: keras.Model) -> Optional[tuple[dict, list[int]]]:
-    """The network spec (playground.network) a Keras model corresponds to, if there is one.
+    """The network spec (playground.core.network) a Keras model corresponds to, if there is one.
 
     Returns (validated spec, for each spec layer the index in ``model.layers`` (without the
     input layer) of the Keras layer whose output it describes), or None when some layer has no

@@ -1,8 +1,8 @@
 """What the Shape Lab page says, computed outside the page: formulas with the user's numbers,
 the fit report, the sliding window's numbers, and the network table's rows.
 
-Pure Python + numpy, no streamlit and no tensorflow. Shapes come from :mod:`playground.shapes`;
-every number in the sliding window comes from :mod:`playground.filters` (one convolution and one
+Pure Python + numpy, no streamlit and no tensorflow. Shapes come from :mod:`playground.core.shapes`;
+every number in the sliding window comes from :mod:`playground.core.filters` (one convolution and one
 pooling implementation in the project, both tested against TensorFlow).
 """
 from __future__ import annotations
@@ -15,7 +15,13 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import pandas as pd
 
-from playground import filters, network, shapes, state
+from playground.core import filters
+
+from playground.core import network
+
+from playground.core import shapes
+
+from playground.shape_lab import settings as shape_settings
 
 AXES = ("height", "width")
 # Above this padded size the window picture is not drawn (a 40×40 grid is already dense).
@@ -59,7 +65,7 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
     """The one-layer report; raises ValueError (naming the setting) when the layer is impossible."""
     s = _settings_ints(settings)
     kind = settings["kind"]
-    padding = state.padding_value(settings)
+    padding = shape_settings.padding_value(settings)
     input_shape = (s["h"], s["w"], s["c"])
     notes = []
     if kind == "conv":
@@ -92,7 +98,7 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
                        notes=notes)
 
 
-# The argument names in playground.shapes' messages -> the labels of the page's inputs.
+# The argument names in playground.core.shapes' messages -> the labels of the page's inputs.
 _LABELS = (
     ("input_shape[0] (height)", "Input height H"), ("input_shape[1] (width)", "Input width W"),
     ("input_shape[2] (channels)", "Channels C"), ("input_shape[0]", "Input height H"),

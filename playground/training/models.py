@@ -1,13 +1,15 @@
-"""Keras models built from the shared network description in :mod:`playground.network`, and
+"""Keras models built from the shared network description in :mod:`playground.core.network`, and
 everything a training job needs to compile and schedule them.
 
 Imports keras (and so TensorFlow): only pages that train or inspect import this module.
 
 How a training job uses it (the whole recipe, in the order to call things)::
 
-    from playground import data, models
+    from playground.datasets import mnist
+
+    from playground.training import models
     settings = {**models.TRAINING_DEFAULTS[preset_name], **user_choices}
-    part = data.mnist_slice(settings["train_examples"], settings["validation_split"], settings["seed"])
+    part = mnist.mnist_slice(settings["train_examples"], settings["validation_split"], settings["seed"])
     model = models.build_for_training(preset_name_or_spec, settings)   # seeded, in a strategy
     callbacks = models.training_callbacks(settings, steps_per_epoch=ceil(len(part.y_train)
                                           / settings["batch_size"]))   # LR schedule, if any
@@ -15,7 +17,7 @@ How a training job uses it (the whole recipe, in the order to call things)::
               epochs=settings["epochs"], validation_data=part.validation_data,
               callbacks=callbacks + [streaming_callback])
 
-Models take float32 (N, H, W, C) in [0, 1] (``data.to_float``) and give softmax probabilities
+Models take float32 (N, H, W, C) in [0, 1] (``mnist.to_float``) and give softmax probabilities
 float32 (N, 10). Labels are integer class ids (uint8 (N,)).
 """
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any, Optional, Sequence, Union
 
 import keras
 
-from playground import network
+from playground.core import network
 
 # The course's networks (display name -> spec); the same dict the Shape Lab offers.
 PRESETS = network.PRESETS

@@ -1,6 +1,6 @@
 """The Filter Lab's pipeline: picture -> colour handling -> filters -> ReLU -> pooling.
 
-Pure numpy on top of :mod:`playground.filters` (no streamlit, no tensorflow). The page collects
+Pure numpy on top of :mod:`playground.core.filters` (no streamlit, no tensorflow). The page collects
 the settings into a :class:`LabSettings`, calls :func:`run` on the working-resolution picture to
 show everything, and :func:`full_resolution_png` on the full picture for the download.
 """
@@ -12,7 +12,11 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from playground import filters, images, shapes
+from playground.core import filters
+
+from playground.datasets import images
+
+from playground.core import shapes
 
 Padding = Union[str, int]
 

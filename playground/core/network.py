@@ -8,8 +8,8 @@ A *spec* is plain JSON-able data::
                 {"type": "Dense", "units": 10, "activation": "softmax"}]}
 
 This module is pure Python (no numpy, tensorflow or streamlit): it computes each layer's output
-shape and parameter count with :mod:`playground.shapes`, and describes the Keras layers that
-build the network (``keras_layers``) so that ``playground.models.build_model`` and the copyable
+shape and parameter count with :mod:`playground.core.shapes`, and describes the Keras layers that
+build the network (``keras_layers``) so that ``playground.training.models.build_model`` and the copyable
 code from ``keras_code`` construct exactly the same model.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from playground import shapes
+from playground.core import shapes
 
 # Every layer kind with its fields and defaults; the order is the order of the editor's columns.
 LAYER_DEFAULTS: dict[str, dict[str, Any]] = {

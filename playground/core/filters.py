@@ -10,7 +10,7 @@ Conventions (the same as ``tf.nn.conv2d`` / ``tf.nn.max_pool2d`` / ``tf.nn.avg_p
   flipped.
 - ``padding`` is ``"valid"``, ``"same"`` (TensorFlow's rule: out = ceil(n / stride), the odd
   padded pixel goes bottom/right) or an int >= 0 of zero pixels added on *each* side.
-- Output sizes and padding amounts come from :mod:`playground.shapes` (one formula everywhere).
+- Output sizes and padding amounts come from :mod:`playground.core.shapes` (one formula everywhere).
 - Every public function raises ``ValueError`` naming the offending argument.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from playground import shapes
+from playground.core import shapes
 
 Padding = Union[str, int]
 IntOrPair = Union[int, Sequence[int]]
@@ -270,7 +270,7 @@ def convolve(image, kernel, stride: IntOrPair = 1, padding: Padding = "valid", *
     - image (H, W, C) (or (H, W) = one channel) with kernel (kh, kw, C, F) -> (H', W', F)
 
     ``stride`` is an int or (sh, sw); ``padding`` "valid" / "same" / int >= 0 per side.
-    H' and W' are :func:`playground.shapes.output_size`. ``backend`` is for tests and benches:
+    H' and W' are :func:`playground.core.shapes.output_size`. ``backend`` is for tests and benches:
     None (OpenCV when installed, else numpy), "numpy" or "opencv".
     """
     if backend not in (None, "numpy", "opencv"):

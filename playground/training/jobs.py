@@ -1,6 +1,6 @@
 """Training jobs on the server side: one spawned process per run, a cap, a registry.
 
-This module does not import TensorFlow: the worker (``playground.training.worker_main``)
+This module does not import TensorFlow: the worker (``playground.training.worker.worker_main``)
 imports it in its own process. The server only moves snapshots, commands and files.
 
 A ``Job`` talks to its worker through ``Channels``:
@@ -26,7 +26,9 @@ import time
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-from playground import network, runs
+from playground.core import network
+
+from playground.core import runs
 
 OPTIMIZERS = ("Adam", "SGD", "SGD+momentum", "RMSprop", "Adadelta")
 CUSTOM = "Custom network (spec JSON)"
@@ -46,7 +48,7 @@ FORGET_AFTER = 3600.0  # seconds a finished job stays in memory (its files stay 
 _CONTEXT = multiprocessing.get_context("spawn")
 
 LR_SCHEDULES = ("constant", "one-cycle")
-# Used when playground.models has no TRAINING_DEFAULTS entry for a network.
+# Used when playground.training.models has no TRAINING_DEFAULTS entry for a network.
 FALLBACK_DEFAULTS = {"optimizer": "Adam", "learning_rate": 0.001, "momentum": 0.9,
                      "lr_schedule": "constant", "batch_size": 100, "epochs": 5,
                      "train_examples": 60_000, "validation_split": 0.0, "dropout": None,
@@ -62,7 +64,7 @@ def env_int(name: str, default: int) -> int:
 
 def default_settings(preset: str) -> dict:
     """The settings form's starting values for a preset (models.TRAINING_DEFAULTS first)."""
-    from playground import models  # imports keras; only the training page calls this
+    from playground.training import models  # imports keras; only the training page calls this
     settings = dict(FALLBACK_DEFAULTS)
     for key, value in models.training_defaults(
             preset if preset in network.PRESETS else {}).items():
@@ -73,7 +75,7 @@ def default_settings(preset: str) -> dict:
 
 
 def default_preset() -> str:
-    from playground import models
+    from playground.training import models
     return models.DEFAULT_PRESET
 
 
@@ -204,7 +206,7 @@ def settings_from_query(params, defaults: dict) -> tuple[dict, list[str]]:
 # ------------------------------------------------------------------------- channels
 
 class WorkerControl:
-    """The worker's view of its channels (used by training.ControlCallback)."""
+    """The worker's view of its channels (used by worker.ControlCallback)."""
 
     def __init__(self, channels: "Channels"):
         self.c = channels
@@ -340,8 +342,8 @@ def _worker_entry(run_id: str, settings: dict, channels: Channels) -> None:
         os.nice(max(0, int(os.environ.get("PLAYGROUND_WORKER_NICE", 10))))
     except (OSError, ValueError):
         pass
-    from playground import training  # TensorFlow is imported here, in the worker only
-    training.worker_main(run_id, settings, channels)
+    from playground.training import worker  # TensorFlow is imported here, in the worker only
+    worker.worker_main(run_id, settings, channels)
 
 
 # ------------------------------------------------------------------------- jobs
@@ -683,16 +685,16 @@ def evaluate_in_worker(run_id: str, timeout: float = 300) -> Optional[str]:
 
 
 def _evaluate_entry(run_id: str) -> None:
-    from playground import training
-    training.evaluate_run(run_id)
+    from playground.training import worker
+    worker.evaluate_run(run_id)
 
 
 # ------------------------------------------------------------------------- results
 
 def test_digits():
     """(x_test uint8 (10000, 28, 28), y_test uint8 (10000,)) — numpy only, no TensorFlow."""
-    from playground import data
-    _, (x_test, y_test) = data.load_mnist()
+    from playground.datasets import mnist
+    _, (x_test, y_test) = mnist.load_mnist()
     return x_test, y_test
 
 

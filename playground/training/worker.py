@@ -1,6 +1,6 @@
 """The training job's worker side: the streaming callback, snapshots, and saving a run.
 
-Imports keras (and so TensorFlow). The server never needs this module: ``playground.jobs``
+Imports keras (and so TensorFlow). The server never needs this module: ``playground.training.jobs``
 starts ``worker_main`` in a spawned process, and the page reads what the worker saved.
 
 A *snapshot* is a plain dict (numpy arrays and Python numbers, picklable) describing the run
@@ -41,7 +41,15 @@ import numpy as np
 import keras
 import tensorflow as tf
 
-from playground import models, network, runs
+from playground.training import models
+
+# Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
+
+from playground.core import network
+
+# Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
+
+from playground.core import runs
 
 # Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
 MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
@@ -387,10 +395,10 @@ def save_evaluation(folder: Path, model, x_test: np.ndarray, y_test: np.ndarray)
 
 def evaluate_run(run_id: str, test_examples: Optional[int] = None) -> float:
     """Evaluate a saved run on the test digits (for runs saved without it, e.g. a died one)."""
-    from playground import data
+    from playground.datasets import mnist
     folder = runs.run_path(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
-    x_test, y_test = data.test_set()
+    x_test, y_test = mnist.test_set()
     if test_examples:
         x_test, y_test = x_test[:test_examples], y_test[:test_examples]
     accuracy = save_evaluation(folder, model, x_test, y_test)
@@ -497,13 +505,13 @@ class ControlCallback(keras.callbacks.Callback):
 def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control) -> dict:
     """Train one run in this process, saving it under ``runs/<run_id>/``. Returns its status.
 
-    ``settings`` must be normalized (``playground.jobs.normalize_settings``).
+    ``settings`` must be normalized (``playground.training.jobs.normalize_settings``).
     """
-    from playground import data
+    from playground.datasets import mnist
     folder = runs.run_path(run_id)
     keras.utils.set_random_seed(int(settings["seed"]))
     control.set_state("loading")
-    arrays = data.mnist_slice(settings["train_examples"], settings["validation_split"],
+    arrays = mnist.mnist_slice(settings["train_examples"], settings["validation_split"],
                               settings["seed"])
     x_test, y_test = arrays.x_test, arrays.y_test
     if settings.get("test_examples"):
@@ -579,7 +587,7 @@ def write_status(folder: Path, status: str, **extra) -> dict:
 
 
 def worker_main(run_id: str, settings: dict, channels) -> None:
-    """Entry point of the spawned worker process (see ``playground.jobs.Job``)."""
+    """Entry point of the spawned worker process (see ``playground.training.jobs.Job``)."""
     # Two cores shared with the server: keep TF's pools to the machine size it was given.
     folder = runs.run_path(run_id)
     control = channels.worker_side()

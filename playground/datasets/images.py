@@ -51,7 +51,7 @@ WORKING_SIDE = 1024            # default longest side of the working copy
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "DIB", "TIFF")  # JPEG covers MPO
 ACCEPTED_EXTENSIONS = ("png", "jpg", "jpeg", "webp", "gif", "bmp", "tif", "tiff")
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES_DIR = ROOT / "sample_images"
 
 # Pillow's decompression-bomb guard (Image.MAX_IMAGE_PIXELS) stays on; our own MAX_PIXELS is

@@ -5,7 +5,7 @@ values) and two functions, ``to_query`` (settings -> query-string dict, defaults
 links stay short) and ``from_query`` (query-string dict -> settings, with a one-line message for
 every value that could not be read, which then keeps its default). Pure Python: no streamlit.
 
-A custom network travels as ``net`` = :func:`playground.network.to_json` of its spec; a preset as
+A custom network travels as ``net`` = :func:`playground.core.network.to_json` of its spec; a preset as
 ``preset`` = its display name (``net`` wins when both are present).
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from playground import network
+from playground.core import network
 
 KINDS = ("conv", "max", "avg")
 KIND_LABELS = {"conv": "Convolution", "max": "Max pooling", "avg": "Average pooling"}
@@ -151,5 +151,5 @@ def network_spec(settings: Mapping[str, Any]) -> dict:
 
 
 def padding_value(settings: Mapping[str, Any]):
-    """The padding argument for playground.shapes: "valid", "same" or the explicit pixels."""
+    """The padding argument for playground.core.shapes: "valid", "same" or the explicit pixels."""
     return settings["pad"] if settings["padding"] == "explicit" else settings["padding"]

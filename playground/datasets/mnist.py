@@ -30,7 +30,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from playground import runs
+from playground.core import runs
 
 MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
