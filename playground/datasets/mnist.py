@@ -31,6 +31,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from playground.core import runs
+from playground.datasets.base import DatasetUnavailable
 
 MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -50,14 +51,12 @@ HOW_TO_GET = (
 )
 
 
-class MnistUnavailable(Exception):
+class MnistUnavailable(DatasetUnavailable):
     """No source gave a valid MNIST. ``str(err)`` is a one-line message for the user;
     ``err.attempts`` lists (source, reason) for every source tried."""
 
     def __init__(self, attempts: list[tuple[str, str]]):
-        self.attempts = attempts
-        tried = "; ".join(f"{name}: {reason}" for name, reason in attempts)
-        super().__init__(HOW_TO_GET + (f" (tried {tried})" if tried else ""))
+        super().__init__(HOW_TO_GET, attempts)
 
 
 class _BadSource(Exception):
@@ -145,7 +144,8 @@ def _read_npz(path: Path) -> MnistArrays:
 class _ArraysOnlyUnpickler(pickle.Unpickler):
     """Unpickles numpy arrays and tuples and nothing else (no arbitrary code)."""
 
-    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"),
+                ("numpy._core.multiarray", "_reconstruct"),
                 ("numpy", "ndarray"), ("numpy", "dtype")}
 
     def find_class(self, module, name):

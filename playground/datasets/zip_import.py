@@ -1,0 +1,245 @@
+"""Your own pictures: a ``.zip`` with one folder per class (``cats/``, ``dogs/``, ...) becomes a
+:class:`~playground.datasets.base.Dataset`.
+
+Members are read into memory one at a time, never extracted: nothing is written anywhere.
+Every picture goes through the Filter Lab's safe decoder (``images.load``: size and pixel
+limits, allowed formats only), is centre-cropped and resized to ``size``×``size`` and kept as
+uint8 RGB or grayscale. Anything wrong with the archive raises :class:`ZipDatasetError` (a
+``ValueError``) whose message is one sentence a learner can act on.
+
+A single top folder that holds the class folders (``pets/cats/``, ``pets/dogs/``) is looked
+through; pictures in subfolders of a class folder belong to that class. macOS ``__MACOSX/``
+forks and hidden files (``.DS_Store``) are ignored; other files that are not pictures are
+skipped and counted in ``Dataset.notes``.
+"""
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path, PurePosixPath
+from typing import Union
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from playground.datasets import base, images
+
+MAX_ZIP_BYTES = 1 * 2**30        # the archive itself
+MAX_MEMBERS = 5_000              # entries in the archive (folders included)
+MAX_TOTAL_BYTES = 1 * 2**30      # sum of the unpacked sizes
+MAX_MEMBER_BYTES = images.MAX_BYTES
+MAX_RATIO = 100                  # unpacked / packed, for members over RATIO_FLOOR bytes
+RATIO_FLOOR = 64 * 1024
+MAX_CLASSES = 100
+MIN_PER_CLASS = 5
+SIZES = (8, 256)                 # smallest and largest picture side
+ARCHIVES = (".zip", ".jar", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
+IGNORED = ("__MACOSX", "Thumbs.db", "desktop.ini")
+LICENCE = "your own pictures: check that you may use them"
+
+
+class ZipDatasetError(ValueError):
+    """A zip that cannot become a data set; ``str(err)`` is one line for the user."""
+
+
+def _quote(name: str) -> str:
+    safe = "".join(ch for ch in str(name) if ch.isprintable() and ch not in "<>`")[:60]
+    return f"“{safe.strip()}”"
+
+
+def _open(source) -> tuple[zipfile.ZipFile, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data, label = bytes(source), "the uploaded zip"
+    elif isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ZipDatasetError(f"There is no file {_quote(str(path))}.")
+        if path.stat().st_size > MAX_ZIP_BYTES:
+            raise ZipDatasetError(f"{_quote(path.name)} is larger than "
+                                  f"{MAX_ZIP_BYTES / 2**30:.0f} GB.")
+        data, label = path.read_bytes(), path.name
+    elif hasattr(source, "read"):  # an open file or Streamlit's UploadedFile
+        data, label = source.read(MAX_ZIP_BYTES + 1), getattr(source, "name", "the upload")
+        if not isinstance(data, bytes):
+            raise ZipDatasetError("The upload must be opened in binary mode.")
+    else:
+        raise ZipDatasetError(f"Expected a path or the bytes of a .zip, got "
+                              f"{type(source).__name__}.")
+    if len(data) > MAX_ZIP_BYTES:
+        raise ZipDatasetError(f"The zip is larger than {MAX_ZIP_BYTES / 2**30:.0f} GB.")
+    try:
+        return zipfile.ZipFile(io.BytesIO(data)), str(label)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        raise ZipDatasetError("This is not a readable .zip archive (it may be truncated, or "
+                              "another kind of file).") from None
+
+
+def _check_member(info: zipfile.ZipInfo) -> None:
+    """Refuse members that a careless extractor would turn into an attack."""
+    name = info.filename.replace("\\", "/")
+    parts = PurePosixPath(name).parts
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        raise ZipDatasetError(f"The zip holds an absolute path {_quote(info.filename)}; "
+                              f"use relative folders (cats/…, dogs/…).")
+    if ".." in parts:
+        raise ZipDatasetError(f"The zip holds a path that climbs out of its folder "
+                              f"({_quote(info.filename)}).")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise ZipDatasetError(f"The zip holds a symbolic link ({_quote(info.filename)}); "
+                              f"put the pictures themselves in it.")
+    if info.flag_bits & 0x1:
+        raise ZipDatasetError(f"{_quote(info.filename)} is encrypted; zip the pictures "
+                              f"without a password.")
+    if name.lower().endswith(ARCHIVES):
+        raise ZipDatasetError(f"The zip holds another archive ({_quote(info.filename)}); "
+                              f"put the pictures in it directly.")
+    if info.file_size > MAX_MEMBER_BYTES:
+        raise ZipDatasetError(f"{_quote(info.filename)} unpacks to "
+                              f"{info.file_size / 2**20:.0f} MB; a picture may have at most "
+                              f"{MAX_MEMBER_BYTES / 2**20:.0f} MB.")
+    if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+        raise ZipDatasetError(f"{_quote(info.filename)} unpacks to "
+                              f"{info.file_size // max(info.compress_size, 1)}× its packed size "
+                              f"(a zip bomb?); pictures hardly compress.")
+
+
+def _ignored(parts: tuple[str, ...]) -> bool:
+    return any(p in IGNORED or p.startswith(".") for p in parts)
+
+
+def _classes(zf: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
+    """Class folder name -> its file members (sorted by name); checks every member first."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ZipDatasetError(f"The zip holds {len(infos):,} entries; the limit is "
+                              f"{MAX_MEMBERS:,}.")
+    total = 0
+    for info in infos:
+        _check_member(info)
+        total += info.file_size
+    if total > MAX_TOTAL_BYTES:
+        raise ZipDatasetError(f"The zip unpacks to {total / 2**20:,.0f} MB; the limit is "
+                              f"{MAX_TOTAL_BYTES / 2**20:,.0f} MB.")
+    entries = [(PurePosixPath(i.filename.replace("\\", "/")).parts, i) for i in infos]
+    entries = [(parts, i) for parts, i in entries if parts and not _ignored(parts)]
+    # Look through one top folder that holds everything (pets/cats/..., pets/dogs/...).
+    while entries:
+        tops = {parts[0] for parts, _ in entries}
+        nested = all(len(parts) > 1 or i.is_dir() for parts, i in entries)
+        deeper = any(len(parts) > 2 for parts, i in entries if not i.is_dir())
+        if len(tops) == 1 and nested and deeper:
+            entries = [(parts[1:], i) for parts, i in entries if len(parts) > 1]
+        else:
+            break
+    loose = [i.filename for parts, i in entries if len(parts) == 1 and not i.is_dir()]
+    if loose:
+        raise ZipDatasetError(f"{_quote(loose[0])} is not inside a class folder: put the "
+                              f"pictures of each class in their own folder (cats/, dogs/, …).")
+    classes: dict[str, list[zipfile.ZipInfo]] = {}
+    for parts, info in entries:
+        members = classes.setdefault(parts[0], [])
+        if not info.is_dir():
+            members.append(info)
+    if len(classes) > MAX_CLASSES:
+        raise ZipDatasetError(f"The zip has {len(classes)} class folders; the limit is "
+                              f"{MAX_CLASSES}.")
+    return {name: sorted(members, key=lambda i: i.filename)
+            for name, members in sorted(classes.items())}
+
+
+def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    try:
+        with zf.open(info) as handle:
+            data = handle.read(MAX_MEMBER_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as err:
+        raise ZipDatasetError(f"{_quote(info.filename)} cannot be read from the zip "
+                              f"({type(err).__name__}).") from None
+    if len(data) > MAX_MEMBER_BYTES:
+        raise ZipDatasetError(f"{_quote(info.filename)} unpacks to more than "
+                              f"{MAX_MEMBER_BYTES / 2**20:.0f} MB.")
+    if data.startswith(b"PK\x03\x04"):
+        raise ZipDatasetError(f"The zip holds another zip ({_quote(info.filename)}); put the "
+                              f"pictures in it directly.")
+    return data
+
+
+def _prepare(data: bytes, name: str, size: int, color: bool) -> np.ndarray:
+    picture = images.load(data, name)
+    fitted = ImageOps.fit(Image.fromarray(picture.pixels), (size, size),
+                          Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    return np.asarray(fitted if color else fitted.convert("L"), dtype=np.uint8)
+
+
+def _split(rng: np.random.Generator, labels: np.ndarray, test_fraction: float):
+    """Stratified: in every class round(n · test_fraction) pictures (at least 1, at most
+    n - 1) go to the test set; both sets are shuffled."""
+    train, test = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        n_test = min(max(1, int(round(len(members) * test_fraction))), len(members) - 1)
+        test.extend(members[:n_test])
+        train.extend(members[n_test:])
+    return rng.permutation(np.array(train, int)), rng.permutation(np.array(test, int))
+
+
+def dataset_from_zip(source: Union[str, Path, bytes], size: int, color: bool, seed: int = 0,
+                     test_fraction: float = 0.2, min_per_class: int = MIN_PER_CLASS,
+                     name: str = "own_pictures") -> base.Dataset:
+    """A :class:`~playground.datasets.base.Dataset` from a zip (a path, its bytes, or a binary
+    file object) with one folder per class.
+
+    x uint8 (N, size, size, 3) when ``color`` else (N, size, size); y uint8 (N,) indices into
+    the class names (the folder names, sorted). Train/test split stratified with ``seed``.
+    Raises :class:`ZipDatasetError` (a ValueError) for bad arguments and bad archives.
+    """
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) \
+            or not SIZES[0] <= size <= SIZES[1]:
+        raise ZipDatasetError(f"size must be an integer from {SIZES[0]} to {SIZES[1]}, "
+                              f"got {size!r}.")
+    if not isinstance(test_fraction, (int, float)) or not 0.0 < test_fraction < 1.0:
+        raise ZipDatasetError(f"test_fraction must be between 0 and 1, got {test_fraction!r}.")
+    size, min_per_class = int(size), max(2, int(min_per_class))
+    zf, label = _open(source)
+    with zf:
+        classes = _classes(zf)
+        pictures, labels, skipped = [], [], []
+        for index, members in enumerate(classes.values()):
+            for info in members:
+                data = _read(zf, info)
+                try:
+                    pictures.append(_prepare(data, PurePosixPath(info.filename).name, size,
+                                             color))
+                except images.ImageError as err:
+                    skipped.append((info.filename, str(err)))
+                    continue
+                labels.append(index)
+    counts = np.bincount(np.array(labels, int), minlength=len(classes))
+    names = list(classes)
+    if not pictures:
+        example = f" (e.g. {_quote(skipped[0][0])}: {skipped[0][1]})" if skipped else ""
+        raise ZipDatasetError(f"No pictures could be read from {_quote(label)}: "
+                              f"{len(skipped)} files were not pictures{example}.")
+    if len(names) < 2:
+        only = f": found only {_quote(names[0])}" if names else ""
+        raise ZipDatasetError(f"A data set needs at least two classes, one folder each{only}.")
+    empty = [n for n, c in zip(names, counts) if c == 0]
+    if empty:
+        raise ZipDatasetError(f"Class {_quote(empty[0])} has no pictures"
+                              f"{' (its files were not pictures)' if skipped else ''}.")
+    few = [(n, int(c)) for n, c in zip(names, counts) if c < min_per_class]
+    if few:
+        listed = ", ".join(f"{_quote(n)} has {c}" for n, c in few)
+        raise ZipDatasetError(f"Too few pictures: {listed}; each class needs at least "
+                              f"{min_per_class}.")
+    x = np.stack(pictures)
+    y = np.array(labels, np.uint8)
+    train, test = _split(np.random.default_rng(seed), y, float(test_fraction))
+    notes = []
+    if skipped:
+        shown = ", ".join(_quote(PurePosixPath(f).name) for f, _ in skipped[:3])
+        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        notes.append(f"Skipped {len(skipped)} files that are not pictures: {shown}{more}.")
+    return base.Dataset(name, x[train], y[train], x[test], y[test], names,
+                        (size, size, 3 if color else 1), source=label, licence=LICENCE,
+                        loaded_from=label, notes=tuple(notes))
