@@ -25,13 +25,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from playground.training import channels as job_channels  # noqa: E402
 from playground.training import jobs  # noqa: E402
+from playground.training import settings as training_settings  # noqa: E402
 
 
 def default_run() -> dict:
-    from playground.training import models
-    preset = next(iter(getattr(models, "TRAINING_DEFAULTS", {})), "Course CNN (2 conv)")
-    settings = jobs.default_settings(preset)
+    preset = next(iter(training_settings.TRAINING_DEFAULTS), "Course CNN (2 conv)")
+    settings = training_settings.default_settings(preset)
     return {"preset": preset, "optimizer": settings["optimizer"],
             "learning_rate": settings["learning_rate"], "batch_size": settings["batch_size"]}
 
@@ -50,18 +51,17 @@ def throughput(samples: int, pairs: int) -> None:
     import numpy as np
 
     from playground.datasets import mnist
-
     from playground.training import worker
     run = default_run()
-    settings = jobs.normalize_settings(dict(run, train_examples=samples, validation_split=0.0,
-                                            epochs=1))
+    settings = training_settings.normalize_settings(dict(run, train_examples=samples,
+                                                         validation_split=0.0, epochs=1))
     arrays = mnist.mnist_slice(samples, 0.0, seed=0)
     batch = settings["batch_size"]
     steps = math.ceil(samples / batch)
-    channels = jobs.Channels(viewer_timeout=3600)
+    channels = job_channels.Channels(viewer_timeout=3600)
     channels.parent_pid = os.getppid()  # this process plays the worker: its parent is ours
-    done = jobs._CONTEXT.Event()
-    consumer = jobs._CONTEXT.Process(target=_consume, args=(channels, done), daemon=True)
+    done = job_channels.CONTEXT.Event()
+    consumer = job_channels.CONTEXT.Process(target=_consume, args=(channels, done), daemon=True)
     consumer.start()
     control = channels.worker_side()
     sent = []

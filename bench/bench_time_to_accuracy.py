@@ -1,6 +1,6 @@
 """Wall time to 99.0 % test accuracy with the default preset and its default settings.
 
-Trains ``models.DEFAULT_PRESET`` with ``models.TRAINING_DEFAULTS`` on the full 60,000 MNIST
+Trains ``settings.DEFAULT_PRESET`` with ``settings.TRAINING_DEFAULTS`` on the full 60,000 MNIST
 training digits, the way a training job does (``mnist.mnist_slice``, ``models.build_for_training``,
 ``models.training_callbacks``, ``model.fit`` on the arrays) with the live view's
 ``worker.StreamingCallback`` attached ("streaming on"). The accuracy on all 10,000 test digits
@@ -46,7 +46,6 @@ def run(preset: str, settings: dict, target: float, evals_per_epoch: int, stream
     import numpy as np
 
     from playground.datasets import mnist
-
     from playground.training import models
 
     t_start = time.perf_counter()
@@ -127,7 +126,8 @@ def run(preset: str, settings: dict, target: float, evals_per_epoch: int, stream
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--preset", default=None, help="default: models.DEFAULT_PRESET")
+    parser.add_argument("--preset", default=None,
+                        help="default: playground.training.settings.DEFAULT_PRESET")
     parser.add_argument("--target", type=float, default=0.99)
     parser.add_argument("--seed", type=int, default=None, help="override the settings' seed")
     parser.add_argument("--evals-per-epoch", type=int, default=1)
@@ -143,8 +143,10 @@ def main() -> None:
     print(f"bench_time_to_accuracy: {load()}")
     began = time.perf_counter()
     import tensorflow as tf  # noqa: F401  (timed on its own: a job's process pays it once)
+
     from playground.datasets import mnist
-    from playground.training import models
+    from playground.training import models  # noqa: F401  (keras: part of the timed import)
+    from playground.training import settings as training_settings
     print(f"import tensorflow + keras: {time.perf_counter() - began:.1f} s "
           f"(process start to here {time.perf_counter() - T_PROCESS:.1f} s)")
     began = time.perf_counter()
@@ -156,15 +158,15 @@ def main() -> None:
     print(f"load_mnist: {first:.2f} s from {source}; again {time.perf_counter() - began:.2f} s "
           f"from {mnist.mnist_source()} (bar: < 1 s)")
 
-    preset = args.preset or models.DEFAULT_PRESET
-    settings = models.training_defaults(preset)
+    preset = args.preset or training_settings.DEFAULT_PRESET
+    settings = training_settings.training_defaults(preset)
     if args.seed is not None:
         settings["seed"] = args.seed
     results = [run(preset, settings, args.target, args.evals_per_epoch,
                    not args.no_streaming, not args.full)]
     if args.compare:
         course = "Course CNN (2 conv)"
-        course_settings = {**models.training_defaults(course), "epochs": args.compare_epochs}
+        course_settings = {**training_settings.training_defaults(course), "epochs": args.compare_epochs}
         if args.seed is not None:
             course_settings["seed"] = args.seed
         results.append(run(course, course_settings, args.target, args.evals_per_epoch,

@@ -1,17 +1,23 @@
 """Live Training: pick a network and settings, train on MNIST in a background process, watch it
 learn (loss, filters, activations, gradients), then test, compare, ensemble and download.
 
-Thin page: widgets and calls into playground.training.jobs (jobs, saved runs, results) and
-playground.charts.training (figures). TensorFlow runs only in the worker processes.
+Thin page: widgets and calls into playground.training (settings, jobs, saved-run results) and
+playground.charts.training (figures). TensorFlow runs only in the worker processes: showing
+this page imports none.
 """
+from typing import Optional
+
 import streamlit as st
 
-from playground.training import jobs
-
-from playground.core import network
 from playground.charts import training as charts
+from playground.core import network
+from playground.training import jobs, results
+from playground.training import settings as training
+from playground.training.snapshot import Snapshot, activations_text
 
 LIVE_EVERY = 0.5  # seconds between live-panel refreshes (the issue asks for >= 1 per second)
+PROPS = training.PROPS
+LIVE_VIEWS = ["Activations", "Deeper filters", "Weights & gradients", "Per epoch"]
 
 
 @st.cache_resource
@@ -22,109 +28,113 @@ def registry() -> jobs.Registry:
 
 @st.cache_data(max_entries=16, show_spinner="Reading the test results…")
 def evaluation(run_id: str, stamp: float):
-    return jobs.evaluation(run_id)
+    return results.evaluation(run_id)
 
 
-def status_stamp(run_id: str) -> float:
-    status = jobs.saved_run(run_id) or {}
-    return float((status.get("status") or {}).get("updated") or 0)
+def chart(figure, key: str, **kwargs):
+    return st.plotly_chart(figure, key=key, width="stretch", **kwargs)
 
 
-REG = registry()
-REG.poll()
-st.title("Live Training")
-st.caption("Train a CNN on MNIST and watch it learn. Each run trains in its own process; "
-           f"up to {REG.max_runs} run at once on this server, later ones wait their turn.")
+# ------------------------------------------------------------------------- a new run
 
-# ------------------------------------------------------------------------- settings
-presets = jobs.trainable_presets() + [jobs.CUSTOM]
-carried_spec = st.query_params.get("spec")
-problems_box = st.container()
-default_preset = jobs.CUSTOM if carried_spec else (
-    st.query_params.get("preset") if st.query_params.get("preset") in presets
-    else jobs.default_preset())
-with st.expander("New run", expanded=not st.query_params.get("job")):
-    preset = st.selectbox("Network", presets, index=presets.index(default_preset),
-                          key="preset", help="The course's networks, or your own from the "
-                                             "Shape Lab (its layer table as JSON).")
-    defaults, problems = jobs.settings_from_query(st.query_params,
-                                                  jobs.default_settings(preset))
-    for problem in problems:
-        problems_box.warning(f"Ignored a setting in the address: {problem}")
-    if preset in network.PRESETS:
-        st.caption(network.PRESETS[preset].get("description", ""))
+def pick_preset() -> str:
+    """The network picker; a spec in the address picks the custom network."""
+    presets = training.trainable_presets() + [training.CUSTOM]
+    wanted = st.query_params.get("preset")
+    default = training.CUSTOM if st.query_params.get("spec") else (
+        wanted if wanted in presets else training.DEFAULT_PRESET)
+    return st.selectbox("Network", presets, index=presets.index(default), key="preset",
+                        help="The course's networks, or your own from the Shape Lab (its "
+                             "layer table as JSON).")
+
+
+def spec_box() -> str:
+    return st.text_area(
+        "Network spec (JSON)", height=140,
+        value=st.query_params.get("spec") or network.to_json(
+            network.preset(training.trainable_presets()[0])),
+        help="Paste the JSON the Shape Lab shows, or come here from its 'Train this network' "
+             "link.")
+
+
+def settings_form(preset: str, defaults: dict) -> Optional[dict]:
+    """The settings widgets (ranges from PROPS); the raw settings once Start is pressed."""
     with st.form("settings", border=False):
-        spec_text = None
-        if preset == jobs.CUSTOM:
-            spec_text = st.text_area(
-                "Network spec (JSON)", value=carried_spec or network.to_json(
-                    network.preset(presets[0])), height=140,
-                help="Paste the JSON the Shape Lab shows, or come here from its "
-                     "'Train this network' link.")
+        spec_text = spec_box() if preset == training.CUSTOM else None
         c1, c2, c3, c4 = st.columns(4)
-        optimizer = c1.selectbox("Optimizer", jobs.OPTIMIZERS,
-                                 index=jobs.OPTIMIZERS.index(defaults["optimizer"]),
+        optimizer = c1.selectbox("Optimizer", training.OPTIMIZERS,
+                                 index=training.OPTIMIZERS.index(defaults["optimizer"]),
                                  key=f"opt-{preset}")
         # %g: a rate of 1e-7 reads 1e-7, where a fixed "%.5f" showed 0.00000.
-        learning_rate = c2.number_input("Learning rate", *jobs.LIMITS["learning_rate"],
+        learning_rate = c2.number_input("Learning rate", **PROPS["learning_rate"].widget_range(),
                                         value=float(defaults["learning_rate"]), format="%g",
                                         key=f"lr-{preset}")
-        batch_size = c3.number_input("Batch size", *jobs.LIMITS["batch_size"],
+        batch_size = c3.number_input("Batch size", **PROPS["batch_size"].widget_range(),
                                      value=int(defaults["batch_size"]), step=16,
                                      key=f"bs-{preset}")
-        epochs = c4.number_input("Epochs", *jobs.LIMITS["epochs"],
+        epochs = c4.number_input("Epochs", **PROPS["epochs"].widget_range(),
                                  value=int(defaults["epochs"]), key=f"ep-{preset}")
         c1, c2, c3, c4, c5 = st.columns(5)
-        schedule = c5.selectbox("Learning-rate schedule", jobs.LR_SCHEDULES,
-                                index=jobs.LR_SCHEDULES.index(defaults["lr_schedule"]),
-                                key=f"sched-{preset}",
-                                help="one-cycle: warm up to the rate, then a cosine decay "
-                                     "(the fast preset's recipe).")
-        train_examples = c1.number_input("Training examples", *jobs.LIMITS["train_examples"],
+        schedule = c5.selectbox("Learning-rate schedule", training.LR_SCHEDULES,
+                                index=training.LR_SCHEDULES.index(defaults["lr_schedule"]),
+                                key=f"sched-{preset}", help=PROPS["lr_schedule"].help)
+        train_examples = c1.number_input("Training examples",
+                                         **PROPS["train_examples"].widget_range(),
                                          value=int(defaults["train_examples"]), step=1000,
                                          key=f"n-{preset}")
-        validation_split = c2.slider("Validation split", *jobs.LIMITS["validation_split"],
-                                     float(defaults["validation_split"]), 0.05,
+        validation_split = c2.slider("Validation split",
+                                     **PROPS["validation_split"].widget_range(),
+                                     value=float(defaults["validation_split"]), step=0.05,
                                      key=f"vs-{preset}")
-        dropout = c3.slider("Dropout rate (0 = as in the network)", *jobs.LIMITS["dropout"],
-                            float(defaults["dropout"] or 0.0), 0.05, key=f"do-{preset}",
-                            help="Sets every Dropout layer of the network to this rate.")
-        seed = c4.number_input("Random seed", *jobs.LIMITS["seed"],
+        dropout = c3.slider("Dropout rate (0 = as in the network)",
+                            **PROPS["dropout"].widget_range(),
+                            value=float(defaults["dropout"] or 0.0), step=0.05,
+                            key=f"do-{preset}", help=PROPS["dropout"].help)
+        seed = c4.number_input("Random seed", **PROPS["seed"].widget_range(),
                                value=int(defaults["seed"]), key=f"seed-{preset}",
-                               help="Same seed, same settings: same initial weights, same "
-                                    "digits, same order.")
+                               help=PROPS["seed"].help)
         probe = st.number_input("Probe digit (test set index, shown live)",
-                                *jobs.LIMITS["probe_index"],
-                                value=int(defaults.get("probe_index", 0)), key="probe")
+                                **PROPS["probe_index"].widget_range(),
+                                value=int(defaults["probe_index"]), key="probe")
         start = st.form_submit_button("Start training", type="primary",
                                       icon=":material/play_arrow:")
-    if start:
-        raw = dict(preset=preset, optimizer=optimizer, learning_rate=learning_rate,
-                   lr_schedule=schedule, momentum=defaults["momentum"],
-                   batch_size=batch_size, epochs=epochs, train_examples=train_examples,
-                   validation_split=validation_split, dropout=dropout or None, seed=seed,
-                   probe_index=probe, spec=spec_text)
+    if not start:
+        return None
+    return dict(preset=preset, optimizer=optimizer, learning_rate=learning_rate,
+                lr_schedule=schedule, momentum=defaults["momentum"], batch_size=batch_size,
+                epochs=epochs, train_examples=train_examples, validation_split=validation_split,
+                dropout=dropout or None, seed=seed, probe_index=probe, spec=spec_text)
+
+
+def new_run(reg: jobs.Registry) -> None:
+    """The 'New run' form; Start begins a job and puts its id in the address."""
+    problems_box = st.container()
+    with st.expander("New run", expanded=not st.query_params.get("job")):
+        preset = pick_preset()
+        defaults, problems = training.settings_from_query(
+            st.query_params, training.default_settings(preset))
+        for problem in problems:
+            problems_box.warning(f"Ignored a setting in the address: {problem}")
+        if preset in network.PRESETS:
+            st.caption(network.PRESETS[preset].get("description", ""))
+        raw = settings_form(preset, defaults)
+        if raw is None:
+            return
         try:
-            job = REG.start(raw)
+            job = reg.start(raw)
         except ValueError as err:
             st.error(f"Cannot start: {err}")
         else:
             st.query_params["job"] = job.run_id
             st.rerun()
 
-# ------------------------------------------------------------------------- the current run
-job_id = st.query_params.get("job")
-job = REG.get(job_id) if job_id else None
-saved = jobs.saved_run(job_id) if job_id else None
-if job_id and job is None and saved is None:
-    st.warning("There is no run with the id in the address; start a new one above.")
 
+# ------------------------------------------------------------------------- the live run
 
 def controls(job: jobs.Job) -> None:
     c1, c2, c3, c4 = st.columns([1, 1, 2, 1], vertical_alignment="bottom")
     if job.state == "paused":
-        if c1.button("Resume", icon=":material/play_arrow:", key="resume",
-                     width="stretch"):
+        if c1.button("Resume", icon=":material/play_arrow:", key="resume", width="stretch"):
             job.resume()
     elif c1.button("Pause", icon=":material/pause:", key="pause", width="stretch",
                    disabled=job.state not in ("running", "loading", "starting")):
@@ -133,7 +143,7 @@ def controls(job: jobs.Job) -> None:
         job.stop()
     # A fixed default: the live rate changes every batch under a schedule, and a changing
     # default would reset what the user is typing.
-    new_lr = c3.number_input("New learning rate", *jobs.LIMITS["learning_rate"],
+    new_lr = c3.number_input("New learning rate", **PROPS["learning_rate"].widget_range(),
                              value=float(job.settings["learning_rate"]), format="%g",
                              key=f"lr-now-{job.run_id}")
     if c4.button("Apply rate", key="apply-lr", width="stretch"):
@@ -145,194 +155,178 @@ def controls(job: jobs.Job) -> None:
         st.caption(message)
 
 
-def progress(job: jobs.Job) -> None:
-    snap = job.latest or {}
+def progress(job: jobs.Job, snap: Snapshot) -> None:
     st.markdown(f"**Run `{job.run_id}`** — {job.describe()}")
-    total, seen = snap.get("samples_total") or 0, snap.get("samples_seen") or 0
-    label = (f"epoch {snap.get('epoch', 0) + 1}/{snap.get('epochs', job.settings['epochs'])}, "
-             f"batch {snap.get('batch', -1) + 1}/{snap.get('steps', '?')}"
-             if snap.get("steps") else "waiting for the first batch")
-    st.progress(min(seen / total, 1.0) if total else 0.0, text=label)
+    st.progress(snap.fraction_done, text=snap.progress_text())
     c1, c2, c3, c4 = st.columns(4)
-    rate = snap.get("samples_per_second")
-    eta = snap.get("eta_seconds")
-    c1.metric("Samples / s", f"{rate:,.0f}" if rate else "–")
-    c2.metric("Time left", f"{eta:,.0f} s" if eta is not None and snap.get("steps") else "–")
-    batch_log = snap.get("batch_log")
-    c3.metric("Loss (last batch)", f"{batch_log[-1][2]:.4f}"
-              if batch_log is not None and len(batch_log) else "–")
-    c4.metric("Learning rate", f"{snap['learning_rate']:.2g}"
-              if snap.get("learning_rate") else "–")
+    c1.metric("Samples / s", snap.rate_text())
+    c2.metric("Time left", snap.eta_text())
+    c3.metric("Loss (last batch)", "–" if snap.last_loss is None else f"{snap.last_loss:.4f}")
+    c4.metric("Learning rate", f"{snap.learning_rate:.2g}" if snap.learning_rate else "–")
 
 
-def live_charts(job: jobs.Job) -> None:
-    snap = job.latest or {}
-    if snap.get("batch_log") is None:
-        return
-    st.plotly_chart(charts.learning_curves_figure(snap["batch_log"], snap["epoch_log"]),
-                    key="live_curves", width="stretch")
-    kernels = snap.get("conv_kernels") or {}
-    names = list(kernels)
+def first_filters_and_probe(job: jobs.Job, snap: Snapshot) -> None:
     left, right = st.columns([3, 2])
-    with left:
-        if names:
-            first = kernels[names[0]]
-            st.plotly_chart(charts.filters_figure(
-                first, 0, title=f"first-layer filters ({names[0]}: "
-                                f"{first.shape[0]}×{first.shape[1]}, {first.shape[3]} filters)"),
-                key="live_filters", width="stretch")
-    with right:
-        if snap.get("probabilities") is not None:
-            image, label = jobs.test_digit(job.settings["probe_index"])
-            st.plotly_chart(charts.digit_figure(image, f"probe: test digit "
-                                                       f"#{job.settings['probe_index']}, "
-                                                       f"label {label}", height=170),
-                            key="live_probe", width="stretch")
-            st.plotly_chart(charts.probabilities_figure(snap["probabilities"], label,
-                                                        height=200),
-                            key="live_probs", width="stretch")
-    view = st.segmented_control("Show", ["Activations", "Deeper filters",
-                                         "Weights & gradients", "Per epoch"],
-                                default="Activations", key="live_view")
-    if view == "Activations":
-        acts = snap.get("activations") or []
-        if acts:
-            picked = st.pills("Layer", [a["name"] for a in acts], default=acts[0]["name"],
-                              key="live_act_layer") or acts[0]["name"]
-            act = next(a for a in acts if a["name"] == picked)
-            st.plotly_chart(charts.activations_figure(act, height=360, uirevision="acts"),
-                            key="live_acts", width="stretch")
-            st.caption(" · ".join(f"{a['name']}: {'×'.join(map(str, a['shape']))}, "
-                                  f"min {a['min']:.3g}, max {a['max']:.3g}" for a in acts))
-    elif view == "Deeper filters" and len(names) > 1:
-        c1, c2 = st.columns(2)
-        layer = c1.selectbox("Conv layer", names[1:], key="live_deep_layer")
-        kernel = kernels[layer]
-        channel = c2.slider("Input channel", 0, kernel.shape[2] - 1, 0, key="live_channel")
-        st.plotly_chart(charts.filters_figure(
-            kernel, channel, title=f"{layer}: the {kernel.shape[3]} filters' weights on "
-                                   f"input channel {channel}", height=360,
-            uirevision="deep"), key="live_deep", width="stretch")
-    elif view == "Deeper filters":
+    if snap.conv_kernels:
+        name, first = next(iter(snap.conv_kernels.items()))
+        with left:
+            chart(charts.filters_figure(first, 0, title=(
+                f"first-layer filters ({name}: {first.shape[0]}×{first.shape[1]}, "
+                f"{first.shape[3]} filters)")), "live_filters")
+    if snap.probabilities is not None:
+        index = job.settings["probe_index"]
+        image, label = results.test_set_digit(index)
+        with right:
+            chart(charts.digit_figure(image, f"probe: test digit #{index}, label {label}",
+                                      height=170), "live_probe")
+            chart(charts.probabilities_figure(snap.probabilities, label, height=200),
+                  "live_probs")
+
+
+def activations_view(snap: Snapshot) -> None:
+    if not snap.activations:
+        return
+    names = [a["name"] for a in snap.activations]
+    picked = st.pills("Layer", names, default=names[0], key="live_act_layer") or names[0]
+    chart(charts.activations_figure(snap.activations[names.index(picked)], height=360,
+                                    uirevision="acts"), "live_acts")
+    st.caption(activations_text(snap.activations))
+
+
+def deeper_filters_view(snap: Snapshot) -> None:
+    names = list(snap.conv_kernels)
+    if len(names) < 2:
         st.caption("This network has a single conv layer.")
+        return
+    c1, c2 = st.columns(2)
+    layer = c1.selectbox("Conv layer", names[1:], key="live_deep_layer")
+    kernel = snap.conv_kernels[layer]
+    channel = c2.slider("Input channel", 0, kernel.shape[2] - 1, 0, key="live_channel")
+    chart(charts.filters_figure(kernel, channel, height=360, uirevision="deep", title=(
+        f"{layer}: the {kernel.shape[3]} filters' weights on input channel {channel}")),
+        "live_deep")
+
+
+def live_charts(job: jobs.Job, snap: Snapshot) -> None:
+    if not snap.started:
+        return
+    chart(charts.learning_curves_figure(snap.batch_log, snap.epoch_log), "live_curves")
+    first_filters_and_probe(job, snap)
+    view = st.segmented_control("Show", LIVE_VIEWS, default=LIVE_VIEWS[0], key="live_view")
+    if view == "Activations":
+        activations_view(snap)
+    elif view == "Deeper filters":
+        deeper_filters_view(snap)
     elif view == "Weights & gradients":
-        st.plotly_chart(charts.layer_stats_figure(snap.get("layer_stats") or []),
-                        key="live_stats", width="stretch")
+        chart(charts.layer_stats_figure(snap.layer_stats), "live_stats")
         st.caption("Gradients of the loss on a fixed batch of 64 training digits, every "
                    f"{job.settings['stats_every']} batches (hover for min / max).")
     elif view == "Per epoch":
-        st.plotly_chart(charts.epoch_figure(snap.get("epoch_log") or []),
-                        key="live_epochs", width="stretch")
+        chart(charts.epoch_figure(snap.epoch_log), "live_epochs")
 
 
 def live_panel(run_id: str) -> None:
-    REG.poll()
-    job = REG.get(run_id)
+    reg = registry()
+    reg.poll()
+    job = reg.get(run_id)
     if job is None:  # forgotten by the registry (long finished): show the saved run
         st.rerun(scope="app")
     job.touch()
-    progress(job)
+    snap = job.latest or Snapshot()
+    progress(job, snap)
     if job.active:
         controls(job)
     if job.state == "queued":
-        st.info(f"All {REG.max_runs} training slots are busy: this run is number "
+        st.info(f"All {reg.max_runs} training slots are busy: this run is number "
                 f"{job.queue_position} in the queue and starts by itself.")
     elif job.final and job.final.get("status") == "died":
         st.error(f"The run died: {job.final.get('reason')}")
-    live_charts(job)
+    live_charts(job, snap)
     if not job.active and st.session_state.get("live_was_active") == run_id:
         st.session_state.pop("live_was_active", None)
         st.rerun(scope="app")  # switch to the results view and stop the timer
 
 
-if job is not None:
+def watch(job: jobs.Job) -> None:
     if job.active:
         st.session_state["live_was_active"] = job.run_id
     st.fragment(live_panel, run_every=LIVE_EVERY if job.active else None)(job.run_id)
 
+
 # ------------------------------------------------------------------------- a finished run
 
-
-def results(run_id: str) -> None:
-    run = jobs.saved_run(run_id)
-    if run is None:
-        return
+def saved_curves(run: results.SavedRun) -> None:
+    """A run no job holds any more: its status line and saved curves."""
     status = run["status"]
-    if job is None:
-        st.markdown(f"**Run `{run_id}`** — {status.get('status', '?')}"
-                    + (f" — {status['reason']}" if status.get("reason") else ""))
-        if run["batch_log"]:
-            st.plotly_chart(charts.learning_curves_figure(run["batch_log"], run["epoch_log"]),
-                            key="saved_curves", width="stretch")
-        if run["layer_stats"]:
-            with st.expander("Weights & gradients over training"):
-                st.plotly_chart(charts.layer_stats_figure(run["layer_stats"]),
-                                key="saved_stats", width="stretch")
-    if status.get("status") in jobs.ACTIVE and job is not None:
-        return
-    if not run["has_model"]:
-        st.info("No model was saved for this run.")
-        return
-    st.subheader("Test")
-    result = evaluation(run_id, status_stamp(run_id))
-    if result is None:
-        if st.button("Evaluate on the 10,000 test digits", key="evaluate"):
-            with st.spinner("Evaluating in a separate process…"):
-                problem = jobs.evaluate_in_worker(run_id)
-            if problem:
-                st.error(problem)
-            else:
-                st.rerun()
-        return
+    st.markdown(f"**Run `{run['run_id']}`** — {status.get('status', '?')}"
+                + (f" — {status['reason']}" if status.get("reason") else ""))
+    if run["batch_log"]:
+        chart(charts.learning_curves_figure(run["batch_log"], run["epoch_log"]),
+              "saved_curves")
+    if run["layer_stats"]:
+        with st.expander("Weights & gradients over training"):
+            chart(charts.layer_stats_figure(run["layer_stats"]), "saved_stats")
+
+
+def evaluate_button(run_id: str) -> None:
+    if st.button("Evaluate on the 10,000 test digits", key="evaluate"):
+        with st.spinner("Evaluating in a separate process…"):
+            problem = results.evaluate_in_worker(run_id)
+        if problem:
+            st.error(problem)
+        else:
+            st.rerun()
+
+
+def mistakes(result: results.Evaluation) -> None:
+    """The confusion matrix; a click on a cell shows its digits (else the worst mistakes)."""
     n = len(result["labels"])
-    st.metric("Test accuracy", f"{result['accuracy']:.2%}",
-              help=f"argmax of the softmax == label, over {n:,} test digits")
     left, right = st.columns([1, 1])
     with left:
-        event = st.plotly_chart(charts.confusion_figure(result["matrix"]), key="confusion",
-                                on_select="rerun", selection_mode="points",
-                                width="stretch")
+        event = chart(charts.confusion_figure(result["matrix"]), "confusion",
+                      on_select="rerun", selection_mode="points")
         st.caption("Rows: true digit, columns: predicted. Click a cell to see its digits.")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     with right:
         if points and points[0].get("customdata"):
             true, predicted = int(points[0]["customdata"][0]), int(points[0]["customdata"][1])
-            picked = jobs.digits_where(result, true=true, predicted=predicted, limit=40)
+            picked = results.digits_where(result, true=true, predicted=predicted, limit=40)
             st.markdown(f"**True {true}, predicted {predicted}**: {picked['count']} digits"
                         + (" (first 40 shown)" if picked["count"] > 40 else ""))
         else:
-            picked = jobs.digits_where(result, wrong_only=True, limit=40)
+            picked = results.digits_where(result, wrong_only=True, limit=40)
             st.markdown(f"**Misclassified**: {picked['count']} of {n:,} test digits, most "
                         "confident mistakes first (true→predicted, probability)")
-        st.plotly_chart(charts.gallery_figure(picked["images"], picked["captions"], ncols=8,
-                                              height=420), key="gallery",
-                        width="stretch")
+        chart(charts.gallery_figure(picked["images"], picked["captions"], ncols=8,
+                                    height=420), "gallery")
     with st.expander("Top-3 probabilities of these digits"):
-        st.plotly_chart(charts.table_figure(jobs.top3_table(result, picked["indices"]),
-                                            height=300), key="top3",
-                        width="stretch")
+        st.dataframe(results.top3_table(result, picked["indices"]), key="top3",
+                     hide_index=True, height=300)
 
+
+def one_digit(result: results.Evaluation) -> None:
     st.subheader("Get one and predict")
+    n = len(result["labels"])
     if st.button("Get a random test digit", icon=":material/casino:", key="get_one") or \
             "one_index" not in st.session_state:
-        st.session_state["one_index"] = jobs.random_test_index(n)
+        st.session_state["one_index"] = results.random_test_index(n)
     index = st.session_state["one_index"] % n
-    image, label = jobs.test_digit(index)
-    best = jobs.top_k(result["probabilities"][index], 1)[0]
+    image, label = results.test_set_digit(index)
+    best = results.top_k(result["probabilities"][index], 1)[0]
     c1, c2 = st.columns([1, 2])
     c1.plotly_chart(charts.digit_figure(image, f"test digit #{index}: label {label}",
                                         height=240), key="one_digit", width="stretch")
     with c2:
         verdict = "right" if best[0] == label else "wrong"
         st.markdown(f"Prediction **{best[0]}** ({best[1]:.1%}) — {verdict}.")
-        st.plotly_chart(charts.probabilities_figure(result["probabilities"][index], label),
-                        key="one_probs", width="stretch")
+        chart(charts.probabilities_figure(result["probabilities"][index], label), "one_probs")
 
+
+def model_files(run: results.SavedRun) -> None:
     st.subheader("Model")
-    summary = run["summary"]
+    summary, run_id = run["summary"], run["run_id"]
     if summary.get("layers"):
-        st.plotly_chart(charts.table_figure(summary["layers"]), key="summary",
-                        width="stretch")
+        st.dataframe(summary["layers"], key="summary", hide_index=True)
         st.caption(f"{summary.get('total_params', 0):,} parameters")
     c1, c2 = st.columns(2)
     c1.download_button("Download the model (.keras)", (run["path"] / "model.keras").read_bytes(),
@@ -345,57 +339,94 @@ def results(run_id: str) -> None:
                            on_click="ignore", icon=":material/download:", key="dl_history")
 
 
-if job_id and saved is not None and (job is None or not job.active):
-    results(job_id)
+def finished_run(run: results.SavedRun, job: Optional[jobs.Job]) -> None:
+    """A run that is not training: its curves (unless the live panel shows them), its test
+    results, one digit to predict, and its files."""
+    if job is None:
+        saved_curves(run)
+    elif run["status"].get("status") in jobs.ACTIVE:
+        return
+    if not run["has_model"]:
+        st.info("No model was saved for this run.")
+        return
+    st.subheader("Test")
+    run_id = run["run_id"]
+    result = evaluation(run_id, results.status_stamp(run_id))
+    if result is None:
+        evaluate_button(run_id)
+        return
+    st.metric("Test accuracy", f"{result['accuracy']:.2%}",
+              help=f"argmax of the softmax == label, over {len(result['labels']):,} test "
+                   "digits")
+    mistakes(result)
+    one_digit(result)
+    model_files(run)
+
 
 # ------------------------------------------------------------------------- past runs
-st.divider()
-st.subheader("Past runs")
-table = jobs.saved_runs_table()
-if not table:
-    st.caption("No saved runs yet.")
-else:
-    st.plotly_chart(charts.table_figure(table), key="past_runs", width="stretch")
+
+def compare(reg: jobs.Registry, ids: list[str]) -> None:
+    chosen = st.multiselect("Runs on one chart (e.g. Adam vs SGD vs Adadelta)", ids,
+                            default=ids[:min(3, len(ids))], format_func=results.run_label,
+                            key="compare")
+    series = results.comparison_series(chosen, reg.live_snapshot)
+    if series:
+        chart(charts.comparison_figure(series), "compare_chart")
+
+
+def ensemble(ids: list[str]) -> None:
+    members = st.multiselect("Finished runs to average", ids, format_func=results.run_label,
+                             key="ensemble")
+    if not members:
+        return
+    outcome = results.ensemble(members)
+    if outcome["skipped"]:
+        st.caption("Not evaluated yet (open them first): " + ", ".join(outcome["skipped"]))
+    if outcome["members"]:
+        st.dataframe(results.ensemble_rows(outcome), key="ensemble_table", hide_index=True)
+        st.metric(f"Ensemble of {len(outcome['members'])} "
+                  f"(average of the softmax outputs, {outcome['n']:,} test digits)",
+                  f"{outcome['accuracy']:.2%}")
+
+
+def past_runs(reg: jobs.Registry) -> None:
+    st.divider()
+    st.subheader("Past runs")
+    table = results.saved_runs_table()
+    if not table:
+        st.caption("No saved runs yet.")
+        return
+    st.dataframe(table, key="past_runs", hide_index=True)
     ids = [row["run"] for row in table]
     c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-    reopen = c1.selectbox("Reopen a run", ids, format_func=jobs.run_label, key="reopen")
+    reopen = c1.selectbox("Reopen a run", ids, format_func=results.run_label, key="reopen")
     if c2.button("Open", icon=":material/folder_open:", key="open_run") and reopen:
         st.query_params["job"] = reopen
         st.rerun()
     compare_tab, ensemble_tab = st.tabs(["Compare runs", "Ensemble"])
     with compare_tab:
-        chosen = st.multiselect("Runs on one chart (e.g. Adam vs SGD vs Adadelta)", ids,
-                                default=ids[:min(3, len(ids))], format_func=jobs.run_label,
-                                key="compare")
-        series = []
-        for run_id in chosen:
-            live = REG.get(run_id)
-            if live is not None and live.active and live.latest:
-                series.append({"name": jobs.run_label(run_id),
-                               "batch_log": live.latest.get("batch_log"),
-                               "epoch_log": live.latest.get("epoch_log")})
-            else:
-                run = jobs.saved_run(run_id) or {}
-                series.append({"name": jobs.run_label(run_id),
-                               "batch_log": run.get("batch_log"),
-                               "epoch_log": run.get("epoch_log")})
-        if series:
-            st.plotly_chart(charts.comparison_figure(series), key="compare_chart",
-                            width="stretch")
+        compare(reg, ids)
     with ensemble_tab:
-        members = st.multiselect("Finished runs to average", ids, format_func=jobs.run_label,
-                                 key="ensemble")
-        if len(members) >= 1:
-            outcome = jobs.ensemble(members)
-            if outcome["skipped"]:
-                st.caption("Not evaluated yet (open them first): "
-                           + ", ".join(outcome["skipped"]))
-            if outcome["members"]:
-                st.plotly_chart(charts.table_figure(
-                    [{"run": jobs.run_label(m["run_id"]),
-                      "test accuracy %": round(100 * m["accuracy"], 2)}
-                     for m in outcome["members"]]), key="ensemble_table",
-                    width="stretch")
-                st.metric(f"Ensemble of {len(outcome['members'])} "
-                          f"(average of the softmax outputs, {outcome['n']:,} test digits)",
-                          f"{outcome['accuracy']:.2%}")
+        ensemble(ids)
+
+
+def main() -> None:
+    reg = registry()
+    reg.poll()
+    st.title("Live Training")
+    st.caption("Train a CNN on MNIST and watch it learn. Each run trains in its own process; "
+               f"up to {reg.max_runs} run at once on this server, later ones wait their turn.")
+    new_run(reg)
+    job_id = st.query_params.get("job")
+    job = reg.get(job_id) if job_id else None
+    saved = results.saved_run(job_id) if job_id else None
+    if job_id and job is None and saved is None:
+        st.warning("There is no run with the id in the address; start a new one above.")
+    if job is not None:
+        watch(job)
+    if saved is not None and (job is None or not job.active):
+        finished_run(saved, job)
+    past_runs(reg)
+
+
+main()

@@ -51,7 +51,9 @@ class Prop:
         if self.type is bool:
             value = _boolean(self.name, raw)
         elif self.type is int:
-            value = _integer(self.name, raw)
+            # A declared bound wider than INT_LIMIT (a 31-bit seed) is the limit instead.
+            bounds = [abs(b) for b in (self.low, self.high) if b is not None]
+            value = _integer(self.name, raw, max([INT_LIMIT] + bounds))
         elif self.type is float:
             value = _real(self.name, raw)
         else:
@@ -168,7 +170,7 @@ def _text(bound: Optional[float]) -> str:
     return "" if bound is None else f"{bound:g}" if isinstance(bound, float) else str(bound)
 
 
-def _integer(name: str, raw: Any) -> int:
+def _integer(name: str, raw: Any, limit: float = INT_LIMIT) -> int:
     try:
         if isinstance(raw, bool):
             raise ValueError
@@ -184,8 +186,8 @@ def _integer(name: str, raw: Any) -> int:
                 raise ValueError
     except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} must be an integer, got {raw!r}") from None
-    if abs(value) > INT_LIMIT and isinstance(raw, str):
-        raise ValueError(f"{name} must be between -{INT_LIMIT} and {INT_LIMIT}, got {raw!r}")
+    if abs(value) > limit and isinstance(raw, str):
+        raise ValueError(f"{name} must be between -{limit} and {limit}, got {raw!r}")
     return value
 
 

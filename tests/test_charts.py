@@ -16,8 +16,9 @@ from playground.charts import training as charts
 from playground.charts.shape_lab import window_figure
 
 RNG = np.random.default_rng(0)
-BATCH_LOG = np.c_[np.arange(300), np.arange(300) * 128, RNG.random(300),
-                  RNG.random(300)].astype(np.float32)
+BATCH_LOG = np.rec.fromarrays([np.arange(300), np.arange(300) * 128, RNG.random(300),
+                               RNG.random(300).astype(np.float32)],
+                              names="step,samples_seen,loss,accuracy")
 EPOCHS = [dict(epoch=0, loss=0.3, accuracy=0.9, val_loss=0.25, val_accuracy=0.92),
           dict(epoch=1, loss=0.1, accuracy=0.97, val_loss=None, val_accuracy=None)]
 ACTIVATION = dict(name="conv2d", type="Conv2D", shape=(28, 28, 8), min=-1.0, max=2.0,
@@ -97,7 +98,7 @@ def test_learning_curves_put_accuracy_on_the_right_panel():
         by_name.setdefault(trace.name, []).append(trace)
     raw_loss, raw_accuracy = by_name["batch loss"][0], by_name["batch accuracy"][0]
     assert (raw_loss.xaxis or "x") == "x" and raw_accuracy.xaxis == "x2"
-    np.testing.assert_array_equal(raw_accuracy.y, BATCH_LOG[:, 3])
+    np.testing.assert_array_equal(raw_accuracy.y, BATCH_LOG["accuracy"])
     # The validation markers exist only where an epoch had validation values.
     assert list(by_name["epoch validation"][0].y) == [0.25]
 

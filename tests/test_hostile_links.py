@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playground.training import jobs
+from playground.training import settings as training_settings
 
 from playground.core import runs
 
@@ -26,7 +26,7 @@ PAGE_KEYS = {
     "home": ["page", "x"],
     "shape_lab": [prop.name for prop in shape_settings.PROPS],
     "filter_lab": ["filter", "picture", "colour", "stride", "padding", "relu", "pool", "tab"],
-    "training": list(jobs.QUERY_KEYS) + ["spec", "preset", "job"],
+    "training": list(training_settings.QUERY_KEYS) + ["spec", "preset", "job"],
     "inspector": ["run", "input", "digit"],
 }
 ODD_VALUES = ["", " ", "nan", "-nan", "inf", "-inf", "1e309", "-0", "0x10", "1_000", "1.5",
@@ -82,13 +82,14 @@ def test_any_link_opens_the_page_without_a_traceback(page, saved_run):
 
 
 def _edges(name: str) -> list[str]:
-    low, high = jobs.LIMITS[name]
+    low, high = training_settings.LIMITS[name]
     if isinstance(low, int):
         return [str(low), str(high), str(low - 1), str(high + 1)]
     return [repr(low), repr(high), repr(low / 2 if low else -0.01), repr(high * 1.01)]
 
 
-TRAINING_EDGES = [(name, value) for name in jobs.QUERY_KEYS if name in jobs.LIMITS
+TRAINING_EDGES = [(name, value) for name in training_settings.QUERY_KEYS
+                  if name in training_settings.LIMITS
                   for value in _edges(name)]
 
 
@@ -96,7 +97,7 @@ TRAINING_EDGES = [(name, value) for name in jobs.QUERY_KEYS if name in jobs.LIMI
 def test_training_link_at_the_edge_of_every_range(name, value):
     at = page_with_query("training", {name: value})
     assert_runs(at, {name: value})
-    low, high = jobs.LIMITS[name]
+    low, high = training_settings.LIMITS[name]
     inside = low <= float(value) <= high
     warned = any(name in w.value for w in at.warning)
     assert warned != inside, (name, value, [w.value for w in at.warning])

@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from playground.training import models
-
 from playground.core import network
+from playground.training import models
+from playground.training import settings as training_settings
 
 ROOT = Path(__file__).resolve().parent.parent
-CLASSIFIERS = list(models.TRAINING_DEFAULTS)
+CLASSIFIERS = list(training_settings.TRAINING_DEFAULTS)
 
 
 def _batch(n=32, shape=(28, 28, 1), seed=0):
@@ -50,26 +50,29 @@ def test_keras_sequential_preset_has_the_course_count():
 
 
 def test_default_preset_is_a_trainable_preset_with_defaults():
-    assert models.DEFAULT_PRESET in network.PRESETS
-    assert models.DEFAULT_PRESET in models.TRAINING_DEFAULTS
-    assert models.training_defaults() == models.TRAINING_DEFAULTS[models.DEFAULT_PRESET]
+    assert training_settings.DEFAULT_PRESET in network.PRESETS
+    assert training_settings.DEFAULT_PRESET in training_settings.TRAINING_DEFAULTS
+    assert training_settings.training_defaults() == \
+        training_settings.TRAINING_DEFAULTS[training_settings.DEFAULT_PRESET]
 
 
 @pytest.mark.parametrize("name", CLASSIFIERS)
 def test_training_defaults_are_complete_and_valid(name):
-    settings = models.TRAINING_DEFAULTS[name]
+    settings = training_settings.TRAINING_DEFAULTS[name]
     assert set(settings) >= {"optimizer", "learning_rate", "batch_size", "epochs",
                              "train_examples", "validation_split", "dropout", "seed",
                              "lr_schedule"}
-    assert settings["optimizer"] in models.OPTIMIZERS
-    assert settings["lr_schedule"] in models.LR_SCHEDULES
+    assert settings["optimizer"] in training_settings.OPTIMIZERS
+    assert settings["lr_schedule"] in training_settings.LR_SCHEDULES
     models.check_trainable(name)
 
 
 def test_training_defaults_for_a_custom_spec_are_a_fresh_generic_copy():
-    settings = models.training_defaults(network.preset("Course CNN (2 conv)") | {"name": "x"})
+    settings = training_settings.training_defaults(
+        network.preset("Course CNN (2 conv)") | {"name": "x"})
     settings["epochs"] = 99
-    assert models.training_defaults({"input_shape": [28, 28, 1], "layers": []})["epochs"] != 99
+    assert training_settings.training_defaults(
+        {"input_shape": [28, 28, 1], "layers": []})["epochs"] != 99
 
 
 # ------------------------------------------------------------------------------- optimizers
@@ -117,7 +120,7 @@ def test_compile_model_loss_and_accuracy_are_what_tf_computes():
     assert accuracy == pytest.approx(float(np.mean(np.argmax(probs, 1) == y)))
 
 
-@pytest.mark.parametrize("optimizer", models.OPTIMIZERS)
+@pytest.mark.parametrize("optimizer", training_settings.OPTIMIZERS)
 def test_compile_model_each_optimizer_takes_a_step(optimizer):
     model = models.compile_model(models.build_model("Fast MNIST CNN"), optimizer)
     assert type(model.optimizer) is type(models.make_optimizer(optimizer))
@@ -150,7 +153,8 @@ def test_dropout_override_sets_every_dropout_layer(rate):
     assert _rates(model) == [rate] * 4
     # The spec (and so the Shape Lab's table and keras_code) says the same.
     spec = models.with_dropout(network.preset("Course deep CNN (3 conv)"), rate)
-    assert [l["rate"] for l in spec["layers"] if l["type"] == "Dropout"] == [rate] * 4
+    assert [layer["rate"] for layer in spec["layers"] if layer["type"] == "Dropout"] == \
+        [rate] * 4
 
 
 def test_dropout_override_leaves_networks_without_dropout_alone():
@@ -231,7 +235,7 @@ def test_shape_example_preset_is_not_trainable_on_mnist():
 # ------------------------------------------------------------------------------- build+save
 
 def test_build_for_training_same_seed_same_weights(tmp_path):
-    settings = {**models.training_defaults("Course CNN (2 conv)"), "seed": 5}
+    settings = {**training_settings.training_defaults("Course CNN (2 conv)"), "seed": 5}
     a = models.build_for_training("Course CNN (2 conv)", settings)
     b = models.build_for_training("Course CNN (2 conv)", settings)
     c = models.build_for_training("Course CNN (2 conv)", {**settings, "seed": 6})
@@ -316,9 +320,10 @@ _MIRRORED = textwrap.dedent("""
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()])
     from playground.datasets import mnist
     from playground.training import models
+    from playground.training import settings as training_settings
     devices = [d.name for d in tf.config.list_logical_devices("CPU")]
     strategy = models.distribution_strategy(devices)
-    settings = {**models.training_defaults("Fast MNIST CNN"), "learning_rate": 3e-3,
+    settings = {**training_settings.training_defaults("Fast MNIST CNN"), "learning_rate": 3e-3,
                 "lr_schedule": "constant", "seed": 0}
     model = models.build_for_training("Fast MNIST CNN", settings, strategy=strategy)
     part = mnist.mnist_slice(1024, 0.0, seed=0)

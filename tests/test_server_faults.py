@@ -16,13 +16,14 @@ import signal
 import time
 
 import pytest
+from conftest import run_async
+from test_training_jobs import TINY
 
 from bench.bench_load import start_server, stop_server
 from bench.st_client import StreamlitSession
-from conftest import run_async
-from playground.training import jobs
 from playground.core import runs
-from test_training_jobs import TINY
+from playground.training import jobs
+from playground.training.results import saved_run
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +75,7 @@ def _wait(predicate, timeout: float, what: str) -> None:
 def _assert_saved_run_opens(run_id: str) -> dict:
     keras = pytest.importorskip("keras")
     folder = runs.run_path(run_id)
-    saved = jobs.saved_run(run_id)
+    saved = saved_run(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
     assert model.count_params() == 4 * 9 + 4 + 14 * 14 * 4 * 10 + 10
     # every file is whole: JSON parses, each CSV row has every column
@@ -150,4 +151,4 @@ def test_server_killed_in_the_middle_of_a_checkpoint_leaves_every_saved_run_open
     assert "Evaluate on the 10,000 test digits" in buttons
     assert not [p.name for p in folder.glob(".*")], "partial files were not cleaned up"
     assert len(saved["epoch_log"]) >= done
-    assert jobs.saved_run(run_id)["has_model"]
+    assert saved_run(run_id)["has_model"]

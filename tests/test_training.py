@@ -10,18 +10,11 @@ import pytest
 keras = pytest.importorskip("keras")
 tf = pytest.importorskip("tensorflow")
 
-from playground.datasets import mnist  # noqa: E402
-
-from playground.training import jobs  # noqa: E402
-
-from playground.training import models  # noqa: E402
-
-from playground.core import network  # noqa: E402
-
-from playground.core import runs  # noqa: E402
-
-from playground.training import worker  # noqa: E402
 from playground.charts import training as charts  # noqa: E402
+from playground.core import network, runs  # noqa: E402
+from playground.datasets import mnist  # noqa: E402
+from playground.training import models, results, worker  # noqa: E402
+from playground.training import settings as training_settings  # noqa: E402
 
 TINY = {"input_shape": [28, 28, 1], "layers": [
     {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
@@ -79,24 +72,25 @@ def test_first_batch_loss_and_accuracy_equal_tensorflow_on_initial_weights(tiny_
     probs = fresh(x, training=False)
     loss = float(tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, probs)))
     accuracy = float(np.mean(np.argmax(probs, axis=1) == y))
-    batch_log = snapshots[-1]["batch_log"]
-    assert batch_log[0, 2] == pytest.approx(loss, rel=1e-5)
-    assert batch_log[0, 3] == pytest.approx(accuracy, abs=1e-6)
+    batch_log = snapshots[-1].batch_log
+    assert batch_log["loss"][0] == pytest.approx(loss, rel=1e-5)
+    assert batch_log["accuracy"][0] == pytest.approx(accuracy, abs=1e-6)
 
 
 def test_per_batch_losses_average_to_the_epoch_loss_keras_reports(tiny_slice, fitted):
     _, _, snapshots, history, _ = fitted
-    batch_log = snapshots[-1]["batch_log"]
+    batch_log = snapshots[-1].batch_log
+    seen = batch_log["samples_seen"]
     n = len(tiny_slice.y_train)                      # 160 digits, batches 32 × 5
-    sizes = np.diff(np.concatenate([[0], batch_log[:, 1]]))
-    assert batch_log[:, 1][-1] == 2 * n
+    sizes = np.diff(np.concatenate([[0], seen]))
+    assert seen[-1] == 2 * n
     for epoch in range(2):
-        rows = (batch_log[:, 1] > epoch * n) & (batch_log[:, 1] <= (epoch + 1) * n)
-        mean_loss = np.sum(batch_log[rows, 2] * sizes[rows]) / n
-        mean_acc = np.sum(batch_log[rows, 3] * sizes[rows]) / n
+        rows = (seen > epoch * n) & (seen <= (epoch + 1) * n)
+        mean_loss = np.sum(batch_log["loss"][rows] * sizes[rows]) / n
+        mean_acc = np.sum(batch_log["accuracy"][rows] * sizes[rows]) / n
         assert mean_loss == pytest.approx(history.history["loss"][epoch], rel=1e-4)
         assert mean_acc == pytest.approx(history.history["accuracy"][epoch], abs=1e-5)
-        assert snapshots[-1]["epoch_log"][epoch]["val_loss"] == pytest.approx(
+        assert snapshots[-1].epoch_log[epoch]["val_loss"] == pytest.approx(
             history.history["val_loss"][epoch], rel=1e-6)
 
 
@@ -104,11 +98,11 @@ def test_last_snapshot_kernels_activations_and_probabilities_are_the_models(tiny
                                                                             fitted):
     model, _, snapshots, _, _ = fitted
     last = snapshots[-1]
-    assert last["phase"] == "end"
+    assert last.phase == "end"
     conv_layers = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
-    assert list(last["conv_kernels"]) == [layer.name for layer in conv_layers]
+    assert list(last.conv_kernels) == [layer.name for layer in conv_layers]
     for layer in conv_layers:
-        np.testing.assert_array_equal(last["conv_kernels"][layer.name],
+        np.testing.assert_array_equal(last.conv_kernels[layer.name],
                                       layer.get_weights()[0])
     probe = tiny_slice.x_test[:1]
     expected, x = [], probe
@@ -118,15 +112,15 @@ def test_last_snapshot_kernels_activations_and_probabilities_are_the_models(tiny
             expected.append((layer.name, np.asarray(x)[0]))
     shapes = [row.output_shape for row in network.layer_rows(TINY)
               if row.type in ("Conv2D", "MaxPool2D", "AveragePool2D")]
-    assert [a["name"] for a in last["activations"]] == [name for name, _ in expected]
-    for act, (name, values), shape in zip(last["activations"], expected, shapes):
+    assert [a["name"] for a in last.activations] == [name for name, _ in expected]
+    for act, (_, values), shape in zip(last.activations, expected, shapes):
         assert act["shape"] == shape
         np.testing.assert_allclose(act["values"], values, rtol=1e-5, atol=1e-6)
         assert act["min"] == pytest.approx(float(values.min()), abs=1e-6)
         assert act["max"] == pytest.approx(float(values.max()), rel=1e-5)
-    np.testing.assert_allclose(last["probabilities"], np.asarray(model(probe))[0],
+    np.testing.assert_allclose(last.probabilities, np.asarray(model(probe))[0],
                                rtol=1e-5, atol=1e-7)
-    assert last["probabilities"].sum() == pytest.approx(1.0, abs=1e-5)
+    assert last.probabilities.sum() == pytest.approx(1.0, abs=1e-5)
 
 
 def test_gradient_stats_equal_a_gradient_tape_on_the_same_batch(tiny_slice, fitted):
@@ -138,7 +132,7 @@ def test_gradient_stats_equal_a_gradient_tape_on_the_same_batch(tiny_slice, fitt
     layers = [layer for layer in model.layers if hasattr(layer, "kernel")]
     grads = tape.gradient(loss, [layer.kernel.value for layer in layers])
     final_step = len(callback.batch_rows)
-    last = {r["layer"]: r for r in snapshots[-1]["layer_stats"] if r["step"] == final_step}
+    last = {r["layer"]: r for r in snapshots[-1].layer_stats if r["step"] == final_step}
     assert set(last) == {layer.name for layer in layers}
     for layer, grad in zip(layers, grads):
         w, g = layer.kernel.numpy(), grad.numpy()
@@ -148,14 +142,14 @@ def test_gradient_stats_equal_a_gradient_tape_on_the_same_batch(tiny_slice, fitt
         assert row["g_mean_abs"] == pytest.approx(float(np.abs(g).mean()), rel=1e-4)
         assert row["g_max"] == pytest.approx(float(g.max()), rel=1e-4, abs=1e-9)
     # Gradients every 2 batches (stats_every=2) plus each epoch end and the start: not every step.
-    steps = sorted({r["step"] for r in snapshots[-1]["layer_stats"]})
+    steps = sorted({r["step"] for r in snapshots[-1].layer_stats})
     assert steps == [0, 2, 4, 5, 6, 8, 10]
 
 
 def test_snapshots_are_throttled_to_the_interval(tiny_slice):
     *_, snapshots, _, _ = fit_with_callback(tiny_slice, interval=1000.0)
     # one at the start, one per epoch end, one at the end: batch ends are throttled away
-    assert [s["phase"] for s in snapshots] == ["train", "train", "train", "end"]
+    assert [s.phase for s in snapshots] == ["train", "train", "train", "end"]
     *_, every, _, _ = fit_with_callback(tiny_slice, interval=0.0)
     assert len(every) == 1 + 10 + 2 + 1
 
@@ -196,22 +190,23 @@ class FakeControl:
 
 
 def settings_for_tiny(**extra):
-    raw = dict(preset=jobs.CUSTOM, spec=TINY, train_examples=120, epochs=2, batch_size=20,
+    raw = dict(preset=training_settings.CUSTOM, spec=TINY, train_examples=120, epochs=2,
+               batch_size=20,
                validation_split=0.25, seed=7, test_examples=200, snapshot_interval=0.05,
                learning_rate=0.01)
     raw.update(extra)
-    return jobs.normalize_settings(raw)
+    return training_settings.normalize_settings(raw)
 
 
 def test_same_seed_gives_the_same_run(tmp_path):
-    results = []
+    logs = []
     for _ in range(2):
         run_id = runs.new_run_id()
         runs.run_path(run_id).mkdir(parents=True)
         status = worker.train_run(run_id, settings_for_tiny(), lambda s: None, FakeControl())
         assert status["status"] == "finished"
-        results.append(jobs.saved_run(run_id)["batch_log"])
-    first, second = results
+        logs.append(results.saved_run(run_id)["batch_log"])
+    first, second = logs
     assert len(first) == 2 * math.ceil(90 / 20)
     np.testing.assert_allclose([r["loss"] for r in first], [r["loss"] for r in second],
                                rtol=1e-5)
@@ -227,10 +222,10 @@ def test_train_run_in_process_saves_a_run_that_reopens_in_safe_mode():
     folder = runs.run_path(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
     x_test, _ = mnist.test_set()
-    saved = jobs.test_probabilities(run_id)
+    saved = results.test_set_probabilities(run_id)
     assert saved.shape == (200, 10)
     np.testing.assert_allclose(saved[:50], model.predict(x_test[:50], verbose=0), atol=1e-5)
-    result = jobs.evaluation(run_id)
+    result = results.evaluation(run_id)
     assert result["accuracy"] == pytest.approx(status["test_accuracy"])
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]
 
@@ -245,55 +240,56 @@ def test_train_run_in_process_saves_a_run_that_reopens_in_safe_mode():
     ({"validation_split": 0.9}, "validation_split must be in"),
     ({"probe_index": 10_000}, "probe_index must be in"),
     ({"preset": "LeNet-9000"}, "preset must be one of"),
-    ({"preset": jobs.CUSTOM, "spec": "{not json"}, "spec is not valid JSON"),
-    ({"preset": jobs.CUSTOM, "spec": {"input_shape": [32, 32, 3], "layers": [
+    ({"preset": training_settings.CUSTOM, "spec": "{not json"}, "spec is not valid JSON"),
+    ({"preset": training_settings.CUSTOM, "spec": {"input_shape": [32, 32, 3], "layers": [
         {"type": "Flatten"}, {"type": "Dense", "units": 10, "activation": "softmax"}]}},
      "at most 28×28×1"),
-    ({"preset": jobs.CUSTOM, "spec": {"input_shape": [28, 28, 1], "layers": [
+    ({"preset": training_settings.CUSTOM, "spec": {"input_shape": [28, 28, 1], "layers": [
         {"type": "Flatten"}, {"type": "Dense", "units": 7, "activation": "softmax"}]}},
      "must end with 10 outputs"),
-    ({"preset": jobs.CUSTOM, "spec": {"input_shape": [28, 28, 1], "layers": [
+    ({"preset": training_settings.CUSTOM, "spec": {"input_shape": [28, 28, 1], "layers": [
         {"type": "Flatten"}, {"type": "Dense", "units": 10}]}}, "softmax"),
 ])
 def test_bad_settings_get_a_one_line_message(change, message):
     raw = {"preset": "Course CNN (2 conv)", **change}
     with pytest.raises(ValueError, match=message):
-        jobs.normalize_settings(raw)
+        training_settings.normalize_settings(raw)
 
 
 def test_settings_accept_the_shape_labs_json_and_apply_dropout():
-    settings = jobs.normalize_settings({"preset": jobs.CUSTOM, "spec": network.to_json(
-        network.preset("Course deep CNN (3 conv)")), "dropout": 0.2})
-    spec = worker.build_spec(settings)
-    assert [layer["rate"] for layer in spec["layers"] if layer["type"] == "Dropout"] == \
-        [0.2] * 4
+    settings = training_settings.normalize_settings({
+        "preset": training_settings.CUSTOM, "spec": network.to_json(
+            network.preset("Course deep CNN (3 conv)")), "dropout": 0.2})
+    model = worker.build_compiled(settings)
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] \
+        == [0.2] * 4
 
 
 def test_results_from_saved_probabilities(tmp_path):
     run_id = runs.new_run_id()
     folder = runs.run_path(run_id)
     folder.mkdir(parents=True)
-    _, labels = jobs.test_digits()
+    _, labels = results.test_set_digits()
     predictions = labels[:100].astype(np.int64).copy()
     predictions[:10] = (predictions[:10] + 1) % 10           # 10 mistakes out of 100
     probs = np.full((100, 10), 0.02, np.float32)
     probs[np.arange(100), predictions] = 0.82
     np.save(folder / "test_probabilities.npy", probs)
-    result = jobs.evaluation(run_id)
+    result = results.evaluation(run_id)
     assert result["accuracy"] == pytest.approx(0.9)
     assert result["matrix"].sum() == 100 and np.trace(result["matrix"]) == 90
-    wrong = jobs.digits_where(result, wrong_only=True)
+    wrong = results.digits_where(result, wrong_only=True)
     assert wrong["count"] == 10 and sorted(wrong["indices"]) == list(range(10))
     assert wrong["captions"][0] == f"{labels[wrong['indices'][0]]}→" \
                                    f"{predictions[wrong['indices'][0]]} (82%)"
-    assert jobs.top_k(probs[0], 3)[0] == (int(predictions[0]), pytest.approx(0.82))
+    assert results.top_k(probs[0], 3)[0] == (int(predictions[0]), pytest.approx(0.82))
     # An ensemble of this run and a perfect one: the average's argmax is the perfect one's.
     other = runs.new_run_id()
     runs.run_path(other).mkdir(parents=True)
     perfect = np.zeros((100, 10), np.float32)
     perfect[np.arange(100), labels[:100]] = 1.0
     np.save(runs.run_path(other) / "test_probabilities.npy", perfect)
-    outcome = jobs.ensemble([run_id, other, "20990101-000000-abcdef"])
+    outcome = results.ensemble([run_id, other, "20990101-000000-abcdef"])
     assert [m["accuracy"] for m in outcome["members"]] == [pytest.approx(0.9), 1.0]
     assert outcome["accuracy"] == 1.0 and outcome["n"] == 100
     assert outcome["skipped"] == ["20990101-000000-abcdef"]
@@ -323,14 +319,9 @@ def test_confusion_figure_cells_carry_true_and_predicted_digits():
     assert fig.data[1].x[7 * 10 + 2] == 2 and fig.data[1].y[7 * 10 + 2] == 7
 
 
-def test_table_figure_never_renders_user_text_as_html():
-    fig = charts.table_figure([{"run": "<script>alert(1)</script>", "n": 1.5}])
-    assert fig.data[0].cells.values[0][0] == "&lt;script&gt;alert(1)&lt;/script&gt;"
-
-
 def test_settings_in_the_url_apply_to_a_custom_network_too():
-    defaults = dict(jobs.FALLBACK_DEFAULTS, preset=jobs.CUSTOM)
-    settings, problems = jobs.settings_from_query(
+    defaults = training_settings.default_settings(training_settings.CUSTOM)
+    settings, problems = training_settings.settings_from_query(
         {"train_examples": "400", "epochs": "30", "batch_size": "10", "seed": "-1"}, defaults)
     assert (settings["train_examples"], settings["epochs"], settings["batch_size"]) == \
         (400, 30, 10)

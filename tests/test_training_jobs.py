@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from playground.training import jobs
-
 from playground.core import runs
+from playground.training import jobs, results
+from playground.training import settings as training_settings
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,8 @@ TINY = {"input_shape": [28, 28, 1], "layers": [
 
 
 def tiny_settings(**extra):
-    raw = dict(preset=jobs.CUSTOM, spec=TINY, train_examples=300, epochs=3, batch_size=10,
+    raw = dict(preset=training_settings.CUSTOM, spec=TINY, train_examples=300, epochs=3,
+               batch_size=10,
                validation_split=0.1, seed=1, test_examples=300, snapshot_interval=0.1,
                stats_every=5, learning_rate=0.005)
     raw.update(extra)
@@ -42,7 +43,7 @@ def wait_until(registry, predicate, timeout=300.0, touch=()):
 
 
 def samples(job):
-    return (job.latest or {}).get("samples_seen", 0)
+    return job.latest.samples_seen if job.latest is not None else 0
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def test_start_pause_resume_change_rate_stop_reattach_and_reopen(registry):
                touch=[job])
     job.resume()
     wait_until(registry, lambda: samples(job) > frozen + 20, timeout=120, touch=[job])
-    assert job.latest["learning_rate"] == pytest.approx(0.0123)
+    assert job.latest.learning_rate == pytest.approx(0.0123)
 
     # A refreshed page finds the same job by the id in its URL.
     assert registry.get(job.run_id) is job
@@ -82,13 +83,13 @@ def test_start_pause_resume_change_rate_stop_reattach_and_reopen(registry):
     wait_until(registry, lambda: not job.active, timeout=120, touch=[job])
     assert job.final["status"] == "stopped"
     assert job.final["reason"] == "stopped by the user"
-    saved = jobs.saved_run(job.run_id)
+    saved = results.saved_run(job.run_id)
     assert saved["has_model"] and saved["epoch_log"] and saved["batch_log"]
     assert saved["epoch_log"][-1]["learning_rate"] == pytest.approx(0.0123)
     model = keras.models.load_model(job.folder / "model.keras", safe_mode=True)
     assert model.count_params() == 4 * 9 + 4 + 14 * 14 * 4 * 10 + 10
-    assert jobs.test_probabilities(job.run_id).shape == (300, 10)
-    assert job.run_id in [row["run"] for row in jobs.saved_runs_table()]
+    assert results.test_set_probabilities(job.run_id).shape == (300, 10)
+    assert job.run_id in [row["run"] for row in results.saved_runs_table()]
 
 
 def test_a_third_run_waits_for_a_free_slot(registry):
@@ -124,7 +125,7 @@ def test_a_killed_worker_is_reported_and_its_saved_model_still_opens(registry):
     assert status["status"] == "died"
     model = keras.models.load_model(job.folder / "model.keras", safe_mode=True)
     assert model.count_params() > 0
-    assert len(jobs.saved_run(job.run_id)["epoch_log"]) >= 2
+    assert len(results.saved_run(job.run_id)["epoch_log"]) >= 2
 
 
 def test_a_run_nobody_watches_stops_by_itself():

@@ -4,14 +4,16 @@ the tests call at.run() in a loop."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import textwrap
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from playground.core import network
-
-from playground.core import runs
+from playground.core import network, runs
 from tests.conftest import APP, ROOT
 
 TINY = {"input_shape": [28, 28, 1], "layers": [
@@ -127,3 +129,39 @@ def test_an_unknown_run_id_in_the_url_is_explained():
     at = training_page(job="20990101-000000-abcdef")
     assert not at.exception
     assert any("no run with the id" in w.value for w in at.warning)
+
+
+OPEN_WITHOUT_TENSORFLOW = textwrap.dedent("""
+    import sys
+    from streamlit.testing.v1 import AppTest
+    at = AppTest.from_file(sys.argv[1], default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any(b.label == "Start training" for b in at.button)
+    print("LOADED", sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
+""")
+
+
+def test_the_page_shows_its_form_without_importing_tensorflow():
+    # A fresh interpreter: this test process may have imported TensorFlow already.
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_WITHOUT_TENSORFLOW, str(ROOT / "pages" / "training.py")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "LOADED []" in result.stdout, result.stdout
+
+
+def test_past_runs_table_shows_user_text_as_text_never_html():
+    run_id = runs.new_run_id()
+    folder = runs.run_path(run_id)
+    folder.mkdir(parents=True)
+    runs.write_json(folder / "settings.json", {"preset": "<script>alert(1)</script>",
+                                               "optimizer": "Adam", "learning_rate": 1.5})
+    runs.write_json(folder / "status.json", {"status": "finished"})
+    (folder / "model.keras").write_bytes(b"")   # listed runs are those with a model file
+    at = training_page()
+    assert not at.exception
+    table = next(frame for frame in at.dataframe if "network" in frame.value.columns)
+    assert list(table.value["network"]) == ["<script>alert(1)</script>"]
+    assert not any("<script>" in m.value for m in at.markdown)

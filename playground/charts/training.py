@@ -37,14 +37,17 @@ def _thin(x: np.ndarray, *ys: np.ndarray):
     return (x[::step],) + tuple(y[::step] for y in ys)
 
 
-def _batch_array(batch_log) -> np.ndarray:
-    """(n, 4) float: step, samples_seen, loss, accuracy — from an array or a list of dicts."""
+def _batch_columns(batch_log, *names: str) -> tuple[np.ndarray, ...]:
+    """The named columns of a batch log as float64 (n,) arrays (blanks NaN).
+
+    batch_log: a structured array with those fields (a live snapshot's), rows of dicts (a saved
+    run's batches.csv), or None.
+    """
     if batch_log is None or len(batch_log) == 0:
-        return np.zeros((0, 4))
+        return tuple(np.zeros(0) for _ in names)
     if isinstance(batch_log, np.ndarray):
-        return batch_log.astype(np.float64).reshape(-1, 4)
-    return np.array([[r.get("step"), r.get("samples_seen"), r.get("loss"), r.get("accuracy")]
-                     for r in batch_log], dtype=np.float64)
+        return tuple(np.asarray(batch_log[name], np.float64) for name in names)
+    return tuple(np.array([row.get(name) for row in batch_log], np.float64) for name in names)
 
 
 def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing: float = 0.9,
@@ -54,12 +57,10 @@ def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing:
 
     Two panels side by side (x/y on the left, x2/y2 on the right), from plain dicts.
     """
-    data = _batch_array(batch_log)
-    samples = data[:, 1]
+    samples, losses, accuracies = _batch_columns(batch_log, "samples_seen", "loss", "accuracy")
     traces = []
-    for col, (index, name) in enumerate(((2, "loss"), (3, "accuracy")), start=1):
+    for col, (values, name) in enumerate(((losses, "loss"), (accuracies, "accuracy")), start=1):
         axes = panel_axes(col)
-        values = data[:, index]
         x_raw, y_raw = _thin(samples, values)
         traces.append(dict(type="scatter", x=x_raw, y=y_raw, mode="lines",
                            name=f"batch {name}", line=dict(color=COLOURS[0], width=1),
@@ -73,7 +74,7 @@ def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing:
                            showlegend=col == 1,
                            hovertemplate="%{x:,} samples<br>%{y:.4f}<extra>smoothed</extra>",
                            **axes))
-    ends = _epoch_end_samples(data, epoch_log)
+    ends = _epoch_end_samples(samples, epoch_log)
     for col, key in ((1, "loss"), (2, "accuracy")):
         axes = panel_axes(col)
         for prefix, colour, label in (("", COLOURS[2], "epoch train"),
@@ -96,10 +97,10 @@ def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing:
     return fast_figure(traces, layout)
 
 
-def _epoch_end_samples(data: np.ndarray, epoch_log: Sequence[dict]) -> list[float]:
+def _epoch_end_samples(samples: np.ndarray, epoch_log: Sequence[dict]) -> list[float]:
     if not len(epoch_log):
         return []
-    total = data[-1, 1] if len(data) else 0.0
+    total = samples[-1] if len(samples) else 0.0
     per_epoch = total / max(len(epoch_log), 1)
     # The batch log knows the exact sample count; epochs are equal-sized slices of it.
     return [per_epoch * (i + 1) for i in range(len(epoch_log))]
@@ -277,51 +278,28 @@ def comparison_figure(series: Sequence[dict], smoothing: float = 0.9, height: in
     """Several runs on one chart: smoothed batch loss (left) and validation accuracy per
     epoch (right) against training samples seen — ConvNetJS's optimizer race.
 
-    series: dicts with name, batch_log ((n, 4) array or rows), epoch_log (rows).
+    series: dicts with name, batch_log (structured array or rows, see ``_batch_columns``),
+    epoch_log (rows).
     """
     fig = make_subplots(rows=1, cols=2, subplot_titles=("smoothed training loss",
                                                         "validation accuracy per epoch"))
     for i, item in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
-        data = _batch_array(item.get("batch_log"))
-        if len(data):
-            fig.add_trace(go.Scatter(x=data[:, 1], y=smooth(data[:, 2], smoothing),
+        samples, losses = _batch_columns(item.get("batch_log"), "samples_seen", "loss")
+        if len(samples):
+            fig.add_trace(go.Scatter(x=samples, y=smooth(losses, smoothing),
                                      mode="lines", name=item["name"],
                                      line=dict(color=colour, width=2),
                                      legendgroup=item["name"]), row=1, col=1)
         epochs = item.get("epoch_log") or []
-        ends = _epoch_end_samples(data, epochs)
+        ends = _epoch_end_samples(samples, epochs)
         ys = [row.get("val_accuracy") for row in epochs]
         if any(y is not None for y in ys):
             fig.add_trace(go.Scatter(x=ends, y=ys, mode="lines+markers", name=item["name"],
                                      line=dict(color=colour), legendgroup=item["name"],
-                                     showlegend=not len(data)), row=1, col=2)
+                                     showlegend=not len(samples)), row=1, col=2)
     fig.update_xaxes(title_text="training samples seen")
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       uirevision=uirevision, legend=dict(orientation="h", y=-0.25))
-    return fig
-
-
-def table_figure(rows: Sequence[dict], height: Optional[int] = None,
-                 uirevision: str = "table") -> go.Figure:
-    """A list of dicts as a plotly table (st.dataframe needs pyarrow, which needs NumPy 2).
-
-    Cell text is plain text, never HTML: '<' and '&' are escaped for plotly's renderer.
-    """
-    columns = list(dict.fromkeys(key for row in rows for key in row))
-
-    def text(value) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            value = f"{value:.6g}"
-        return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-    cells = [[text(row.get(col)) for row in rows] for col in columns]
-    fig = go.Figure(go.Table(header=dict(values=[f"<b>{text(c)}</b>" for c in columns],
-                                         fill_color="#eef2f7", align="left"),
-                             cells=dict(values=cells, align="left", height=24)))
-    fig.update_layout(height=height or min(60 + 26 * len(rows), 520),
-                      margin=dict(l=0, r=0, t=5, b=5), uirevision=uirevision)
     return fig

@@ -1,15 +1,18 @@
 """Keras models built from the shared network description in :mod:`playground.core.network`, and
 everything a training job needs to compile and schedule them.
 
-Imports keras (and so TensorFlow): only pages that train or inspect import this module.
+Imports keras (and so TensorFlow): the training worker and model loading import it, never a
+page before a model is built or run. The settings (optimizers, recipes, the MNIST input shape)
+are in the TF-free ``playground.training.settings``.
 
 How a training job uses it (the whole recipe, in the order to call things)::
 
     from playground.datasets import mnist
 
-    from playground.training import models
-    settings = {**models.TRAINING_DEFAULTS[preset_name], **user_choices}
-    part = mnist.mnist_slice(settings["train_examples"], settings["validation_split"], settings["seed"])
+    from playground.training import models, settings as training_settings
+    settings = {**training_settings.training_defaults(preset_name), **user_choices}
+    part = mnist.mnist_slice(settings["train_examples"], settings["validation_split"],
+                             settings["seed"])
     model = models.build_for_training(preset_name_or_spec, settings)   # seeded, in a strategy
     callbacks = models.training_callbacks(settings, steps_per_epoch=ceil(len(part.y_train)
                                           / settings["batch_size"]))   # LR schedule, if any
@@ -23,70 +26,22 @@ float32 (N, 10). Labels are integer class ids (uint8 (N,)).
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence, Union
+from typing import Optional, Sequence, Union
 
 import keras
 
 from playground.core import network
+from playground.training.settings import (
+    DEFAULT_LEARNING_RATES,
+    LR_SCHEDULES,
+    MNIST_INPUT_SHAPE,
+    N_CLASSES,
+    OPTIMIZERS,
+    training_defaults,
+)
 
 # The course's networks (display name -> spec); the same dict the Shape Lab offers.
 PRESETS = network.PRESETS
-
-MNIST_INPUT_SHAPE = (28, 28, 1)
-N_CLASSES = 10
-
-OPTIMIZERS = ("Adam", "SGD", "SGD+momentum", "RMSprop", "Adadelta")
-# Each optimizer's usual starting point. Adadelta is meant to run at 1.0 (Zeiler 2012, and
-# ConvNetJS); Keras' own default of 0.001 barely moves it.
-DEFAULT_LEARNING_RATES = {"Adam": 1e-3, "SGD": 0.01, "SGD+momentum": 0.01, "RMSprop": 1e-3,
-                          "Adadelta": 1.0}
-LR_SCHEDULES = ("constant", "one-cycle")
-
-DEFAULT_PRESET = "Fast MNIST CNN"
-
-# Settings every training run has. Per preset, TRAINING_DEFAULTS overrides some of them.
-_BASE_SETTINGS: dict[str, Any] = {
-    "optimizer": "Adam",
-    "learning_rate": 1e-3,
-    "momentum": 0.9,          # only SGD+momentum uses it
-    "lr_schedule": "constant",
-    "batch_size": 100,
-    "epochs": 5,
-    "train_examples": 60_000,  # training digits used (drawn by seed from the 60,000)
-    "validation_split": 0.0,  # fraction of those held out for validation
-    "dropout": None,          # None = the rates in the spec; a number overrides every Dropout
-    "seed": 0,
-}
-
-# preset name -> settings dict (keys of _BASE_SETTINGS). The presets that classify MNIST digits;
-# "32×32×3 image, six 5×5 filters" is a shape example, not a classifier, so it has none.
-TRAINING_DEFAULTS: dict[str, dict[str, Any]] = {
-    # Tuned for the time-to-99 % bar (bench/bench_time_to_accuracy.py): batch 128, a high
-    # one-cycle learning rate (warm-up to 8e-3, then cosine decay; 2e-3 and 4e-3 peaks stayed
-    # under 99 % after two epochs, 1.2e-2 was no better) and three epochs: two gave only
-    # 99.00-99.16 % over seeds, three gave 99.14-99.20 % (seeds 0-2) in ~26 s on a quiet
-    # 2-core machine, well inside the 60 s bar. Streaming or not, jit_compile off, plain arrays into fit (a tf.data
-    # pipeline with cache/prefetch measured no faster here).
-    "Fast MNIST CNN": {**_BASE_SETTINGS, "optimizer": "Adam", "learning_rate": 8e-3,
-                       "lr_schedule": "one-cycle", "batch_size": 128, "epochs": 3},
-    # The course's recipes: Adam 0.001, batch 100, 15 epochs.
-    "Course CNN (2 conv)": {**_BASE_SETTINGS, "epochs": 15},
-    "Course deep CNN (3 conv)": {**_BASE_SETTINGS, "epochs": 15},
-    "Keras Sequential CNN": {**_BASE_SETTINGS, "batch_size": 128, "epochs": 12,
-                             "validation_split": 0.1},
-    # ConvNetJS' trainer: Adadelta, batch 20 (it also used l2_decay 0.001, not modelled here).
-    "ConvNetJS MNIST demo": {**_BASE_SETTINGS, "optimizer": "Adadelta", "learning_rate": 1.0,
-                             "batch_size": 20, "epochs": 2},
-}
-
-
-def training_defaults(name_or_spec: Union[str, dict, None] = None) -> dict[str, Any]:
-    """A fresh settings dict: the preset's TRAINING_DEFAULTS, or generic ones for a custom spec."""
-    if isinstance(name_or_spec, str) and name_or_spec in TRAINING_DEFAULTS:
-        return dict(TRAINING_DEFAULTS[name_or_spec])
-    if name_or_spec is None:
-        return dict(TRAINING_DEFAULTS[DEFAULT_PRESET])
-    return dict(_BASE_SETTINGS)
 
 
 # ---------------------------------------------------------------------------- networks
@@ -267,7 +222,8 @@ def build_for_training(name_or_spec: Union[str, dict], settings: Optional[dict] 
                        ) -> keras.Model:
     """Seeded build + compile inside ``strategy`` (default: ``distribution_strategy()``).
 
-    ``settings`` as in TRAINING_DEFAULTS (missing keys from ``training_defaults``). Seeds
+    ``settings`` as in ``settings.TRAINING_DEFAULTS`` (missing keys from
+    ``settings.training_defaults``). Seeds
     Python, NumPy and TensorFlow with ``settings["seed"]`` first, so the same settings give the
     same initial weights. Raises ValueError for a network that cannot classify these digits.
     """

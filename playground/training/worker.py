@@ -3,53 +3,38 @@
 Imports keras (and so TensorFlow). The server never needs this module: ``playground.training.jobs``
 starts ``worker_main`` in a spawned process, and the page reads what the worker saved.
 
-A *snapshot* is a plain dict (numpy arrays and Python numbers, picklable) describing the run
-at one moment; ``StreamingCallback`` builds one at most every ``interval`` seconds and hands it
-to a *sink* function, like keras' LambdaCallback: it knows nothing about queues or pages.
-
-Snapshot keys (all optional except ``t``/``phase``):
-  ``phase``            "train" | "validate" | "paused" | "end"
-  ``epoch``, ``epochs``, ``batch``, ``steps``   epoch index (0-based), total epochs, batch
-                       index within the epoch (0-based), batches per epoch
-  ``samples_seen``     int, training samples processed so far
-  ``samples_per_second``, ``eta_seconds``, ``elapsed_seconds``  float
-  ``batch_log``        float32 (n, 4): step, samples_seen, loss, accuracy of every batch so far
-  ``epoch_log``        list of dicts: epoch, loss, accuracy, val_loss, val_accuracy,
-                       learning_rate, seconds
-  ``learning_rate``    float, the optimizer's current rate
-  ``conv_kernels``     {layer name: float32 (kh, kw, c_in, c_out)} for every Conv2D
-  ``activations``      list of {"name", "type", "shape", "min", "max", "values": float32
-                       (H, W, C)} for the probe digit at every conv/pool layer
-  ``probabilities``    float32 (10,), softmax of the probe digit
-  ``layer_stats``      list of dicts: step, layer, w_mean_abs, w_min, w_max, g_mean_abs,
-                       g_min, g_max (gradients of the loss on a fixed small batch)
+``StreamingCallback`` builds a ``Snapshot`` (``playground.training.snapshot``: numpy arrays and
+Python numbers, picklable) at most every ``interval`` seconds and hands it to a *sink*
+function, like keras' LambdaCallback: it knows nothing about queues or pages.
 """
 from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
-import queue
 import time
 from pathlib import Path
 from typing import Callable, Optional
 
-import numpy as np
-
 import keras
+import numpy as np
 import tensorflow as tf
 
-from playground.training import models
-
-# Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
-
-from playground.core import network
-
-# Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
-
 from playground.core import runs
+from playground.training import models
+from playground.training.snapshot import (
+    BATCH_FIELDS,
+    EPOCH_FIELDS,
+    STAT_FIELDS,
+    Activation,
+    EpochRow,
+    LayerStat,
+    Snapshot,
+    batch_log,
+)
+
+Sink = Callable[[Snapshot], None]
 
 # Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
 MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
@@ -59,7 +44,7 @@ class StreamingCallback(keras.callbacks.Callback):
     """Builds throttled snapshots during ``fit`` and hands each to ``sink(snapshot)``.
 
     Args:
-      sink: called with a snapshot dict, from the training thread; must not block.
+      sink: called with a ``Snapshot``, from the training thread; must not block.
       probe: float32 (H, W, 1) in [0, 1], the digit whose activations are shown.
       grad_batch: (x float32 (n, H, W, 1), y int (n,)) a small fixed batch on which the
         gradient statistics are computed every ``stats_every`` batches (cheap: one extra
@@ -70,7 +55,7 @@ class StreamingCallback(keras.callbacks.Callback):
       epochs, steps: totals for progress and ETA.
     """
 
-    def __init__(self, sink: Callable[[dict], None], probe: np.ndarray,
+    def __init__(self, sink: Sink, probe: np.ndarray,
                  grad_batch: Optional[tuple[np.ndarray, np.ndarray]] = None,
                  interval: float = 0.5, stats_every: int = 25, epochs: int = 1,
                  steps: int = 1, batch_size: int = 32, stats_seconds: float = 2.0):
@@ -84,9 +69,9 @@ class StreamingCallback(keras.callbacks.Callback):
         self.stats_seconds = float(stats_seconds)
         self._last_stats = -math.inf
         self.epochs, self.steps, self.batch_size = int(epochs), int(steps), int(batch_size)
-        self.batch_rows: list[tuple[float, float, float, float]] = []
-        self.epoch_log: list[dict] = []
-        self.layer_stats: list[dict] = []
+        self.batch_rows: list[tuple[int, int, float, float]] = []  # BATCH_FIELDS
+        self.epoch_log: list[EpochRow] = []
+        self.layer_stats: list[LayerStat] = []
         self.samples_seen = 0
         self.epoch = 0
         self.batch = -1
@@ -186,27 +171,23 @@ class StreamingCallback(keras.callbacks.Callback):
             return (s1 - s0) / (t1 - t0)
         return self.samples_seen / self.active_seconds()
 
-    def snapshot(self) -> dict:
-        """The run now, as a picklable dict (see the module docstring)."""
+    def snapshot(self) -> Snapshot:
+        """The run now (see ``Snapshot``)."""
         rate = self.samples_per_second()
         total = self.epochs * self._epoch_samples()
         remaining = max(total - self.samples_seen, 0)
-        snap = {
-            "t": time.time(), "phase": self.phase, "epoch": self.epoch, "epochs": self.epochs,
-            "batch": self.batch, "steps": self.steps, "samples_seen": self.samples_seen,
-            "samples_total": total,
-            "samples_per_second": rate,
-            "eta_seconds": remaining / rate if rate > 0 else None,
-            "elapsed_seconds": self.active_seconds(),
-            "batch_log": np.asarray(self.batch_rows, np.float32).reshape(-1, 4),
-            "epoch_log": list(self.epoch_log),
-            "layer_stats": list(self.layer_stats),
-            "learning_rate": current_learning_rate(self.model),
-            "conv_kernels": conv_kernels(self.model),
-        }
+        snap = Snapshot(
+            t=time.time(), phase=self.phase, epoch=self.epoch, epochs=self.epochs,
+            batch=self.batch, steps=self.steps, samples_seen=self.samples_seen,
+            samples_total=total, samples_per_second=rate,
+            eta_seconds=remaining / rate if rate > 0 else None,
+            elapsed_seconds=self.active_seconds(), batch_log=batch_log(self.batch_rows),
+            epoch_log=list(self.epoch_log), layer_stats=list(self.layer_stats),
+            learning_rate=current_learning_rate(self.model),
+            conv_kernels=conv_kernels(self.model))
         if self._probe_model is not None:
-            snap["activations"], snap["probabilities"] = probe_activations(
-                self._probe_model, self.probe)
+            snap.activations, snap.probabilities = probe_activations(self._probe_model,
+                                                                     self.probe)
         return snap
 
     def _record_layer_stats(self, step: int) -> None:
@@ -249,7 +230,7 @@ def probe_model(model) -> keras.Model:
     return keras.Model(model.inputs[0], outputs + [model.outputs[0]])
 
 
-def probe_activations(probe_net, probe: np.ndarray) -> tuple[list[dict], np.ndarray]:
+def probe_activations(probe_net, probe: np.ndarray) -> tuple[list[Activation], np.ndarray]:
     """(activations per conv/pool layer, softmax float32 (10,)) for one digit (1, H, W, 1).
 
     ``probe_net`` is a ``probe_model`` or a compiled function of it (``probe_function``).
@@ -259,9 +240,9 @@ def probe_activations(probe_net, probe: np.ndarray) -> tuple[list[dict], np.ndar
     acts = []
     for layer, value in zip(_map_layers(probe_net), values[:-1]):
         maps = value[0].astype(np.float32)
-        acts.append({"name": layer.name, "type": type(layer).__name__,
-                     "shape": tuple(int(d) for d in maps.shape),
-                     "min": float(maps.min()), "max": float(maps.max()), "values": maps})
+        acts.append(Activation(name=layer.name, type=type(layer).__name__,
+                               shape=tuple(int(d) for d in maps.shape),
+                               min=float(maps.min()), max=float(maps.max()), values=maps))
     return acts, values[-1][0].astype(np.float32)
 
 
@@ -306,7 +287,7 @@ def stats_function(model):
     return compute
 
 
-def layer_statistics(model, grad_batch, step: int, function=None) -> list[dict]:
+def layer_statistics(model, grad_batch, step: int, function=None) -> list[LayerStat]:
     """Per layer with a kernel: mean |w|, min, max of the kernel and of d loss / d kernel on
     ``grad_batch`` (see ``stats_function``). Without a batch, the weight statistics only."""
     layers = kernel_layers(model)
@@ -343,20 +324,13 @@ def save_model_atomic(model, path: Path) -> None:
             tmp.unlink()
 
 
-def rows_to_csv(rows: list[dict], fields: list[str]) -> str:
+def rows_to_csv(rows: list[dict], fields: tuple[str, ...]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: ("" if row.get(k) is None else row.get(k)) for k in fields})
     return out.getvalue()
-
-
-EPOCH_FIELDS = ["epoch", "loss", "accuracy", "val_loss", "val_accuracy", "learning_rate",
-                "seconds"]
-BATCH_FIELDS = ["step", "samples_seen", "loss", "accuracy"]
-STAT_FIELDS = ["step", "layer", "w_mean_abs", "w_min", "w_max", "g_mean_abs", "g_min",
-               "g_max"]
 
 
 def save_progress(folder: Path, callback: StreamingCallback) -> None:
@@ -382,13 +356,13 @@ def model_summary_rows(model) -> list[dict]:
 
 
 def save_evaluation(folder: Path, model, x_test: np.ndarray, y_test: np.ndarray) -> float:
-    """Predict the test digits, save float16 probabilities (N, 10) to test_probabilities.npy.
+    """Predict the test digits, save float32 probabilities (N, 10) to test_probabilities.npy.
 
     Returns the test accuracy (argmax == label), the number the page shows.
     """
     probs = np.asarray(model.predict(x_test, batch_size=500, verbose=0), np.float32)
     buffer = io.BytesIO()
-    np.save(buffer, probs.astype(np.float32), allow_pickle=False)
+    np.save(buffer, probs, allow_pickle=False)
     runs.atomic_write_bytes(folder / "test_probabilities.npy", buffer.getvalue())
     return float((probs.argmax(axis=1) == np.asarray(y_test)).mean())
 
@@ -410,12 +384,6 @@ def evaluate_run(run_id: str, test_examples: Optional[int] = None) -> float:
 
 
 # -------------------------------------------------------------------- building the run
-
-def build_spec(settings: dict) -> dict:
-    """The network spec a run trains, with the settings' dropout rate applied."""
-    spec = settings.get("spec") or network.preset(settings["preset"])
-    return models.with_dropout(spec, settings.get("dropout"))
-
 
 def build_compiled(settings: dict):
     """Seeded build + compile inside the distribution strategy (models.build_for_training)."""
@@ -502,65 +470,66 @@ class ControlCallback(keras.callbacks.Callback):
         self._check()
 
 
-def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control) -> dict:
-    """Train one run in this process, saving it under ``runs/<run_id>/``. Returns its status.
+class _EpochSaver(keras.callbacks.Callback):
+    """A checkpoint at every epoch end: a worker killed later still leaves a usable run."""
 
-    ``settings`` must be normalized (``playground.training.jobs.normalize_settings``).
-    """
-    from playground.datasets import mnist
-    folder = runs.run_path(run_id)
-    keras.utils.set_random_seed(int(settings["seed"]))
-    control.set_state("loading")
-    arrays = mnist.mnist_slice(settings["train_examples"], settings["validation_split"],
-                              settings["seed"])
-    x_test, y_test = arrays.x_test, arrays.y_test
-    if settings.get("test_examples"):
-        x_test, y_test = x_test[:settings["test_examples"]], y_test[:settings["test_examples"]]
-    probe = arrays.x_test[int(settings["probe_index"])]
+    def __init__(self, folder: Path, streaming: StreamingCallback):
+        super().__init__()
+        self.folder, self.streaming = folder, streaming
+
+    def on_epoch_end(self, epoch, logs=None):
+        save_progress(self.folder, self.streaming)
+        save_model_atomic(self.model, self.folder / "model.keras")
+        write_status(self.folder, "running", epochs_done=epoch + 1)
+
+
+def _test_digits(arrays, settings: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The test digits evaluated at the end: the first ``test_examples`` (all when None)."""
+    n = settings.get("test_examples") or len(arrays.y_test)
+    return arrays.x_test[:n], arrays.y_test[:n]
+
+
+def _build(folder: Path, settings: dict):
+    """The compiled model, its layer summary saved to summary.json."""
     model = build_compiled(settings)
     if not hasattr(model.optimizer, "learning_rate"):
         raise ValueError("optimizer has no learning rate")
     runs.write_json(folder / "summary.json", {"layers": model_summary_rows(model),
                                               "total_params": int(model.count_params())})
-    n_train = len(arrays.y_train)
-    batch_size = int(settings["batch_size"])
-    steps = math.ceil(n_train / batch_size)
+    return model
+
+
+def _streaming(arrays, settings: dict, sink: Sink) -> StreamingCallback:
+    """The live view's callback: the probe digit, and a fixed batch for gradient statistics."""
+    n_train, batch_size = len(arrays.y_train), int(settings["batch_size"])
     grad_n = min(64, n_train)
-    streaming = StreamingCallback(sink, probe, (arrays.x_train[:grad_n],
-                                                arrays.y_train[:grad_n].astype(np.int32)),
-                                  interval=settings.get("snapshot_interval", 0.5),
-                                  stats_every=settings.get("stats_every", 25),
-                                  epochs=settings["epochs"], steps=steps,
-                                  batch_size=batch_size)
+    streaming = StreamingCallback(
+        sink, arrays.x_test[int(settings["probe_index"])],
+        (arrays.x_train[:grad_n], arrays.y_train[:grad_n].astype(np.int32)),
+        interval=settings.get("snapshot_interval", 0.5),
+        stats_every=settings.get("stats_every", 25), epochs=settings["epochs"],
+        steps=math.ceil(n_train / batch_size), batch_size=batch_size)
     streaming.n_train = n_train
+    return streaming
 
-    class _EpochSaver(keras.callbacks.Callback):
-        # A checkpoint at every epoch end: a worker killed later still leaves a usable run.
-        def on_epoch_end(self, epoch, logs=None):
-            save_progress(folder, streaming)
-            save_model_atomic(self.model, folder / "model.keras")
-            write_status(folder, "running", epochs_done=epoch + 1)
 
-    controls = ControlCallback(control, streaming)
-    if control.stopped():
-        return write_status(folder, "stopped", reason="stopped before training started")
-    if arrays.validation_data is not None:
-        # Trace the validation graph now, not in the middle of the first epoch end, where it
-        # would hold a Pause press for seconds.
-        n_val = len(arrays.y_val)
-        model.evaluate(arrays.x_val[:batch_size], arrays.y_val[:batch_size],
+def _trace_validation(model, arrays, batch_size: int) -> None:
+    """Trace the validation graph now, not in the middle of the first epoch end, where it
+    would hold a Pause press for seconds (and its last, shorter batch too)."""
+    if arrays.validation_data is None:
+        return
+    n_val = len(arrays.y_val)
+    model.evaluate(arrays.x_val[:batch_size], arrays.y_val[:batch_size],
+                   batch_size=batch_size, verbose=0)
+    if n_val > batch_size and n_val % batch_size:
+        model.evaluate(arrays.x_val[:n_val % batch_size], arrays.y_val[:n_val % batch_size],
                        batch_size=batch_size, verbose=0)
-        if n_val > batch_size and n_val % batch_size:  # and its last, shorter batch
-            model.evaluate(arrays.x_val[:n_val % batch_size], arrays.y_val[:n_val % batch_size],
-                           batch_size=batch_size, verbose=0)
-    write_status(folder, "running")
-    schedule = models.training_callbacks(settings, steps)  # before ours: the rate we report
-    model.fit(arrays.x_train, arrays.y_train, batch_size=batch_size,
-              epochs=int(settings["epochs"]), validation_data=arrays.validation_data,
-              shuffle=True, verbose=0,
-              callbacks=schedule + [streaming, _EpochSaver(), controls])
+
+
+def _finish(folder: Path, model, streaming: StreamingCallback, controls: ControlCallback,
+            control, sink: Sink, test: tuple[np.ndarray, np.ndarray]) -> dict:
+    """Save the model and logs, test it (unless the server is shutting down): the status."""
     control.set_state("saving")
-    finished = not controls.stop_reason
     save_progress(folder, streaming)
     save_model_atomic(model, folder / "model.keras")
     extra = {}
@@ -569,12 +538,42 @@ def train_run(run_id: str, settings: dict, sink: Callable[[dict], None], control
         # evaluate a saved run later.
         control.set_state("testing")
         streaming.phase = "testing"
-        sink({"t": time.time(), "phase": "testing"})
-        extra = {"test_accuracy": save_evaluation(folder, model, x_test, y_test),
-                 "test_examples": int(len(y_test))}
-    return write_status(folder, "finished" if finished else "stopped",
+        sink(Snapshot(t=time.time(), phase="testing"))
+        extra = {"test_accuracy": save_evaluation(folder, model, *test),
+                 "test_examples": int(len(test[1]))}
+    return write_status(folder, "stopped" if controls.stop_reason else "finished",
                         reason=controls.stop_reason, epochs_done=len(streaming.epoch_log),
                         **extra)
+
+
+def train_run(run_id: str, settings: dict, sink: Sink, control) -> dict:
+    """Train one run in this process, saving it under ``runs/<run_id>/``. Returns its status.
+
+    ``settings`` must be normalized (``playground.training.settings.normalize_settings``);
+    ``control`` is as ``ControlCallback`` describes.
+    """
+    from playground.datasets import mnist
+    folder = runs.run_path(run_id)
+    keras.utils.set_random_seed(int(settings["seed"]))
+    control.set_state("loading")
+    arrays = mnist.mnist_slice(settings["train_examples"], settings["validation_split"],
+                              settings["seed"])
+    model = _build(folder, settings)
+    streaming = _streaming(arrays, settings, sink)
+    controls = ControlCallback(control, streaming)
+    if control.stopped():
+        return write_status(folder, "stopped", reason="stopped before training started")
+    batch_size = int(settings["batch_size"])
+    _trace_validation(model, arrays, batch_size)
+    write_status(folder, "running")
+    # The schedule runs before ours, so the rate we report is the one this batch used.
+    schedule = models.training_callbacks(settings, streaming.steps)
+    model.fit(arrays.x_train, arrays.y_train, batch_size=batch_size,
+              epochs=int(settings["epochs"]), validation_data=arrays.validation_data,
+              shuffle=True, verbose=0,
+              callbacks=schedule + [streaming, _EpochSaver(folder, streaming), controls])
+    return _finish(folder, model, streaming, controls, control, sink,
+                   _test_digits(arrays, settings))
 
 
 def write_status(folder: Path, status: str, **extra) -> dict:
@@ -588,7 +587,6 @@ def write_status(folder: Path, status: str, **extra) -> dict:
 
 def worker_main(run_id: str, settings: dict, channels) -> None:
     """Entry point of the spawned worker process (see ``playground.training.jobs.Job``)."""
-    # Two cores shared with the server: keep TF's pools to the machine size it was given.
     folder = runs.run_path(run_id)
     control = channels.worker_side()
     try:
@@ -598,5 +596,5 @@ def worker_main(run_id: str, settings: dict, channels) -> None:
         runs.atomic_write_text(folder / "error.log", traceback.format_exc())
         status = write_status(folder, "failed", reason=f"{type(err).__name__}: {err}")
     control.set_state("done")
-    channels.put_snapshot({"t": time.time(), "phase": "done", "status": status})
+    channels.put_snapshot(Snapshot(t=time.time(), phase="done", status=status))
     channels.flush(timeout=3.0)
