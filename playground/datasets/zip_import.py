@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import stat
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Union
 
@@ -29,8 +30,10 @@ MAX_ZIP_BYTES = 1 * 2**30        # the archive itself
 MAX_MEMBERS = 5_000              # entries in the archive (folders included)
 MAX_TOTAL_BYTES = 1 * 2**30      # sum of the unpacked sizes
 MAX_MEMBER_BYTES = images.MAX_BYTES
-MAX_RATIO = 100                  # unpacked / packed, for members over RATIO_FLOOR bytes
-RATIO_FLOOR = 64 * 1024
+# Deflate packs at most ~1,032:1; photos (JPEG, PNG) hardly pack at all, but a flat-colour BMP
+# packs several hundred times, so the ratio is only asked of members over a megabyte.
+MAX_RATIO = 200                  # unpacked / packed, for members over RATIO_FLOOR bytes
+RATIO_FLOOR = 2**20
 MAX_CLASSES = 100
 MIN_PER_CLASS = 5
 SIZES = (8, 256)                 # smallest and largest picture side
@@ -152,7 +155,8 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
     try:
         with zf.open(info) as handle:
             data = handle.read(MAX_MEMBER_BYTES + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as err:
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
+            RuntimeError) as err:
         raise ZipDatasetError(f"{_quote(info.filename)} cannot be read from the zip "
                               f"({type(err).__name__}).") from None
     if len(data) > MAX_MEMBER_BYTES:
@@ -219,7 +223,7 @@ def dataset_from_zip(source: Union[str, Path, bytes], size: int, color: bool, se
     if not pictures:
         example = f" (e.g. {_quote(skipped[0][0])}: {skipped[0][1]})" if skipped else ""
         raise ZipDatasetError(f"No pictures could be read from {_quote(label)}: "
-                              f"{len(skipped)} files were not pictures{example}.")
+                              f"{len(skipped)} files could not be read as pictures{example}.")
     if len(names) < 2:
         only = f": found only {_quote(names[0])}" if names else ""
         raise ZipDatasetError(f"A data set needs at least two classes, one folder each{only}.")
@@ -239,7 +243,8 @@ def dataset_from_zip(source: Union[str, Path, bytes], size: int, color: bool, se
     if skipped:
         shown = ", ".join(_quote(PurePosixPath(f).name) for f, _ in skipped[:3])
         more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        notes.append(f"Skipped {len(skipped)} files that are not pictures: {shown}{more}.")
+        notes.append(f"Skipped {len(skipped)} files that could not be read as pictures: "
+                     f"{shown}{more}.")
     return base.Dataset(name, x[train], y[train], x[test], y[test], names,
                         (size, size, 3 if color else 1), source=label, licence=LICENCE,
                         loaded_from=label, notes=tuple(notes))
