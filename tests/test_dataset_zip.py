@@ -292,6 +292,23 @@ def test_a_damaged_member_is_refused():
     refused(bytes(data), "cannot be read from the zip")
 
 
+def test_a_member_that_unpacks_to_more_than_it_declares_is_refused():
+    """A bomb that lies in the central directory: the reader stops at the declared size and the
+    CRC no longer matches, so nothing larger than declared is ever held."""
+    files = two_classes()
+    files["cats/liar.png"] = bytes(50_000)
+    data = bytearray(make_zip(files))
+    central = data.rfind(b"PK\x01\x02", 0, data.find(b"cats/liar.png", data.find(b"PK\x01\x02")))
+    assert data[central + 46:central + 46 + 13] == b"cats/liar.png"
+    data[central + 24:central + 28] = (1000).to_bytes(4, "little")  # uncompressed size
+    refused(bytes(data), "liar.png.* cannot be read from the zip")
+
+
+def test_a_path_that_is_not_a_zip(tmp_path):
+    (tmp_path / "cat.zip").write_bytes(picture())
+    refused(tmp_path / "cat.zip", "“cat.zip” is not a readable .zip")
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(size=4), "size must be an integer from 8 to 256"),
     (dict(size=1000), "size must be"),

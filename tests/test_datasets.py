@@ -119,6 +119,7 @@ def test_unavailable_message_is_one_line():
     err = DatasetUnavailable("Get it with `apt-get install x`.", [("debian", "no file\n/a")])
     assert str(err) == "Get it with `apt-get install x`. (tried debian: no file /a)"
     assert err.attempts == [("debian", "no file\n/a")]
+    assert err.how_to == "Get it with `apt-get install x`."
 
 
 # ------------------------------------------------------------------------------- IDX files

@@ -24,10 +24,12 @@ Arrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 class DatasetUnavailable(Exception):
-    """No source gave a valid copy of a data set. ``str(err)`` is one line for the user saying
-    how to get it; ``err.attempts`` lists (source, reason) for every source tried."""
+    """No source gave a valid copy of a data set. ``str(err)`` is one line saying how to get
+    it, followed by what was tried; ``err.how_to`` is that advice alone (for a page), and
+    ``err.attempts`` lists (source, reason) for every source tried."""
 
     def __init__(self, how_to: str, attempts: Sequence[tuple[str, str]] = ()):
+        self.how_to = " ".join(how_to.split())
         self.attempts = list(attempts)
         tried = "; ".join(f"{name}: {reason}" for name, reason in self.attempts)
         message = how_to + (f" (tried {tried})" if tried else "")

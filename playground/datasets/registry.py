@@ -59,7 +59,7 @@ REGISTRY: dict[str, Entry] = {entry.name: entry for entry in (
           generated.LICENCE, generated.generate_shapes, "always there (generated)"),
 )}
 
-_lock = threading.Lock()
+_locks = {name: threading.Lock() for name in REGISTRY}  # one slow load blocks no other set
 _loaded: dict[str, Dataset] = {}
 
 
@@ -80,7 +80,7 @@ def load_dataset(name: str, *, use_memory: bool = True) -> Dataset:
     process; ``use_memory=False`` reads it again). Raises ValueError for an unknown name and
     DatasetUnavailable (one line: how to get it) when it is not on this machine."""
     entry = dataset_entry(name)
-    with _lock:
+    with _locks[name]:
         if use_memory and name in _loaded:
             return _loaded[name]
         dataset = entry.loader()
