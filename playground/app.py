@@ -18,8 +18,12 @@ import streamlit as st  # noqa: E402
 from playground import heap  # noqa: E402
 
 PAGES = ROOT / "pages"
+# A local picture, not ":material/…:": Streamlit's browser code fetches a material favicon from
+# fonts.gstatic.com, which leaks a request and fails offline. The pages' ":material/…:" icons are
+# drawn with the font bundled in Streamlit's own static files, so they stay.
+FAVICON = HERE / "assets" / "favicon.png"
 
-st.set_page_config(page_title="CNN Playground", page_icon=":material/grid_on:", layout="wide")
+st.set_page_config(page_title="CNN Playground", page_icon=str(FAVICON), layout="wide")
 
 navigation = st.navigation([
     st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
