@@ -24,7 +24,7 @@ RUN_ID = "20261122-183000-a1b2c3"   # a saved run the links may name (or not)
 
 PAGE_KEYS = {
     "home": ["page", "x"],
-    "shape_lab": [prop.name for prop in shape_settings.PROPS],
+    "shape_lab": list(shape_settings.PROPS),
     "filter_lab": ["filter", "picture", "colour", "stride", "padding", "relu", "pool", "tab"],
     "training": list(training_settings.QUERY_KEYS) + ["spec", "preset", "job"],
     "inspector": ["run", "input", "digit"],
