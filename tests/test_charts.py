@@ -29,11 +29,7 @@ def _window():
     settings = dict(shape_settings.defaults(), h=6, w=5, kh=3, kw=3, padding="same", sh=2, sw=2)
     report = lab.layer_report(settings)
     win = lab.window(settings, report, 1)
-    a_h, a_w = report.axes
-    return window_figure(win.padded, win.is_pad, win.output, (3, 3), (2, 2), a_h.dilation,
-                         win.row, win.col, win.used,
-                         (a_h.pad_before, a_h.pad_after, a_w.pad_before, a_w.pad_after),
-                         numbered=win.numbered, titles=lab.frame_titles(win))
+    return window_figure(win)
 
 
 FIGURES = {

@@ -294,11 +294,7 @@ def _figure(**changes):
     s = settings(**changes)
     report = lab.layer_report(s)
     win = lab.window(s, report, s["pos"])
-    a, b = report.axes
-    return win, window_figure(win.padded, win.is_pad, win.output, (s["kh"], s["kw"]),
-                              (s["sh"], s["sw"]), a.dilation, win.row, win.col, win.used,
-                              (a.pad_before, a.pad_after, b.pad_before, b.pad_after),
-                              numbered=win.numbered, titles=lab.frame_titles(win)).to_dict()
+    return win, window_figure(win).to_dict()
 
 
 def _array(value) -> np.ndarray:

@@ -5,7 +5,7 @@ through playground.shape_lab.lab.window).
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Protocol, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -42,94 +42,124 @@ def _taps(top: int, left: int, kernel_shape: tuple[int, int], dilation: int):
     return cols, rows
 
 
-def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
-                  kernel_shape: tuple[int, int], stride: tuple[int, int], dilation: int,
-                  row: int, col: int, used: tuple[int, int],
-                  pads: tuple[int, int, int, int], numbered: bool = True,
-                  animate: bool = True, titles: Optional[Sequence[str]] = None,
-                  height: int = 430, pad_label: str = "0") -> go.Figure:
+class SlidingWindow(Protocol):
+    """What :func:`window_figure` draws (``playground.shape_lab.lab.Window`` is one)."""
+
+    padded: np.ndarray               # (Hp, Wp) float
+    is_pad: np.ndarray               # (Hp, Wp) bool
+    output: np.ndarray               # (H', W') float
+    kernel: np.ndarray               # (kh, kw): only its shape is drawn
+    row: int                         # the output cell shown first
+    col: int
+    used: tuple[int, int]            # padded rows / cols that some window reaches
+    stride: tuple[int, int]
+    dilation: int
+    pads: tuple[int, int, int, int]  # top, bottom, left, right
+    numbered: bool                   # write the values in the cells
+    titles: Sequence[str]            # one caption per output cell, row-major
+    pad_label: str                   # written in padding cells
+
+
+def window_figure(win: SlidingWindow, animate: bool = True, height: int = 430) -> go.Figure:
     """Padded input (padding grey, unused rows/cols shaded red) with the window at output cell
-    (row, col), beside the output grid with that cell outlined.
+    (win.row, win.col), beside the output grid with that cell outlined.
 
-    padded (Hp, Wp) float, is_pad (Hp, Wp) bool, output (H', W') float; pads = (top, bottom,
-    left, right); used = (rows, cols) of the padded input that some window reaches. With
-    ``animate`` every output cell is a frame and a Play button walks the window over the input.
-    ``titles`` (one per output cell, row-major) is shown above the figure in each frame.
-    ``pad_label`` is written in padding cells ("0" for a convolution; pooling skips them).
+    With ``animate`` every output cell is a frame and a Play button walks the window over the
+    input; each frame's title is its entry of ``win.titles``.
     """
-    padded = np.asarray(padded, dtype=np.float32)
-    output = np.asarray(output, dtype=np.float32)
-    hp, wp = padded.shape
-    oh, ow = output.shape
-    kh, kw = kernel_shape
-    span_h, span_w = (kh - 1) * dilation + 1, (kw - 1) * dilation + 1
-    sh, sw = stride
-    top, bottom, left, right = pads
-
     # Built from plain dicts without plotly's per-property validation: the same figure in
     # ~5 ms instead of ~80 ms, which keeps a slider move well under the page's 100 ms budget.
-    real = np.where(is_pad, np.nan, padded)
+    data = _value_traces(win) + _window_traces(win, win.row, win.col, styled=True)
+    layout = _layout(win, height, animate)
+    frames = []
+    oh, ow = win.output.shape
+    if animate and oh * ow > 1:
+        frames = _frames(win)
+        layout["updatemenus"] = [_play_buttons()]
+    return _RawFigure(dict(data=data, layout=layout, frames=frames))
+
+
+def _value_traces(win: SlidingWindow) -> list[dict]:
+    """Three heatmaps: the real input cells, the padding cells, and the output grid."""
+    padded = np.asarray(win.padded, dtype=np.float32)
+    output = np.asarray(win.output, dtype=np.float32)
+    is_pad = win.is_pad
     finite = padded[~is_pad]
     lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     o_lo, o_hi = float(np.min(output)), float(np.max(output))
     cell = dict(xgap=2, ygap=2, showscale=False, texttemplate="%{text}")
-    data = [
-        dict(type="heatmap", z=real, colorscale=INPUT_SCALE, zmin=lo,
-             zmax=hi if hi > lo else lo + 1, text=_texts(padded, numbered, ~is_pad),
+    pad_text = ([[win.pad_label if p else "" for p in row] for row in is_pad.tolist()]
+                if win.numbered else None)
+    return [
+        dict(type="heatmap", z=np.where(is_pad, np.nan, padded), colorscale=INPUT_SCALE,
+             zmin=lo, zmax=hi if hi > lo else lo + 1, text=_texts(padded, win.numbered, ~is_pad),
              textfont=dict(size=13, color="#08306b"), hoverongaps=False, name="input",
              hovertemplate="padded row %{y}, col %{x}: %{z}<extra>input</extra>", **cell),
         dict(type="heatmap", z=np.where(is_pad, 0.0, np.nan), colorscale=[[0, PAD], [1, PAD]],
-             text=[[pad_label if cell else "" for cell in row] for row in is_pad.tolist()]
-             if numbered else None,
-             textfont=dict(size=12, color="#7f7f7f"), hoverongaps=False, name="zero padding",
-             hovertemplate="padding at row %{y}, col %{x}<extra>zero padding</extra>",
-             **cell),
+             text=pad_text, textfont=dict(size=12, color="#7f7f7f"), hoverongaps=False,
+             name="zero padding",
+             hovertemplate="padding at row %{y}, col %{x}<extra>zero padding</extra>", **cell),
         dict(type="heatmap", z=output, colorscale=OUTPUT_SCALE, zmin=o_lo,
-             zmax=o_hi if o_hi > o_lo else o_lo + 1, text=_texts(output, numbered),
+             zmax=o_hi if o_hi > o_lo else o_lo + 1, text=_texts(output, win.numbered),
              textfont=dict(size=13, color="#7f2704"), name="output", xaxis="x2", yaxis="y2",
              hovertemplate="output row %{y}, col %{x}: %{z}<extra>output</extra>", **cell),
     ]
 
-    def window_traces(r: int, c: int) -> list[dict]:
-        t, lft = r * sh, c * sw
-        wx, wy = _box(t, lft, span_h, span_w)
-        tx, ty = _taps(t, lft, kernel_shape, dilation) if dilation > 1 else ([], [])
-        ox, oy = _box(r, c, 1, 1)
-        return [dict(x=wx, y=wy), dict(x=tx, y=ty), dict(x=ox, y=oy)]
 
-    first = window_traces(row, col)
-    data += [
-        dict(type="scatter", **first[0], mode="lines", line=dict(color=WINDOW, width=4),
-             hoverinfo="skip", name="window"),
-        dict(type="scatter", **first[1], mode="markers", hoverinfo="skip", name="taps",
-             marker=dict(color=WINDOW, size=9, symbol="circle-open", line=dict(width=3))),
-        dict(type="scatter", **first[2], mode="lines", line=dict(color=WINDOW, width=4),
-             hoverinfo="skip", name="this output", xaxis="x2", yaxis="y2"),
-    ]
+def _window_traces(win: SlidingWindow, r: int, c: int, styled: bool = False) -> list[dict]:
+    """The window's outline, its taps (when dilated) and the output cell (r, c) it makes.
+    Frames carry only the coordinates (``styled=False``); the first drawing its styles too."""
+    kh, kw = win.kernel.shape[:2]
+    d = win.dilation
+    top, left = r * win.stride[0], c * win.stride[1]
+    wx, wy = _box(top, left, (kh - 1) * d + 1, (kw - 1) * d + 1)
+    tx, ty = _taps(top, left, (kh, kw), d) if d > 1 else ([], [])
+    ox, oy = _box(r, c, 1, 1)
+    traces = [dict(x=wx, y=wy), dict(x=tx, y=ty), dict(x=ox, y=oy)]
+    if styled:
+        line = dict(color=WINDOW, width=4)
+        traces[0].update(type="scatter", mode="lines", line=line, hoverinfo="skip",
+                         name="window")
+        traces[1].update(type="scatter", mode="markers", hoverinfo="skip", name="taps",
+                         marker=dict(color=WINDOW, size=9, symbol="circle-open",
+                                     line=dict(width=3)))
+        traces[2].update(type="scatter", mode="lines", line=line, hoverinfo="skip",
+                         name="this output", xaxis="x2", yaxis="y2")
+    return traces
 
-    used_rows, used_cols = used
+
+def _unused_shapes(win: SlidingWindow) -> list[dict]:
+    """Red rectangles over the padded rows and columns that no window reaches."""
+    hp, wp = win.padded.shape
+    used_rows, used_cols = win.used
+    style = dict(type="rect", xref="x", yref="y", fillcolor=UNUSED,
+                 line=dict(color="#d62728", dash="dot", width=1.5))
     shapes_ = []
     if used_rows < hp:
-        shapes_.append(dict(type="rect", xref="x", yref="y", x0=-0.5, x1=wp - 0.5,
-                            y0=used_rows - 0.5, y1=hp - 0.5, fillcolor=UNUSED,
-                            line=dict(color="#d62728", dash="dot", width=1.5)))
+        shapes_.append(dict(x0=-0.5, x1=wp - 0.5, y0=used_rows - 0.5, y1=hp - 0.5, **style))
     if used_cols < wp:
-        shapes_.append(dict(type="rect", xref="x", yref="y", x0=used_cols - 0.5,
-                            x1=wp - 0.5, y0=-0.5, y1=hp - 0.5, fillcolor=UNUSED,
-                            line=dict(color="#d62728", dash="dot", width=1.5)))
+        shapes_.append(dict(x0=used_cols - 0.5, x1=wp - 0.5, y0=-0.5, y1=hp - 0.5, **style))
+    return shapes_
 
+
+def _layout(win: SlidingWindow, height: int, animate: bool) -> dict:
+    hp, wp = win.padded.shape
+    oh, ow = win.output.shape
+    top, bottom, left, right = win.pads
     # Two panels side by side on one scale (same cell size, same rows in range), so the
     # output looks as much smaller than the input as it is.
     gap = 0.06
     split = (1 - gap) * wp / (wp + ow)
     axis = dict(showticklabels=False, showgrid=False, zeroline=False, showline=False, ticks="",
                 constrain="domain")
-    index = row * ow + col
-    top_margin = 80 if animate else 60
-    layout = dict(
-        height=height, margin=dict(l=10, r=10, t=top_margin, b=10), showlegend=False,
-        shapes=shapes_, uirevision="shape_lab_window", plot_bgcolor="white",
-        title=dict(text=titles[index] if titles else None, x=0.01, y=0.98,
+    titles = win.titles
+    caption = dict(y=1.0, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                   showarrow=False, font=dict(size=13))
+    return dict(
+        height=height, margin=dict(l=10, r=10, t=80 if animate else 60, b=10),
+        showlegend=False, shapes=_unused_shapes(win), uirevision="shape_lab_window",
+        plot_bgcolor="white",
+        title=dict(text=titles[win.row * ow + win.col] if titles else None, x=0.01, y=0.98,
                    font=dict(size=14)),
         xaxis=dict(domain=[0, split], range=[-0.5, wp - 0.5], **axis),
         yaxis=dict(range=[hp - 0.5, -0.5], scaleanchor="x", **axis),
@@ -137,33 +167,36 @@ def window_figure(padded: np.ndarray, is_pad: np.ndarray, output: np.ndarray,
         yaxis2=dict(range=[hp - 0.5, -0.5], scaleanchor="x2", anchor="x2", **axis),
         annotations=[
             dict(text=f"Padded input {hp}×{wp}: padding top {top}, bottom {bottom}, "
-                      f"left {left}, right {right}", x=split / 2, y=1.0, xref="paper",
-                 yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
-                 font=dict(size=13)),
-            dict(text=f"Output {oh}×{ow}", x=(split + gap + 1) / 2, y=1.0, xref="paper",
-                 yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
-                 font=dict(size=13)),
+                      f"left {left}, right {right}", x=split / 2, **caption),
+            dict(text=f"Output {oh}×{ow}", x=(split + gap + 1) / 2, **caption),
         ])
+
+
+def _frames(win: SlidingWindow) -> list[dict]:
+    """One animation frame per output cell: new coordinates for traces 3-5, and its title."""
+    oh, ow = win.output.shape
+    titles = win.titles
     frames = []
-    if animate and oh * ow > 1:
-        for k in range(oh * ow):
-            r, c = divmod(k, ow)
-            frame = dict(data=window_traces(r, c), traces=[3, 4, 5], name=str(k))
-            if titles:
-                frame["layout"] = dict(title=dict(text=titles[k]))
-            frames.append(frame)
-        layout["updatemenus"] = [dict(
-            type="buttons", direction="left", x=1.0, xanchor="right", y=1.0, yanchor="bottom",
-            showactive=False, pad=dict(r=0, t=0, b=24),
-            buttons=[
-                dict(label="▶ Play", method="animate",
-                     args=[None, dict(frame=dict(duration=700, redraw=True), fromcurrent=True,
-                                      transition=dict(duration=0), mode="immediate")]),
-                dict(label="❚❚ Pause", method="animate",
-                     args=[[None], dict(frame=dict(duration=0, redraw=False),
-                                        mode="immediate", transition=dict(duration=0))]),
-            ])]
-    return _RawFigure(dict(data=data, layout=layout, frames=frames))
+    for k in range(oh * ow):
+        frame = dict(data=_window_traces(win, *divmod(k, ow)), traces=[3, 4, 5], name=str(k))
+        if titles:
+            frame["layout"] = dict(title=dict(text=titles[k]))
+        frames.append(frame)
+    return frames
+
+
+def _play_buttons() -> dict:
+    return dict(
+        type="buttons", direction="left", x=1.0, xanchor="right", y=1.0, yanchor="bottom",
+        showactive=False, pad=dict(r=0, t=0, b=24),
+        buttons=[
+            dict(label="▶ Play", method="animate",
+                 args=[None, dict(frame=dict(duration=700, redraw=True), fromcurrent=True,
+                                  transition=dict(duration=0), mode="immediate")]),
+            dict(label="❚❚ Pause", method="animate",
+                 args=[[None], dict(frame=dict(duration=0, redraw=False),
+                                    mode="immediate", transition=dict(duration=0))]),
+        ])
 
 
 class _RawFigure(go.Figure):

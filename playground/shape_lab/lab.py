@@ -15,12 +15,7 @@ from typing import Any, Mapping, Optional
 import numpy as np
 import pandas as pd
 
-from playground.core import filters
-
-from playground.core import network
-
-from playground.core import shapes
-
+from playground.core import filters, network, shapes
 from playground.shape_lab import settings as shape_settings
 
 AXES = ("height", "width")
@@ -199,8 +194,12 @@ def dilate(kernel: np.ndarray, dilation: int) -> np.ndarray:
 
 @dataclass
 class Window:
-    """The demo computation: padded input, output grid, and one output cell explained."""
+    """The demo computation: padded input, output grid, and one output cell explained.
 
+    Everything :func:`playground.charts.shape_lab.window_figure` draws (its ``SlidingWindow``).
+    """
+
+    kind: str                 # "conv", "max" or "avg"
     padded: np.ndarray        # (Hp, Wp) float32
     is_pad: np.ndarray        # (Hp, Wp) bool
     output: np.ndarray        # (H', W') float32
@@ -214,6 +213,19 @@ class Window:
     equation: str
     numbered: bool
     used: tuple[int, int]     # padded rows / cols reached by some window
+    stride: tuple[int, int]
+    dilation: int
+    pads: tuple[int, int, int, int]   # top, bottom, left, right
+
+    @property
+    def pad_label(self) -> str:
+        """Written in padding cells: zeros for a convolution; pooling skips them."""
+        return "0" if self.kind == "conv" else "–"
+
+    @property
+    def titles(self) -> list[str]:
+        """One caption per output cell (row-major) for the play animation."""
+        return frame_titles(self)
 
 
 def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window:
@@ -253,10 +265,12 @@ def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window
         else:
             equation = f"({_join(real, ' + ')}) / {len(real)} = {_num(value)}{tail}"
         explained = field_
-    return Window(padded=padded, is_pad=is_pad, output=output, kernel=kernel, row=row, col=col,
-                  top=explained["top"], left=explained["left"], taps=taps, value=value,
-                  equation=equation, numbered=numbered,
-                  used=(report.axes[0].used, report.axes[1].used))
+    a_h, a_w = report.axes
+    return Window(kind=report.kind, padded=padded, is_pad=is_pad, output=output, kernel=kernel,
+                  row=row, col=col, top=explained["top"], left=explained["left"], taps=taps,
+                  value=value, equation=equation, numbered=numbered, used=(a_h.used, a_w.used),
+                  stride=stride, dilation=a_h.dilation,
+                  pads=(a_h.pad_before, a_h.pad_after, a_w.pad_before, a_w.pad_after))
 
 
 def kernel_text(kernel: np.ndarray) -> str:
