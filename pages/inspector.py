@@ -6,10 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground.inspector import analysis as inspector
-
-from playground.core import runs
 from playground.charts import inspector as charts
+from playground.core import network, runs
+from playground.core.shapes import shape_text
+from playground.inspector import loading, preprocess
 
 HERE = Path(__file__).resolve().parent
 SOURCES = ("Test digit", "Draw", "Upload a photo")
@@ -20,12 +20,12 @@ CANVAS_PX = 280
 @st.cache_resource(max_entries=6, show_spinner="Loading the model…")
 def run_model(run_id: str, modified: float):
     """A saved run's model; ``modified`` (the file's mtime) reloads it after a new save."""
-    return inspector.load_run_model(run_id)
+    return loading.load_run_model(run_id)
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the uploaded model…")
 def uploaded_model(digest: str, _data: bytes):
-    return inspector.load_model_bytes(_data)
+    return loading.load_model_bytes(_data)
 
 
 @st.cache_resource(show_spinner="Loading the MNIST test digits…")
@@ -38,8 +38,8 @@ def test_digits():
 
 def run_label(run: dict) -> str:
     settings, status = run["settings"], run["status"]
-    network = settings.get("preset") or ("custom network" if settings.get("spec") else "?")
-    label = f"{run['run_id']} · {network}"
+    net = settings.get("preset") or ("custom network" if settings.get("spec") else "?")
+    label = f"{run['run_id']} · {net}"
     if status.get("status"):
         label += f" · {status['status']}"
     accuracy = status.get("test_accuracy")
@@ -66,27 +66,27 @@ def pick_model():
                               key="run_id")
         st.query_params["run"] = run_id
         try:
-            modified = inspector.run_model_path(run_id).stat().st_mtime
+            modified = loading.run_model_path(run_id).stat().st_mtime
             return run_model(run_id, modified), f"run {run_id}"
-        except (inspector.ModelError, OSError) as err:
+        except (loading.ModelError, OSError) as err:
             st.error(f"This run's model cannot be shown: {err}")
             return None, None
     upload = st.file_uploader(
         f"A Keras model saved with `model.save('name.keras')` (at most "
-        f"{inspector.MAX_MODEL_BYTES // 2**20} MB). Loaded in Keras' safe mode: no code from "
+        f"{loading.MAX_MODEL_BYTES // 2**20} MB). Loaded in Keras' safe mode: no code from "
         "the file runs.", type=["keras"], key="model_upload")
     if upload is None:
         st.info("Upload a `.keras` file: a digit classifier with a 28×28×1 input and 10 outputs.")
         return None, None
-    if upload.size > inspector.MAX_MODEL_BYTES:
+    if upload.size > loading.MAX_MODEL_BYTES:
         st.error(f"The file is {upload.size / 2**20:.1f} MB; the limit is "
-                 f"{inspector.MAX_MODEL_BYTES // 2**20} MB.")
+                 f"{loading.MAX_MODEL_BYTES // 2**20} MB.")
         return None, None
     payload = upload.getvalue()
     try:
         return (uploaded_model(hashlib.sha256(payload).hexdigest(), payload),
                 "the uploaded model")
-    except inspector.ModelError as err:
+    except loading.ModelError as err:
         st.error(f"This model cannot be inspected: {err}")
         return None, None
 
@@ -124,7 +124,7 @@ def test_digit():
                               key="digit_index")
     right.button("Random digit", on_click=random_digit, icon=":material/casino:")
     st.query_params["digit"] = str(index)
-    return inspector.as_digit(x_test[int(index)]), int(y_test[int(index)])
+    return preprocess.as_digit(x_test[int(index)]), int(y_test[int(index)])
 
 
 def drawn_digit():
@@ -145,7 +145,7 @@ def drawn_digit():
         right.info("Draw a digit on the canvas.")
         return None, None
     try:
-        digit = inspector.preprocess_digit(drawing)
+        digit = preprocess.preprocess_digit(drawing)
     except ValueError:
         right.info("Draw a digit on the canvas.")
         return None, None
@@ -157,14 +157,14 @@ def drawn_digit():
 def photo_digit():
     upload = st.file_uploader(
         f"A photo of one handwritten digit (PNG, JPEG, WebP, BMP or GIF; at most "
-        f"{inspector.MAX_PHOTO_BYTES // 2**20} MB)", type=["png", "jpg", "jpeg", "webp", "bmp",
+        f"{preprocess.MAX_PHOTO_BYTES // 2**20} MB)", type=["png", "jpg", "jpeg", "webp", "bmp",
                                                           "gif"], key="photo_upload")
     if upload is None:
         st.info("Upload a photo: dark ink on light paper or a light digit on a dark background.")
         return None, None
     try:
-        photo = inspector.decode_photo(upload.getvalue())
-        digit = inspector.preprocess_digit(photo)
+        photo = preprocess.decode_photo(upload.getvalue())
+        digit = preprocess.preprocess_digit(photo)
     except ValueError as err:
         st.error(f"This picture cannot be used: {err}")
         return None, None
@@ -197,9 +197,11 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
 
     ``previous``: (name, output) of the stage before, to show where a pooled map came from.
     """
-    label = inspector.safe_name(name)
-    st.markdown(f"**{number}. {label}** · {inspector.layer_description(model, name)}")
-    kind = inspector.output_kind(output)
+    from playground.inspector import explain as forward  # TensorFlow: a model is loaded
+
+    label = preprocess.safe_name(name)
+    st.markdown(f"**{number}. {label}** · {forward.layer_description(model, name)}")
+    kind = preprocess.output_kind(output)
     if kind == "vector":
         labels = [str(i) for i in range(len(output))] if len(output) == 10 else None
         st.plotly_chart(charts.vector_figure(output, f"{label}: {len(output)} values",
@@ -207,10 +209,10 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
                         key=f"vector_{number}")
         return
     if kind != "maps":
-        st.caption(f"Output of shape {inspector.shape_text(output.shape)} (not drawn).")
+        st.caption(f"Output of shape {shape_text(output.shape)} (not drawn).")
         return
     selected = st.session_state.get("selected_maps", {}).get(name)
-    filters = inspector.layer_filters(model, name)
+    filters = forward.layer_filters(model, name)
     chart_key = f"maps_{number}"
     columns = st.columns(2) if filters is not None else [st.container()]
     h, w, count = output.shape
@@ -234,7 +236,7 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
                            "(row), each sliding over that channel of the layer's input.")
     if selected is None or selected >= count:
         return
-    detail = inspector.feature_map_detail(model, name, output, selected, previous)
+    detail = forward.feature_map_detail(model, name, output, selected, previous)
     big_left, big_right = st.columns(2)
     big_left.plotly_chart(
         charts.feature_map_figure(detail["map"], f"feature map {selected} of {label} ({h}×{w})"),
@@ -250,8 +252,8 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
         big_right.plotly_chart(
             charts.feature_map_figure(
                 source, f"… made from map {selected} of "
-                        f"{inspector.safe_name(detail['source_name'])} "
-                        f"({inspector.shape_text(source.shape)})"),
+                        f"{preprocess.safe_name(detail['source_name'])} "
+                        f"({shape_text(source.shape)})"),
             key=f"map_source_{number}")
     else:
         big_right.caption("This layer has no filter.")
@@ -260,26 +262,30 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
 @st.fragment
 def show_pipeline(model, digit) -> None:
     """A fragment: clicking a feature map reruns only this part of the page."""
+    from playground.inspector import explain as forward  # TensorFlow: a model is loaded
+
     st.subheader("Through the network, layer by layer")
     st.caption("Each layer's output for this digit; between layers, the shape and the smallest "
                "and largest value that flow on. Click a feature map to see it and its filter "
                "large.")
-    stages = inspector.pipeline(model, digit)
-    st.text(f"input  ⟶  {inspector.describe_output(stages[0][1])}")
+    stages = forward.pipeline(model, digit)
+    st.text(f"input  ⟶  {preprocess.describe_output(stages[0][1])}")
     for number, (previous, (name, output)) in enumerate(zip(stages, stages[1:]), start=1):
         with st.container(border=True):
             show_layer(model, number, name, output, previous)
-        st.text(f"  ⬇  {inspector.describe_output(output)}")
+        st.text(f"  ⬇  {preprocess.describe_output(output)}")
 
 
 @st.fragment
 def show_explanations(model, digit, predicted: int) -> None:
+    from playground.inspector import explain as forward  # TensorFlow: a model is loaded
+
     st.subheader("Which pixels mattered")
     target = st.selectbox("Explain the score of digit", list(range(10)), index=predicted,
                           key="explain_class",
                           format_func=lambda d: f"{d}" + (" (predicted)" if d == predicted
                                                           else ""))
-    result = inspector.explain(model, digit, target)
+    result = forward.explain(model, digit, target)
     columns = st.columns(3)
     columns[0].plotly_chart(charts.overlay_figure(digit, result["saliency"],
                                                   f"Saliency: |∂ score({target}) / ∂ pixel|"),
@@ -289,7 +295,7 @@ def show_explanations(model, digit, predicted: int) -> None:
     if result["grad_cam"] is None:
         columns[1].info("No Grad-CAM: the model has no conv layer it can be computed on.")
         return
-    layer = inspector.safe_name(result["grad_cam_layer"])
+    layer = preprocess.safe_name(result["grad_cam_layer"])
     columns[1].plotly_chart(charts.overlay_figure(digit, result["grad_cam"],
                                                   f"Grad-CAM on {layer}"), key="grad_cam")
     if float(result["grad_cam"].max()) == 0.0:
@@ -311,11 +317,11 @@ def show_explanations(model, digit, predicted: int) -> None:
 
 def show_summary(model) -> None:
     st.subheader("Model summary")
-    rows = inspector.summary_rows(model)
+    rows = network.model_summary(model)
     for row in rows:
-        row["layer"] = inspector.safe_name(row["layer"])
+        row["layer"] = preprocess.safe_name(row["layer"])
     st.dataframe(rows, hide_index=True, key="summary")
-    total = inspector.total_params(model)
+    total = int(model.count_params())
     if rows and "Shape Lab shape" in rows[0]:
         st.caption(f"{total:,} parameters. The Shape Lab columns are computed from the network "
                    "description alone (no TensorFlow) and agree with Keras.")
@@ -330,10 +336,12 @@ st.caption("Take a trained network, give it one digit, and look inside: every la
 
 model, origin = pick_model()
 if model is not None:
+    from playground.inspector import explain as forward  # TensorFlow: a model is loaded
+
     digit, true_label = pick_digit()
     if digit is not None:
-        probabilities = inspector.predict(model, digit)
-        predicted = inspector.top_class(probabilities)
+        probabilities = forward.predict(model, digit)
+        predicted = preprocess.top_class(probabilities)
         left, right = st.columns([1, 2])
         left.plotly_chart(charts.digit_figure(digit, "Input (28×28×1)"), key="input_digit",
 )

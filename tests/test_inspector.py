@@ -17,15 +17,10 @@ import tensorflow as tf
 from PIL import Image, ImageDraw
 from scipy import ndimage
 
+from playground.core import network, runs
 from playground.datasets import mnist
-
-from playground.inspector import analysis as inspector
-
+from playground.inspector import explain, loading, preprocess
 from playground.training import models
-
-from playground.core import network
-
-from playground.core import runs
 
 TINY_PRESET = "Course CNN (2 conv)"
 
@@ -63,7 +58,7 @@ def tiny_model_file(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_model(tiny_model_file) -> keras.Model:
-    return inspector.load_model_file(tiny_model_file)
+    return loading.load_model_file(tiny_model_file)
 
 
 @pytest.fixture(scope="session")
@@ -102,7 +97,7 @@ def centre_and_box(digit):
     ((28, 28), (6, 4, 22, 24), 2),           # already MNIST-sized
 ])
 def test_preprocess_shifted_scaled_digit_ends_centred_by_mass_in_20px_box(size, box, width):
-    digit = inspector.preprocess_digit(stroke_digit(size, box, width))
+    digit = preprocess.preprocess_digit(stroke_digit(size, box, width))
     assert digit.shape == (28, 28) and digit.dtype == np.float32
     assert digit.min() >= 0.0 and digit.max() <= 1.0
     (row, col), (height, wide) = centre_and_box(digit)
@@ -112,8 +107,8 @@ def test_preprocess_shifted_scaled_digit_ends_centred_by_mass_in_20px_box(size, 
 
 
 def test_preprocess_detects_dark_on_light_and_inverts():
-    light = inspector.preprocess_digit(stroke_digit(dark_on_light=False))
-    dark = inspector.preprocess_digit(stroke_digit(dark_on_light=True))
+    light = preprocess.preprocess_digit(stroke_digit(dark_on_light=False))
+    dark = preprocess.preprocess_digit(stroke_digit(dark_on_light=True))
     np.testing.assert_allclose(dark, light, atol=1e-6)
     assert dark[0, 0] == 0.0 and dark.max() == pytest.approx(1.0, abs=0.05)
 
@@ -122,9 +117,9 @@ def test_preprocess_grey_paper_photo_becomes_black_background():
     ink = stroke_digit().astype(np.float32) / 255.0
     photo = 0.8 - 0.6 * ink + np.random.default_rng(0).normal(0, 0.02, ink.shape)
     rgb = np.repeat(np.clip(photo, 0, 1)[..., None], 3, axis=2)
-    digit = inspector.preprocess_digit((rgb * 255).astype(np.uint8))
+    digit = preprocess.preprocess_digit((rgb * 255).astype(np.uint8))
     assert digit[:3].max() == 0.0 and digit[:, :3].max() == 0.0
-    reference = inspector.preprocess_digit(stroke_digit())
+    reference = preprocess.preprocess_digit(stroke_digit())
     assert np.corrcoef(digit.ravel(), reference.ravel())[0, 1] > 0.95
 
 
@@ -147,8 +142,8 @@ def canvas_rgba(stroke=(0, 0, 0), background_alpha=0, background=(255, 255, 255)
     ((20, 40, 200), 255, (250, 250, 240)),  # blue pen on cream paper
 ])
 def test_preprocess_rgba_canvas_drawing(stroke, background_alpha, background):
-    digit = inspector.preprocess_digit(canvas_rgba(stroke, background_alpha, background))
-    reference = inspector.preprocess_digit(stroke_digit((280, 280), (60, 50, 220, 230), 20))
+    digit = preprocess.preprocess_digit(canvas_rgba(stroke, background_alpha, background))
+    reference = preprocess.preprocess_digit(stroke_digit((280, 280), (60, 50, 220, 230), 20))
     assert np.corrcoef(digit.ravel(), reference.ravel())[0, 1] > 0.99
     (row, col), _ = centre_and_box(digit)
     assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
@@ -165,8 +160,8 @@ def test_preprocess_rgba_canvas_drawing(stroke, background_alpha, background):
     lambda a: a > 127,                                  # bool
 ])
 def test_preprocess_accepts_every_image_layout(convert):
-    digit = inspector.preprocess_digit(convert(stroke_digit()))
-    reference = inspector.preprocess_digit(stroke_digit())
+    digit = preprocess.preprocess_digit(convert(stroke_digit()))
+    reference = preprocess.preprocess_digit(stroke_digit())
     assert np.corrcoef(digit.ravel(), reference.ravel())[0, 1] > 0.95
 
 
@@ -179,15 +174,15 @@ def test_preprocess_mnist_digit_moved_and_enlarged_comes_back_and_keeps_its_clas
                                                                                 Image.BICUBIC))
         canvas = np.zeros((150, 130), np.uint8)
         canvas[40:124, 10:94] = big                       # off-centre and 3× larger
-        back = inspector.preprocess_digit(255 - canvas)   # and dark-on-light
+        back = preprocess.preprocess_digit(255 - canvas)   # and dark-on-light
         # MNIST placed digits by whole pixels (their centres of mass spread ±0.5 px around
         # (14, 14)), so ours may sit one pixel off the original: compare the best of ±1 px.
         best = max(np.corrcoef(np.roll(back, (i, j), (0, 1)).ravel(), digit.ravel())[0, 1]
                    for i in (-1, 0, 1) for j in (-1, 0, 1))
         assert best > 0.9
         assert np.corrcoef(back.ravel(), digit.ravel())[0, 1] > 0.7
-        same += int(inspector.predict(tiny_model, back).argmax()
-                    == inspector.predict(tiny_model, digit).argmax())
+        same += int(explain.predict(tiny_model, back).argmax()
+                    == explain.predict(tiny_model, digit).argmax())
     assert same >= 17
 
 
@@ -204,7 +199,7 @@ def test_preprocess_mnist_digit_moved_and_enlarged_comes_back_and_keeps_its_clas
 ])
 def test_preprocess_refuses_blank_or_malformed_images(image, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        inspector.preprocess_digit(image)
+        preprocess.preprocess_digit(image)
 
 
 def test_decode_photo_applies_exif_rotation_and_refuses_non_images():
@@ -213,11 +208,11 @@ def test_decode_photo_applies_exif_rotation_and_refuses_non_images():
     exif[0x0112] = 6                                 # "rotate 90° clockwise to view"
     buffer = io.BytesIO()
     img.convert("RGB").save(buffer, format="JPEG", exif=exif)
-    photo = inspector.decode_photo(buffer.getvalue())
+    photo = preprocess.decode_photo(buffer.getvalue())
     assert photo.shape[:2] == (120, 90)
     for bad in (b"", b"hello, not a picture", b"\x89PNG\r\n\x1a\n" + b"\x00" * 20):
         with pytest.raises(ValueError):
-            inspector.decode_photo(bad)
+            preprocess.decode_photo(bad)
 
 
 # --------------------------------------------------------------------------- layer outputs
@@ -227,7 +222,7 @@ def test_layer_outputs_shapes_and_values_equal_keras(preset, test_digits):
     keras.utils.set_random_seed(1)
     model = models.build_model(preset)
     digit = test_digits[0][3]
-    outputs = inspector.layer_outputs(model, digit)
+    outputs = explain.layer_outputs(model, digit)
     assert [name for name, _ in outputs] == [layer.name for layer in model.layers]
     x = digit.reshape(1, 28, 28, 1)
     h = tf.constant(x)
@@ -240,16 +235,16 @@ def test_layer_outputs_shapes_and_values_equal_keras(preset, test_digits):
 
 def test_layer_outputs_accepts_every_digit_layout(tiny_model, test_digits):
     digit = test_digits[0][0]
-    reference = inspector.layer_outputs(tiny_model, digit)[-1][1]
+    reference = explain.layer_outputs(tiny_model, digit)[-1][1]
     for x in (digit[..., None], digit.reshape(1, 28, 28, 1)):
-        np.testing.assert_allclose(inspector.layer_outputs(tiny_model, x)[-1][1], reference)
+        np.testing.assert_allclose(explain.layer_outputs(tiny_model, x)[-1][1], reference)
     with pytest.raises(ValueError, match="28"):
-        inspector.layer_outputs(tiny_model, np.zeros((32, 32)))
+        explain.layer_outputs(tiny_model, np.zeros((32, 32)))
 
 
 def test_layer_outputs_of_dropout_are_the_identity_at_inference(test_digits):
     model = models.build_model("Course deep CNN (3 conv)")
-    outputs = inspector.layer_outputs(model, test_digits[0][0])
+    outputs = explain.layer_outputs(model, test_digits[0][0])
     for (before, a), (name, b) in zip(outputs, outputs[1:]):
         if name.startswith("dropout"):
             np.testing.assert_array_equal(a, b)
@@ -295,7 +290,7 @@ def reference_saliency_and_cam(model, digit, class_index):
 @pytest.mark.parametrize("index,class_index", [(0, None), (1, None), (2, 3), (3, 9)])
 def test_saliency_and_grad_cam_equal_tensorflow(tiny_model, test_digits, index, class_index):
     digit = test_digits[0][index]
-    result = inspector.explain(tiny_model, digit, class_index)
+    result = explain.explain(tiny_model, digit, class_index)
     expected_class = (int(tiny_model.predict(digit.reshape(1, 28, 28, 1), verbose=0).argmax())
                       if class_index is None else class_index)
     assert result["class_index"] == expected_class
@@ -310,17 +305,17 @@ def test_saliency_and_grad_cam_equal_tensorflow(tiny_model, test_digits, index, 
     if class_index is None:  # the predicted class has some support in the conv output
         assert result["hires_cam"].max() == pytest.approx(1.0)
     assert result["grad_cam_layer"] == tiny_model.layers[2].name
-    np.testing.assert_array_equal(inspector.saliency(tiny_model, digit, class_index),
+    np.testing.assert_array_equal(explain.saliency(tiny_model, digit, class_index),
                                   result["saliency"])
 
 
 def test_grad_cam_of_a_model_without_conv_layers_is_refused(test_digits):
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
-    assert inspector.explain(model, test_digits[0][0])["grad_cam"] is None
-    assert inspector.saliency(model, test_digits[0][0]).shape == (28, 28)
+    assert explain.explain(model, test_digits[0][0])["grad_cam"] is None
+    assert explain.saliency(model, test_digits[0][0]).shape == (28, 28)
     with pytest.raises(ValueError, match="no conv layer"):
-        inspector.grad_cam(model, test_digits[0][0])
+        explain.grad_cam(model, test_digits[0][0])
 
 
 def test_grad_cam_on_a_functional_model(test_digits):
@@ -329,7 +324,7 @@ def test_grad_cam_on_a_functional_model(test_digits):
     h = keras.layers.Flatten()(h)
     outputs = keras.layers.Dense(10, activation="softmax")(h)
     model = keras.Model(inputs, outputs)
-    result = inspector.explain(model, test_digits[0][0])
+    result = explain.explain(model, test_digits[0][0])
     assert result["grad_cam"].shape == (28, 28) and result["saliency"].shape == (28, 28)
 
 
@@ -346,10 +341,10 @@ def lambda_model_file(tmp_path) -> Path:
 
 def test_safe_mode_refuses_a_lambda_layer_model(tmp_path):
     path = lambda_model_file(tmp_path)
-    with pytest.raises(inspector.ModelError, match="Lambda layer"):
-        inspector.load_model_file(path)
-    with pytest.raises(inspector.ModelError, match="safe mode"):
-        inspector.load_model_bytes(path.read_bytes())
+    with pytest.raises(loading.ModelError, match="Lambda layer"):
+        loading.load_model_file(path)
+    with pytest.raises(loading.ModelError, match="safe mode"):
+        loading.load_model_bytes(path.read_bytes())
     # The file itself is fine: only safe mode stops it.
     unsafe = keras.models.load_model(path, safe_mode=False)
     assert any(isinstance(layer, keras.layers.Lambda) for layer in unsafe.layers)
@@ -370,8 +365,8 @@ def test_config_naming_a_function_outside_keras_is_refused_without_calling_it(tm
     members["config.json"] = json.dumps(config).encode()
     calls = []
     monkeypatch.setattr("os.system", lambda *args: calls.append(args))
-    with pytest.raises(inspector.ModelError, match="not part of Keras|could not load"):
-        inspector.load_model_bytes(zip_bytes(members))
+    with pytest.raises(loading.ModelError, match="not part of Keras|could not load"):
+        loading.load_model_bytes(zip_bytes(members))
     assert calls == []
 
 
@@ -394,14 +389,14 @@ def zip_bytes(members: dict) -> bytes:
                 "metadata.json": "{}"}), "could not load|custom"),
 ])
 def test_files_that_are_not_models_get_a_message(payload, message):
-    with pytest.raises(inspector.ModelError, match=message):
-        inspector.load_model_bytes(payload)
+    with pytest.raises(loading.ModelError, match=message):
+        loading.load_model_bytes(payload)
 
 
 def test_oversized_upload_is_refused_before_loading(monkeypatch, tiny_model_file):
-    monkeypatch.setattr(inspector, "MAX_MODEL_BYTES", 1000)
-    with pytest.raises(inspector.ModelError, match="limit"):
-        inspector.load_model_bytes(tiny_model_file.read_bytes())
+    monkeypatch.setattr(loading, "MAX_MODEL_BYTES", 1000)
+    with pytest.raises(loading.ModelError, match="limit"):
+        loading.load_model_bytes(tiny_model_file.read_bytes())
 
 
 @pytest.mark.parametrize("model_fn,message", [
@@ -414,8 +409,8 @@ def test_oversized_upload_is_refused_before_loading(monkeypatch, tiny_model_file
 def test_model_with_wrong_input_or_output_gets_a_message(tmp_path, model_fn, message):
     path = tmp_path / "wrong.keras"
     model_fn().save(path)
-    with pytest.raises(inspector.ModelError, match=message):
-        inspector.load_model_bytes(path.read_bytes())
+    with pytest.raises(loading.ModelError, match=message):
+        loading.load_model_bytes(path.read_bytes())
 
 
 def test_upload_is_written_to_a_temp_file_not_named_after_the_upload(monkeypatch,
@@ -428,7 +423,7 @@ def test_upload_is_written_to_a_temp_file_not_named_after_the_upload(monkeypatch
         return real(path, *args, **kwargs)
 
     monkeypatch.setattr(keras.models, "load_model", spy)
-    model = inspector.load_model_bytes(tiny_model_file.read_bytes())
+    model = loading.load_model_bytes(tiny_model_file.read_bytes())
     assert isinstance(model, keras.Model)
     (path, safe_mode), = seen
     assert safe_mode is True
@@ -438,13 +433,13 @@ def test_upload_is_written_to_a_temp_file_not_named_after_the_upload(monkeypatch
 
 def test_saved_run_loads_and_bad_run_ids_are_refused(tiny_model_file):
     run_id = save_run(tiny_model_file, runs.runs_dir())
-    model = inspector.load_run_model(run_id)
+    model = loading.load_run_model(run_id)
     assert tuple(model.inputs[0].shape[1:]) == (28, 28, 1)
     for bad in ("../../etc/passwd", "20261122-120000-abcdez", ""):
-        with pytest.raises(inspector.ModelError):
-            inspector.load_run_model(bad)
-    with pytest.raises(inspector.ModelError, match="no saved model"):
-        inspector.load_run_model("20261122-120000-000000")
+        with pytest.raises(loading.ModelError):
+            loading.load_run_model(bad)
+    with pytest.raises(loading.ModelError, match="no saved model"):
+        loading.load_run_model("20261122-120000-000000")
 
 
 # --------------------------------------------------------------------------- the summary table
@@ -452,7 +447,7 @@ def test_saved_run_loads_and_bad_run_ids_are_refused(tiny_model_file):
 @pytest.mark.parametrize("preset", list(network.PRESETS))
 def test_summary_shape_lab_numbers_agree_with_keras(preset):
     model = models.build_model(preset)
-    rows = inspector.summary_rows(model)
+    rows = network.model_summary(model)
     assert [row["layer"] for row in rows] == [layer.name for layer in model.layers]
     assert sum(row["parameters"] for row in rows) == model.count_params()
     compared = 0
@@ -469,7 +464,7 @@ def test_summary_shape_lab_numbers_agree_with_keras(preset):
 @pytest.mark.parametrize("preset", list(network.PRESETS))
 def test_spec_from_model_gives_back_the_network_description(preset):
     spec = network.validate(network.preset(preset))
-    found, index = inspector.spec_from_model(models.build_model(spec))
+    found, index = network.spec_from_model(models.build_model(spec))
     assert found["input_shape"] == spec["input_shape"]
 
     def canonical(layer):  # Keras stores a pooling stride of None as the pool size
@@ -485,18 +480,18 @@ def test_summary_of_a_model_the_shape_lab_cannot_describe_has_keras_numbers_only
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
                               keras.layers.BatchNormalization(), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
-    rows = inspector.summary_rows(model)
+    rows = network.model_summary(model)
     assert "Shape Lab shape" not in rows[0]
     assert [row["parameters"] for row in rows] == [40, 16, 0, 26 * 26 * 4 * 10 + 10]
 
 
 def test_filters_are_the_conv_kernels(tiny_model):
-    kernel, bias = inspector.layer_filters(tiny_model, tiny_model.layers[2].name)
+    kernel, bias = explain.layer_filters(tiny_model, tiny_model.layers[2].name)
     weights, biases = tiny_model.layers[2].get_weights()
     assert kernel.shape == (64, 32, 3, 3)
     np.testing.assert_array_equal(kernel[5, 7], weights[:, :, 7, 5])
     np.testing.assert_array_equal(bias, biases)
-    assert inspector.layer_filters(tiny_model, tiny_model.layers[1].name) is None
+    assert explain.layer_filters(tiny_model, tiny_model.layers[1].name) is None
 
 
 @pytest.mark.parametrize("name,expected", [
@@ -505,15 +500,15 @@ def test_filters_are_the_conv_kernels(tiny_model):
     ("[link](http://x)", "_link__http___x_"),
 ])
 def test_safe_name_keeps_only_plain_characters(name, expected):
-    assert inspector.safe_name(name) == expected
+    assert preprocess.safe_name(name) == expected
 
 
 def test_feature_map_detail_of_conv_and_pool_layers_matches_tensorflow(tiny_model, test_digits):
-    stages = inspector.pipeline(tiny_model, test_digits[0][0])
+    stages = explain.pipeline(tiny_model, test_digits[0][0])
     assert [name for name, _ in stages] == ["input"] + [layer.name for layer in tiny_model.layers]
     assert stages[0][1].shape == (28, 28, 1)
     (_, conv_in), (conv_name, conv_out), (pool_name, pool_out) = stages[2], stages[3], stages[4]
-    detail = inspector.feature_map_detail(tiny_model, conv_name, conv_out, 5, stages[2])
+    detail = explain.feature_map_detail(tiny_model, conv_name, conv_out, 5, stages[2])
     weights, biases = tiny_model.get_layer(conv_name).get_weights()
     np.testing.assert_array_equal(detail["kernel"], weights[..., 5].transpose(2, 0, 1))
     assert detail["bias"] == pytest.approx(float(biases[5]))
@@ -522,7 +517,7 @@ def test_feature_map_detail_of_conv_and_pool_layers_matches_tensorflow(tiny_mode
     expected = tf.nn.relu(tf.nn.conv2d(conv_in[None], weights[..., 5:6], 1, "SAME")
                           + biases[5]).numpy()[0, ..., 0]
     np.testing.assert_allclose(detail["map"], expected, rtol=1e-4, atol=1e-5)
-    pooled = inspector.feature_map_detail(tiny_model, pool_name, pool_out, 5,
+    pooled = explain.feature_map_detail(tiny_model, pool_name, pool_out, 5,
                                           (conv_name, conv_out))
     assert pooled["kernel"] is None and pooled["source_name"] == conv_name
     np.testing.assert_array_equal(pooled["source"], conv_out[..., 5])
@@ -530,36 +525,36 @@ def test_feature_map_detail_of_conv_and_pool_layers_matches_tensorflow(tiny_mode
         pooled["map"], tf.nn.max_pool2d(pooled["source"][None, ..., None], 2, 2, "SAME")
         .numpy()[0, ..., 0])
     with pytest.raises(ValueError, match="does not exist"):
-        inspector.feature_map_detail(tiny_model, pool_name, pool_out, 64)
+        explain.feature_map_detail(tiny_model, pool_name, pool_out, 64)
 
 
 def test_as_digit_scales_mnist_pixels(test_digits):
     (_, _), (x_test, _) = mnist.load_mnist()
-    digit = inspector.as_digit(x_test[0])
+    digit = preprocess.as_digit(x_test[0])
     assert digit.dtype == np.float32 and digit.max() == 1.0
     np.testing.assert_array_equal(digit, test_digits[0][0])
     with pytest.raises(ValueError, match="28×28"):
-        inspector.as_digit(np.zeros((10, 10), np.uint8))
+        preprocess.as_digit(np.zeros((10, 10), np.uint8))
 
 
 def test_convnetjs_net_cropped_to_24px_is_inspected(test_digits):
     """The ConvNetJS net takes the centre 24×24 of a 28×28 digit (models.input_adapter)."""
     keras.utils.set_random_seed(2)
     model = models.build_model("ConvNetJS MNIST demo", data_shape=(28, 28, 1))
-    assert inspector.check_model(model) is model
+    assert loading.check_model(model) is model
     digit = test_digits[0][0]
-    outputs = inspector.layer_outputs(model, digit)
+    outputs = explain.layer_outputs(model, digit)
     assert [o.shape for _, o in outputs] == [tuple(layer.output.shape[1:])
                                              for layer in model.layers]
     assert outputs[0][1].shape == (24, 24, 1)
     np.testing.assert_array_equal(outputs[0][1][..., 0], digit[2:26, 2:26])
-    rows = inspector.summary_rows(model)
+    rows = network.model_summary(model)
     assert rows[0]["type"] == "CenterCrop" and rows[0]["Shape Lab shape"] is None
     lab = [row for row in rows if row["Shape Lab shape"] is not None]
     assert all(row["Shape Lab shape"] == row["output shape"] and
                row["Shape Lab parameters"] == row["parameters"] for row in lab)
     assert len(lab) == len(network.PRESETS["ConvNetJS MNIST demo"]["layers"])
-    result = inspector.explain(model, digit)
+    result = explain.explain(model, digit)
     for key in ("grad_cam", "hires_cam"):
         cam = result[key]
         assert cam.shape == (28, 28)
@@ -607,8 +602,8 @@ def _paper_digit() -> Image.Image:
     ("gray + alpha PNG", lambda: _encoded(_paper_digit().convert("LA"), "PNG")),
 ])
 def test_odd_but_valid_pictures_give_the_same_digit(name, payload):
-    reference = inspector.preprocess_digit(stroke_digit())
-    digit = inspector.preprocess_digit(inspector.decode_photo(payload()))
+    reference = preprocess.preprocess_digit(stroke_digit())
+    digit = preprocess.preprocess_digit(preprocess.decode_photo(payload()))
     assert np.corrcoef(digit.ravel(), reference.ravel())[0, 1] > 0.95, name
 
 
@@ -624,7 +619,7 @@ def test_odd_but_valid_pictures_give_the_same_digit(name, payload):
 ])
 def test_hostile_pictures_get_a_one_line_message(name, payload, message):
     with pytest.raises(ValueError, match=message) as err:
-        inspector.preprocess_digit(inspector.decode_photo(payload()))
+        preprocess.preprocess_digit(preprocess.decode_photo(payload()))
     assert "\n" not in str(err.value)
 
 

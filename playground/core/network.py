@@ -118,7 +118,7 @@ def _int_or_pair(name: str, value):
 
 def _fmt(value) -> str:
     if isinstance(value, (list, tuple)):
-        return "×".join(str(v) for v in value)
+        return shapes.shape_text(value)
     return str(value)
 
 
@@ -269,6 +269,128 @@ def keras_layers(spec: dict) -> list[list[tuple[str, dict]]]:
             group = [(cls, {})]
         groups.append(group)
     return groups
+
+
+def model_layers(model) -> list:
+    """A Keras model's layers without its InputLayer (duck-typed: core imports no keras)."""
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
+def _pair(value):
+    value = tuple(value) if isinstance(value, (list, tuple)) else (value, value)
+    return value[0] if value[0] == value[1] else list(value)
+
+
+def _activation_name(config) -> Optional[str]:
+    name = config.get("activation")
+    return None if name in (None, "linear") else name
+
+
+def spec_from_model(model) -> Optional[tuple[dict, list[int]]]:
+    """The network spec (playground.core.network) a Keras model corresponds to, if there is one.
+
+    Returns (validated spec, for each spec layer the index in ``model.layers`` (without the
+    input layer) of the Keras layer whose output it describes), or None when some layer has no
+    counterpart in the spec language. Leading parameter-free preprocessing layers (crop,
+    rescale, resize) are skipped: the spec's input is their output.
+    """
+    layers = model_layers(model)
+    start = 0
+    while start < len(layers) and type(layers[start]).__name__ in (
+            "CenterCrop", "RandomCrop", "Rescaling", "Resizing"):
+        start += 1
+    if start >= len(layers):
+        return None
+    input_shape = (model.inputs[0].shape[1:] if start == 0
+                   else layers[start - 1].output.shape[1:])
+    if len(input_shape) != 3 or None in input_shape:
+        return None
+    spec_layers, index = [], []
+    pending_pad = None
+    for i in range(start, len(layers)):
+        layer = layers[i]
+        config = layer.get_config()
+        kind = type(layer).__name__
+        if pending_pad is not None and kind != "Conv2D":
+            return None
+        if kind == "ZeroPadding2D":
+            (top, bottom), (left, right) = config["padding"]
+            if not top == bottom == left == right:
+                return None
+            pending_pad = top
+            continue
+        if kind == "Conv2D":
+            if not config.get("use_bias", True) or config.get("groups", 1) != 1:
+                return None
+            padding = config["padding"]
+            if pending_pad is not None:
+                if padding != "valid":
+                    return None
+                padding, pending_pad = pending_pad, None
+            entry = {"type": "Conv2D", "filters": config["filters"],
+                     "kernel_size": _pair(config["kernel_size"]),
+                     "strides": _pair(config["strides"]), "padding": padding,
+                     "dilation": _pair(config["dilation_rate"]),
+                     "activation": _activation_name(config)}
+        elif kind in ("MaxPooling2D", "AveragePooling2D"):
+            entry = {"type": "MaxPool2D" if kind == "MaxPooling2D" else "AveragePool2D",
+                     "pool_size": _pair(config["pool_size"]),
+                     "strides": _pair(config["strides"]) if config.get("strides") else None,
+                     "padding": config["padding"]}
+        elif kind == "Flatten":
+            entry = {"type": "Flatten"}
+        elif kind == "Dense":
+            if not config.get("use_bias", True):
+                return None
+            entry = {"type": "Dense", "units": config["units"],
+                     "activation": _activation_name(config)}
+        elif kind == "Dropout":
+            entry = {"type": "Dropout", "rate": config["rate"]}
+        elif kind == "ReLU":
+            if config.get("max_value") is not None or config.get("negative_slope", 0) or \
+                    config.get("threshold", 0):
+                return None
+            entry = {"type": "ReLU"}
+        else:
+            return None
+        spec_layers.append(entry)
+        index.append(i)
+    if pending_pad is not None:
+        return None
+    try:
+        spec = validate({"input_shape": [int(d) for d in input_shape],
+                                 "layers": spec_layers})
+    except ValueError:
+        return None
+    return spec, index
+
+
+def model_summary(model) -> list[dict]:
+    """The model summary: one dict per Keras layer.
+
+    Keys: "layer" (name), "type", "output shape" (e.g. '28×28×32'), "parameters" (Keras'
+    count_params), and, when the model corresponds to a network spec, "Shape Lab shape" and
+    "Shape Lab parameters" from ``network.layer_rows`` (None for layers the spec folds into
+    the next one, like the ZeroPadding2D of an explicitly padded conv).
+    """
+    layers = model_layers(model)
+    matched = spec_from_model(model)
+    lab: dict[int, Any] = {}
+    if matched is not None:
+        spec, index = matched
+        for row, i in zip(layer_rows(spec), index):
+            lab[i] = row
+    rows = []
+    for i, layer in enumerate(layers):
+        row = {"layer": layer.name, "type": type(layer).__name__,
+               "output shape": shapes.shape_text(layer.output.shape[1:]),
+               "parameters": int(layer.count_params())}
+        if matched is not None:
+            lab_row = lab.get(i)
+            row["Shape Lab shape"] = shapes.shape_text(lab_row.output_shape) if lab_row else None
+            row["Shape Lab parameters"] = lab_row.params if lab_row else None
+        rows.append(row)
+    return rows
 
 
 def _py(value) -> str:

@@ -1,0 +1,325 @@
+"""Forward passes through a loaded model: every layer's output, saliency, Grad-CAM, filters.
+
+Imports keras and TensorFlow: only import it once a model is loaded.
+
+  * ``layer_outputs`` / ``pipeline``   (layer name, output) for every layer, one forward pass
+  * ``predict``                        (10,) float32 class probabilities
+  * ``explain``                        saliency, Grad-CAM and HiResCAM, (28, 28) float32 in [0, 1]
+  * ``layer_filters`` / ``feature_map_detail``   a conv layer's weights, one map large
+"""
+from __future__ import annotations
+
+import weakref
+from typing import Any, Optional
+
+import keras
+import numpy as np
+import tensorflow as tf
+from PIL import Image
+
+from playground.core.shapes import shape_text
+from playground.inspector.preprocess import INPUT_SHAPE, NUM_CLASSES
+
+
+def _layers(model: keras.Model) -> list:
+    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+
+
+_PROBES: "weakref.WeakKeyDictionary[keras.Model, keras.Model]" = weakref.WeakKeyDictionary()
+
+
+def _probe(model: keras.Model) -> keras.Model:
+    """keras.Model(input -> [every layer's output..., the last layer's input]), cached."""
+    probe = _PROBES.get(model)
+    if probe is None:
+        layers = _layers(model)
+        outputs = [layer.output for layer in layers] + [layers[-1].input]
+        probe = keras.Model(model.inputs[0], outputs, name=f"{model.name}_probe")
+        _PROBES[model] = probe
+    return probe
+
+
+def model_input(model: keras.Model, digit: np.ndarray) -> np.ndarray:
+    """(28, 28) float32 digit in [0, 1] -> (1, 28, 28, 1) float32 batch the model expects.
+
+    A model that starts with a Rescaling layer (e.g. 1/255) was trained on 0..255 pixels and
+    gets them; otherwise the pixels are fed in [0, 1], as the playground trains.
+    """
+    x = np.asarray(digit, dtype=np.float32).reshape(1, *INPUT_SHAPE)
+    first = _layers(model)[0] if _layers(model) else None
+    if isinstance(first, keras.layers.Rescaling) and np.all(np.asarray(first.scale) < 0.1):
+        x = x * 255.0
+    return x
+
+
+def _batch(model: keras.Model, x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape == INPUT_SHAPE[:2] or x.shape == INPUT_SHAPE:
+        return model_input(model, x)
+    if x.shape == (1,) + INPUT_SHAPE:
+        return x
+    raise ValueError(f"x must be one 28×28 digit, (28, 28[, 1]) or (1, 28, 28, 1), got {x.shape}")
+
+
+def layer_outputs(model: keras.Model, x) -> list[tuple[str, np.ndarray]]:
+    """(layer name, output for the single input x without the batch axis) for every layer.
+
+    ``x``: a (28, 28) / (28, 28, 1) digit in [0, 1] (scaled by ``model_input``) or an already
+    prepared (1, 28, 28, 1) batch. One forward pass (inference mode: Dropout is the identity)
+    through a cached sub-model whose outputs are all the layers' outputs.
+    """
+    probe = _probe(model)
+    outputs = probe(_batch(model, x), training=False)
+    layers = _layers(model)
+    return [(layer.name, np.asarray(out)[0]) for layer, out in zip(layers, outputs)]
+
+
+def pipeline(model: keras.Model, digit) -> list[tuple[str, np.ndarray]]:
+    """[("input", (28, 28, 1) float32 digit)] + ``layer_outputs``: every stage, in order."""
+    digit = np.asarray(digit, dtype=np.float32).reshape(INPUT_SHAPE)
+    return [("input", digit)] + layer_outputs(model, digit)
+
+
+def predict(model: keras.Model, x) -> np.ndarray:
+    """(10,) float32 class probabilities for one digit."""
+    return np.asarray(model(_batch(model, x), training=False))[0].astype(np.float32)
+
+
+def _is_softmax(activation) -> bool:
+    return getattr(activation, "__name__", str(activation)) == "softmax"
+
+
+def _class_scores(model: keras.Model, last_output, last_input):
+    """Pre-softmax scores (logits) when the model ends in softmax, else the outputs.
+
+    Gradients of softmax probabilities saturate near 1; saliency and Grad-CAM use the class
+    score before the softmax (Simonyan et al. 2013, Selvaraju et al. 2017).
+    """
+    last = _layers(model)[-1]
+    if isinstance(last, keras.layers.Dense) and _is_softmax(last.activation):
+        logits = tf.matmul(last_input, last.kernel)
+        return logits + last.bias if last.use_bias else logits
+    if isinstance(last, keras.layers.Softmax) or (
+            isinstance(last, keras.layers.Activation) and _is_softmax(last.activation)):
+        return last_input
+    return last_output
+
+
+def last_conv_layer(model: keras.Model) -> Optional[str]:
+    """Name of the last layer with a convolution kernel and an (H, W, C) output, or None."""
+    name = None
+    for layer in _layers(model):
+        if isinstance(layer, keras.layers.Conv2D) or "Conv2D" in type(layer).__name__:
+            name = layer.name
+    return name
+
+
+def _upsample(heat: np.ndarray, size=(28, 28)) -> np.ndarray:
+    out = Image.fromarray(heat.astype(np.float32), mode="F").resize(
+        (size[1], size[0]), Image.Resampling.BILINEAR)
+    return np.asarray(out, dtype=np.float32)
+
+
+def _cam_to_input(cam: np.ndarray, model: keras.Model) -> np.ndarray:
+    """Upsample a conv layer's (h, w) map onto the 28×28 input it looks at.
+
+    A model that starts with a CenterCrop (the ConvNetJS net on 28×28 digits) only sees the
+    centre window: the map covers that window, zero outside.
+    """
+    first = _layers(model)[0]
+    if isinstance(first, keras.layers.CenterCrop):
+        height, width = int(first.height), int(first.width)
+        top, left = (INPUT_SHAPE[0] - height) // 2, (INPUT_SHAPE[1] - width) // 2
+        if 0 <= top and 0 <= left:
+            out = np.zeros(INPUT_SHAPE[:2], np.float32)
+            out[top:top + height, left:left + width] = _upsample(cam, (height, width))
+            return out
+    return _upsample(cam, INPUT_SHAPE[:2])
+
+
+def _unit(heat: np.ndarray) -> np.ndarray:
+    top = float(heat.max(initial=0.0))
+    return (heat / top).astype(np.float32) if top > 0 else np.zeros_like(heat, np.float32)
+
+
+_SPLITS: "weakref.WeakKeyDictionary[keras.Model, Any]" = weakref.WeakKeyDictionary()
+
+
+def _split_at_last_conv(model: keras.Model):
+    """For a functional model: (input -> last conv output, conv output -> [output, last
+    layer's input]), or None when the graph does not continue from the conv output alone."""
+    if model in _SPLITS:
+        return _SPLITS[model]
+    split = None
+    name = last_conv_layer(model)
+    if name is not None:
+        conv = layer_by_name(model, name)
+        last = _layers(model)[-1]
+        try:
+            split = (keras.Model(model.inputs[0], conv.output),
+                     keras.Model(conv.output, [last.output, last.input]))
+        except Exception:  # noqa: BLE001 - a branch around the conv layer: no Grad-CAM
+            split = None
+    _SPLITS[model] = split
+    return split
+
+
+def _forward_for_gradients(model: keras.Model, batch, tape):
+    """(output, last layer's input, last conv output or None), all recorded on ``tape``.
+
+    The outputs of one functional model are copies the tape cannot differentiate to, so the
+    conv output must be a tensor of this pass: a Sequential runs layer by layer, a functional
+    model through two sub-models split at the last conv layer.
+    """
+    conv_name = last_conv_layer(model)
+    if isinstance(model, keras.Sequential):
+        h, previous, feature_maps = batch, batch, None
+        for layer in _layers(model):
+            previous = h
+            h = layer(h, training=False)
+            if layer.name == conv_name:
+                feature_maps = h
+                tape.watch(feature_maps)
+        return h, previous, feature_maps
+    split = _split_at_last_conv(model)
+    if split is not None:
+        feature_maps = split[0](batch, training=False)
+        tape.watch(feature_maps)
+        output, last_input = split[1](feature_maps, training=False)
+        return output, last_input, feature_maps
+    outputs = _probe(model)(batch, training=False)
+    return outputs[-2], outputs[-1], None
+
+
+def explain(model: keras.Model, x, class_index: Optional[int] = None) -> dict:
+    """Saliency and Grad-CAM for one digit, from one forward and one backward pass.
+
+    Returns {"class_index": int (the predicted class unless given), "saliency": (28, 28)
+    float32 in [0, 1] (|d score / d pixel|, divided by its max), "grad_cam": (28, 28) float32
+    in [0, 1] or None when the model has no usable conv layer, "hires_cam": the same with
+    HiResCAM's position-wise weights, "grad_cam_layer": name or None}. Grad-CAM and HiResCAM
+    are 0 everywhere when no part of the conv output raises the score.
+    The score is the class's pre-softmax logit when the model ends in a softmax.
+    """
+    batch = tf.constant(_batch(model, x))
+    with tf.GradientTape() as tape:
+        tape.watch(batch)
+        last_output, last_input, feature_maps = _forward_for_gradients(model, batch, tape)
+        scores = _class_scores(model, last_output, last_input)
+        if class_index is None:
+            class_index = int(np.argmax(np.asarray(last_output)[0]))
+        if not 0 <= int(class_index) < NUM_CLASSES:
+            raise ValueError(f"class_index must be in 0..9, got {class_index}")
+        class_index = int(class_index)
+        score = scores[0, class_index]
+    watched = [batch] + ([feature_maps] if feature_maps is not None else [])
+    grads = tape.gradient(score, watched)
+    saliency_map = np.abs(np.asarray(grads[0])[0]).max(axis=-1)
+    result = {"class_index": class_index, "saliency": _unit(saliency_map), "grad_cam": None,
+              "hires_cam": None,
+              "grad_cam_layer": last_conv_layer(model) if feature_maps is not None else None}
+    if feature_maps is not None and grads[1] is not None:
+        maps = np.asarray(feature_maps)[0]                    # (h, w, K)
+        map_grads = np.asarray(grads[1])[0]                   # (h, w, K)
+        weights = map_grads.mean(axis=(0, 1))                 # (K,) global-average gradients
+        cam = np.maximum(maps @ weights, 0.0)
+        result["grad_cam"] = _unit(np.maximum(_cam_to_input(cam, model), 0.0))
+        # HiResCAM (Draelos & Carin 2020): gradient times activation at each position, so a
+        # Flatten -> Dense head keeps where each feature counted.
+        hires = np.maximum((maps * map_grads).sum(axis=-1), 0.0)
+        result["hires_cam"] = _unit(np.maximum(_cam_to_input(hires, model), 0.0))
+    return result
+
+
+def saliency(model: keras.Model, x, class_index: Optional[int] = None) -> np.ndarray:
+    """(28, 28) float32 in [0, 1]: |gradient of the class score w.r.t. each input pixel|."""
+    return explain(model, x, class_index)["saliency"]
+
+
+def grad_cam(model: keras.Model, x, class_index: Optional[int] = None) -> np.ndarray:
+    """(28, 28) float32 in [0, 1]: Grad-CAM on the last conv layer, upsampled to the input.
+
+    Raises ValueError when the model has no conv layer.
+    """
+    cam = explain(model, x, class_index)["grad_cam"]
+    if cam is None:
+        raise ValueError("the model has no conv layer, so there is no Grad-CAM")
+    return cam
+
+
+def layer_by_name(model: keras.Model, name: str):
+    for layer in _layers(model):
+        if layer.name == name:
+            return layer
+    raise ValueError(f"the model has no layer named {name!r}")
+
+
+def layer_filters(model: keras.Model, name: str) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """(kernel (filters, in_channels, kh, kw) float32, bias (filters,) float32) of a Conv2D.
+
+    None for layers without a 2-D convolution kernel. Filter j makes feature map j: each of
+    its in_channels slices slides over the matching channel of the layer's input.
+    """
+    layer = layer_by_name(model, name)
+    kernel = getattr(layer, "kernel", None)
+    if kernel is None or len(kernel.shape) != 4:
+        return None
+    weights = np.asarray(kernel, dtype=np.float32).transpose(3, 2, 0, 1)
+    bias = getattr(layer, "bias", None)
+    bias = np.asarray(bias, np.float32) if bias is not None else np.zeros(weights.shape[0],
+                                                                         np.float32)
+    return weights, bias
+
+
+def feature_map_detail(model: keras.Model, name: str, output: np.ndarray, index: int,
+                       previous: Optional[tuple[str, np.ndarray]] = None) -> dict:
+    """Everything about feature map ``index`` of layer ``name`` for the large view.
+
+    ``output``: the layer's (H, W, C) output; ``previous``: (name, output) of the layer before.
+    Returns {"map": (H, W) float32, "kernel": (in_channels, kh, kw) float32 or None,
+    "bias": float or None, "source": the previous layer's map with the same number, (H', W')
+    float32, for layers without a kernel that keep the channel count (pooling), else None,
+    "source_name": str or None}. Raises ValueError for an index out of range.
+    """
+    output = np.asarray(output)
+    if output.ndim != 3 or not 0 <= int(index) < output.shape[-1]:
+        raise ValueError(f"feature map {index} does not exist in an output of shape "
+                         f"{output.shape}")
+    index = int(index)
+    detail = {"map": output[..., index].astype(np.float32), "kernel": None, "bias": None,
+              "source": None, "source_name": None}
+    filters = layer_filters(model, name)
+    if filters is not None:
+        kernel, bias = filters
+        detail["kernel"], detail["bias"] = kernel[index], float(bias[index])
+    elif previous is not None and np.ndim(previous[1]) == 3 and \
+            previous[1].shape[-1] == output.shape[-1]:
+        detail["source"] = np.asarray(previous[1])[..., index].astype(np.float32)
+        detail["source_name"] = previous[0]
+    return detail
+
+
+def _stride_text(strides) -> str:
+    strides = tuple(strides)
+    return str(strides[0]) if len(set(strides)) == 1 else shape_text(strides)
+
+
+def layer_description(model: keras.Model, name: str) -> str:
+    """Short description of a Keras layer, e.g. 'Conv2D 3×3×32, stride 1, same, relu'."""
+    layer = layer_by_name(model, name)
+    config = layer.get_config()
+    kind = type(layer).__name__
+    activation = config.get("activation")
+    act = f", {activation}" if activation not in (None, "linear") else ""
+    if isinstance(layer, keras.layers.Conv2D):
+        kh, kw = config["kernel_size"]
+        return (f"{kind} {kh}×{kw}×{config['filters']}, stride {_stride_text(config['strides'])},"
+                f" {config['padding']}{act}")
+    if "Pooling2D" in kind:
+        ph, pw = config["pool_size"]
+        return f"{kind} {ph}×{pw}, stride {_stride_text(config['strides'])}, {config['padding']}"
+    if isinstance(layer, keras.layers.Dense):
+        return f"{kind} {config['units']} units{act}"
+    if isinstance(layer, keras.layers.Dropout):
+        return f"{kind} rate {config['rate']:g} (identity when predicting)"
+    return kind
