@@ -1,23 +1,25 @@
 """Filter Lab: edge and curve filters on your own pictures, and how each output number is made.
 
-Widgets and layout only: decoding is playground.datasets.images, the maths playground.core.filters and
-playground.filter_lab.pipeline, the figures playground.charts.filter_lab. No TensorFlow here.
+Widgets and layout only: decoding is playground.datasets.images, the maths
+playground.core.filters and playground.filter_lab.pipeline, the settings' rows
+playground.filter_lab.settings, the course's examples playground.filter_lab.course, the figures
+playground.charts.filter_lab. No TensorFlow here.
 """
 import streamlit as st
 
-from playground.filter_lab import pipeline
+from playground.charts import filter_lab as charts
 from playground.core import filters
 from playground.datasets import images
-from playground.charts import filter_lab as charts
+from playground.filter_lab import course, pipeline
+from playground.filter_lab import settings as lab_settings
 
+PROPS = lab_settings.PROPS
 PICTURE_HEIGHT = 360
 CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
-COURSE_SET = ["Course edge 5×5 (vertical edges)", "Course edge 5×5 (horizontal edges)",
-              "Course curve detector 7×7"]
-SOBEL_SET = ["Sobel x (vertical edges)", "Sobel y (horizontal edges)"]
-FILTER_OPTIONS = list(filters.KERNELS) + [pipeline.CUSTOM]
-SAMPLE_OPTIONS = list(images.samples()) + list(images.PATTERNS)
-RESOLUTIONS = [256, 512, 768, 1024, 1536, 2048]
+# Session-state keys of the link's settings (the widgets' keys).
+LINK_KEYS = {"filter": "fl_filters", "picture": "fl_sample", "colour": "fl_colour",
+             "stride": "fl_stride", "padding": "fl_padding", "relu": "fl_relu",
+             "pool": "fl_pool"}
 
 
 # cache_resource, not cache_data: a decoded photo is shared as is (read-only pixels) instead of
@@ -32,44 +34,29 @@ def load_sample(title: str) -> images.Picture:
     return images.load_sample(title)
 
 
-def _from_query(key: str, default, options=None, cast=str):
-    """A setting from the URL (shareable links), validated; the default otherwise."""
-    raw = st.query_params.get(key)
-    if raw is None:
-        return default
-    try:
-        value = cast(raw)
-    except (TypeError, ValueError):
-        return default
-    if options is not None and value not in options:
-        return default
-    return value
-
-
 def _init_state():
+    """The link's settings into the widgets, once per session (a bad value warns)."""
     if st.session_state.get("fl_initialised"):
         return
     st.session_state.fl_initialised = True
-    names = [n for n in st.query_params.get_all("filter") if n in FILTER_OPTIONS]
-    st.session_state.fl_filters = names or [COURSE_SET[0]]
-    st.session_state.fl_sample = _from_query("picture", SAMPLE_OPTIONS[0], SAMPLE_OPTIONS)
-    st.session_state.fl_colour = _from_query("colour", pipeline.GRAY, pipeline.COLOUR_MODES)
-    st.session_state.fl_stride = _from_query("stride", 1, range(1, 9), int)
-    st.session_state.fl_padding = _from_query("padding", "same", ["same", "valid", "pixels"])
-    st.session_state.fl_relu = _from_query("relu", "on", ["on", "off"]) == "on"
-    st.session_state.fl_pool = _from_query("pool", "max", pipeline.POOL_MODES)
+    link, messages = lab_settings.from_query(st.query_params.to_dict(),
+                                             st.query_params.get_all("filter"))
+    for message in messages:
+        st.warning(message)
+    for name, key in LINK_KEYS.items():
+        st.session_state[key] = link[name]
 
 
 def _set_filters(names):
     st.session_state.fl_filters = list(names)
 
 
-def _save_query(settings):
-    st.query_params.update({
-        "picture": st.session_state.get("fl_sample", SAMPLE_OPTIONS[0]), "colour": settings.colour,
-        "stride": str(settings.stride), "padding": st.session_state.fl_padding,
-        "relu": "on" if settings.relu else "off", "pool": settings.pool_mode})
-    st.query_params["filter"] = [n for n in settings.kernels if n != pipeline.CUSTOM]
+def _save_query(settings: pipeline.LabSettings):
+    link = {name: st.session_state.get(key, PROPS[name].default)
+            for name, key in LINK_KEYS.items()}
+    link.update(filter=settings.kernels, colour=settings.colour, stride=settings.stride,
+                relu=settings.relu, pool=settings.pool_mode)
+    st.query_params.update(lab_settings.to_query(link))
 
 
 def picture_controls():
@@ -88,31 +75,33 @@ def picture_controls():
             except images.ImageError as error:
                 problem = str(error)
     else:
-        st.selectbox("Bundled picture", SAMPLE_OPTIONS, key="fl_sample")
+        st.selectbox("Bundled picture", PROPS["picture"].choices, key="fl_sample")
+    default = PROPS["picture"].default
     if picture is None:
-        picture = load_sample(st.session_state.get("fl_sample", SAMPLE_OPTIONS[0])
-                              if st.session_state.fl_source == "Bundled" else SAMPLE_OPTIONS[0])
-    st.select_slider("Working resolution (longest side, px)", RESOLUTIONS, value=1024,
-                     key="fl_working",
-                     help="Filters run on a copy this large; the download uses the full "
-                          "resolution.")
+        picture = load_sample(st.session_state.get("fl_sample", default)
+                              if st.session_state.fl_source == "Bundled" else default)
+    st.select_slider("Working resolution (longest side, px)", PROPS["working"].choices,
+                     value=PROPS["working"].default, key="fl_working",
+                     help=PROPS["working"].help)
     return picture, problem
 
 
 def filter_controls():
-    st.multiselect("Filters (several make a stack of feature maps)", FILTER_OPTIONS,
-                   key="fl_filters")
+    st.multiselect("Filters (several make a stack of feature maps)",
+                   lab_settings.FILTER_OPTIONS, key="fl_filters")
     a, b = st.columns(2)
-    a.button("Course: edges + curve", on_click=_set_filters, args=(COURSE_SET,),
+    a.button("Course: edges + curve", on_click=_set_filters, args=(lab_settings.COURSE_SET,),
              width="stretch")
-    b.button("Sobel x + y", on_click=_set_filters, args=(SOBEL_SET,), width="stretch")
+    b.button("Sobel x + y", on_click=_set_filters, args=(lab_settings.SOBEL_SET,), width="stretch")
     custom = None
     normalize = False
     using_custom = pipeline.CUSTOM in st.session_state.fl_filters
     with st.expander("Custom kernel editor", expanded=using_custom):
         c1, c2 = st.columns(2)
-        height = c1.number_input("Rows", 1, pipeline.MAX_CUSTOM_SIDE, 3, key="fl_custom_h")
-        width = c2.number_input("Columns", 1, pipeline.MAX_CUSTOM_SIDE, 3, key="fl_custom_w")
+        height = c1.number_input("Rows", value=PROPS["custom_h"].default, key="fl_custom_h",
+                                 **PROPS["custom_h"].widget_range())
+        width = c2.number_input("Columns", value=PROPS["custom_w"].default, key="fl_custom_w",
+                                **PROPS["custom_w"].widget_range())
         start = st.selectbox("Start from", ["zeros"] + list(filters.KERNELS), index=0,
                              key="fl_custom_start")
         base = None if start == "zeros" else pipeline.kernel_rows(filters.KERNELS[start])
@@ -127,27 +116,27 @@ def filter_controls():
 
 def layer_controls():
     c1, c2 = st.columns(2)
-    stride = c1.number_input("Stride", 1, 8, key="fl_stride")
-    mode = c2.selectbox("Padding", ["same", "valid", "pixels"], key="fl_padding",
-                        help="SAME keeps ceil(N / stride) outputs (TensorFlow puts the odd "
-                             "pixel bottom/right); VALID adds none; pixels adds P zeros on "
-                             "each side.")
+    stride = c1.number_input("Stride", key="fl_stride", **PROPS["stride"].widget_range())
+    mode = c2.selectbox("Padding", PROPS["padding"].choices, key="fl_padding",
+                        help=PROPS["padding"].help)
     padding = mode
     if mode == "pixels":
-        padding = int(st.number_input("Padding pixels per side", 0, 20, 1, key="fl_pad_px"))
-    colour = st.selectbox("Colour", pipeline.COLOUR_MODES, key="fl_colour",
-                          help="Grayscale or one channel: a 2-D kernel on one plane. Each RGB "
-                               "channel: the kernel on R, G and B separately. 3-channel filter: "
-                               "a kh×kw×3 kernel summed over the channels, as a conv layer does.")
+        padding = int(st.number_input("Padding pixels per side", value=PROPS["pad_px"].default,
+                                      key="fl_pad_px", **PROPS["pad_px"].widget_range()))
+    colour = st.selectbox("Colour", PROPS["colour"].choices, key="fl_colour",
+                          help=PROPS["colour"].help)
     relu = st.checkbox("ReLU (max(0, x))", key="fl_relu")
     st.markdown("**Pooling**")
     p1, p2 = st.columns(2)
-    pool_mode = p1.selectbox("Pooling", pipeline.POOL_MODES, key="fl_pool",
+    pool_mode = p1.selectbox("Pooling", PROPS["pool"].choices, key="fl_pool",
                              label_visibility="collapsed")
-    pool_size = p2.number_input("Pool size", 1, 8, 2, key="fl_pool_size")
+    pool_size = p2.number_input("Pool size", value=PROPS["pool_size"].default,
+                                key="fl_pool_size", **PROPS["pool_size"].widget_range())
     p3, p4 = st.columns(2)
-    pool_stride = p3.number_input("Pool stride", 1, 8, 2, key="fl_pool_stride")
-    pool_padding = p4.selectbox("Pool padding", ["valid", "same"], key="fl_pool_padding")
+    pool_stride = p3.number_input("Pool stride", value=PROPS["pool_stride"].default,
+                                  key="fl_pool_stride", **PROPS["pool_stride"].widget_range())
+    pool_padding = p4.selectbox("Pool padding", PROPS["pool_padding"].choices,
+                                key="fl_pool_padding")
     return dict(stride=int(stride), padding=padding, colour=colour, relu=relu,
                 pool_mode=pool_mode, pool_size=int(pool_size), pool_stride=int(pool_stride),
                 pool_padding=pool_padding)
@@ -305,17 +294,15 @@ def picture_tab():
 
 
 def toy_tab():
-    st.markdown("The course's small examples. Every cell is editable; the results are "
-                "recomputed with the same code as the picture lab.")
+    st.markdown(course.TOY_INTRO)
     st.subheader("A 3×3 image and a 2×2 kernel")
     c1, c2, c3 = st.columns([1, 1, 2])
     with c1:
         st.caption("Image")
-        image_rows = st.data_editor(pipeline.toy_rows(3, 3), key="fl_toy_image", hide_index=True)
+        image_rows = st.data_editor(course.TOY_IMAGE, key="fl_toy_image", hide_index=True)
     with c2:
         st.caption("Kernel (w1 w2 / w3 w4)")
-        kernel_rows = st.data_editor([[1.0, 1.0], [1.0, 1.0]], key="fl_toy_kernel",
-                                     hide_index=True)
+        kernel_rows = st.data_editor(course.TOY_KERNEL, key="fl_toy_kernel", hide_index=True)
     try:
         image = pipeline.matrix(image_rows)
         kernel = pipeline.matrix(kernel_rows)
@@ -335,9 +322,9 @@ def toy_tab():
 
     st.subheader("Three filters → three feature maps")
     w1, w2, w3 = st.columns(3)
-    weights = [w1.number_input("Weights of filter 1", value=1.0, key="fl_toy_w1"),
-               w2.number_input("Weights of filter 2", value=10.0, key="fl_toy_w2"),
-               w3.number_input("Weights of filter 3", value=-1.0, key="fl_toy_w3")]
+    weights = [column.number_input(f"Weights of filter {i + 1}", value=value,
+                                   key=f"fl_toy_w{i + 1}")
+               for i, (column, value) in enumerate(zip((w1, w2, w3), course.BANK_WEIGHTS))]
     try:
         maps = filters.convolve(pipeline.matrix(image_rows), pipeline.filter_bank(weights))
     except ValueError as error:
@@ -351,20 +338,12 @@ def toy_tab():
         st.caption(f"Stack shape {charts.shape_text(maps.shape)} (H×W×filters).")
 
     st.subheader("Pooling")
-    examples = {
-        "4×4 [1..16], max 2×2 stride 2": (pipeline.toy_rows(4, 4), "max", 2, 2, "valid"),
-        "Mixed 4×4, max 2×2 stride 2": ([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]],
-                                        "max", 2, 2, "valid"),
-        "[[4,3],[2,1]], SAME max 2×2 stride 1": ([[4, 3], [2, 1]], "max", 2, 1, "same"),
-        "6×6 [1..36], 5×5 stride 4 VALID": (pipeline.toy_rows(6, 6), "max", 5, 4, "valid"),
-        "6×6 [1..36], 5×5 stride 4 SAME": (pipeline.toy_rows(6, 6), "max", 5, 4, "same"),
-    }
-    choice = st.selectbox("Example", list(examples), key="fl_toy_pool_example")
-    rows, mode, size, stride, padding = examples[choice]
+    choice = st.selectbox("Example", list(course.POOL_EXAMPLES), key="fl_toy_pool_example")
+    rows, mode, size, stride, padding = course.POOL_EXAMPLES[choice]
     p1, p2 = st.columns([1, 2])
     with p1:
         edited = st.data_editor(rows, key=f"fl_toy_pool_{choice}", hide_index=True)
-        mode = st.selectbox("Mode", ["max", "avg", "min"], index=["max", "avg", "min"].index(mode),
+        mode = st.selectbox("Mode", course.POOL_MODES, index=course.POOL_MODES.index(mode),
                             key=f"fl_toy_pool_mode_{choice}")
     try:
         pooled = filters.pool(pipeline.matrix(edited), size, stride, padding, mode)
@@ -381,8 +360,7 @@ def _next_seed():
 
 
 def mnist_tab():
-    st.markdown("One handwritten digit through 5 random 3×3 filters with stride 2 and SAME "
-                "padding: 28×28×1 → **14×14×5**, as in the course.")
+    st.markdown(course.MNIST_INTRO)
     try:
         from playground.datasets import mnist
         (_, _), (x_test, y_test) = mnist.load_mnist()
@@ -392,37 +370,36 @@ def mnist_tab():
         return
     c1, c2, c3 = st.columns([1, 1, 1])
     index = c1.number_input("Test digit #", 0, len(x_test) - 1, 0, key="fl_mnist_index")
-    seed = c2.number_input("Seed", 0, 10**6, 0, key="fl_mnist_seed")
+    seed = c2.number_input("Seed", value=PROPS["mnist_seed"].default, key="fl_mnist_seed",
+                           **PROPS["mnist_seed"].widget_range())
     c3.button("New random filters", key="fl_mnist_new", on_click=_next_seed)
-    out = pipeline.mnist_maps(x_test[int(index)], int(seed))
+    out = pipeline.mnist_maps(x_test[int(index)], int(seed), count=course.MNIST_FILTERS)
     a, b, c = st.columns([1, 1, 2])
     a.plotly_chart(charts.picture_figure(out["digit"], f"Digit (label {int(y_test[int(index)])})",
                                          height=300), key="fl_mnist_digit", config=CONFIG)
+    count = course.MNIST_FILTERS
     b.plotly_chart(charts.stack_figure(pipeline.kernel_tiles(out["kernels"]),
-                                       [f"f{i + 1}" for i in range(5)], "Filters 3×3",
+                                       [f"f{i + 1}" for i in range(count)], "Filters 3×3",
                                        height=300, ncols=2), key="fl_mnist_filters",
                    config=CONFIG)
-    c.plotly_chart(charts.stack_figure(out["maps"], [f"map {i + 1}" for i in range(5)],
-                                       "Feature maps", height=300, ncols=5),
+    c.plotly_chart(charts.stack_figure(out["maps"], [f"map {i + 1}" for i in range(count)],
+                                       "Feature maps", height=300, ncols=count),
                    key="fl_mnist_maps", config=CONFIG)
 
 
-_init_state()
-st.title("Filter Lab")
-st.caption("Put edge, curve and classic image kernels on a photo, then ReLU and pooling — the "
-           "numbers are exactly what tf.nn.conv2d and tf.nn.max_pool2d compute. Pick any output "
-           "pixel to see how it is made.")
-# Lazy tabs: only the open tab's code runs (the picture lab is not recomputed while one edits a
-# toy tensor); the open tab is in the URL (?tab=...), so it can be shared too.
-tab_picture, tab_toy, tab_mnist = st.tabs(["Your picture", "Toy tensors (course examples)",
-                                           "MNIST digit"], key="tab", bind="query-params",
-                                          on_change="rerun")
-if tab_picture.open:
-    with tab_picture:
-        picture_tab()
-if tab_toy.open:
-    with tab_toy:
-        toy_tab()
-if tab_mnist.open:
-    with tab_mnist:
-        mnist_tab()
+def main():
+    _init_state()
+    st.title("Filter Lab")
+    st.caption("Put edge, curve and classic image kernels on a photo, then ReLU and pooling — "
+               "the numbers are exactly what tf.nn.conv2d and tf.nn.max_pool2d compute. Pick "
+               "any output pixel to see how it is made.")
+    # Lazy tabs: only the open tab's code runs (the picture lab is not recomputed while one
+    # edits a toy tensor); the open tab is in the URL (?tab=...), so it can be shared too.
+    tabs = st.tabs(PROPS["tab"].choices, key="tab", bind="query-params", on_change="rerun")
+    for tab, draw in zip(tabs, (picture_tab, toy_tab, mnist_tab)):
+        if tab.open:
+            with tab:
+                draw()
+
+
+main()

@@ -3,31 +3,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from playground.core import network
 from playground.charts.home import pipeline_figure
+from playground.core import network
+from playground.shape_lab.settings import DEFAULT_PRESET as PRESET  # the course's network
 
-PRESET = "Course CNN (2 conv)"
 HERE = Path(__file__).resolve().parent
-
-st.title("CNN Playground")
-st.markdown(
-    "A visual playground for **convolutional neural networks**. Change a number and see what "
-    "it does: to a shape, to a photo, to a network learning to read handwritten digits.")
-
-st.subheader("The pipeline of a CNN")
-st.caption(f"The course's MNIST network ({PRESET}); each arrow carries the shape "
-           "(height × width × channels) that flows along it.")
-@st.cache_resource
-def course_pipeline():
-    """The same static figure for every visitor: built once per server, not per rerun."""
-    return pipeline_figure(network.pipeline_stages(network.PRESETS[PRESET]))
-
-
-st.plotly_chart(course_pipeline(), key="pipeline",
-                config={"displayModeBar": False, "staticPlot": True})
-
-st.subheader("Labs")
-labs = [
+LABS = [
     (HERE / "shape_lab.py", "Shape Lab", ":material/straighten:",
      "Image size, kernel, stride, padding, dilation → output shape, the formula "
      "(N − F + 2P)/S + 1, padding per side, parameter count, a sliding-window animation, "
@@ -42,8 +23,33 @@ labs = [
      "Draw a digit and follow it through every layer of a trained network: feature maps, "
      "filters, probabilities, saliency and Grad-CAM."),
 ]
-columns = st.columns(len(labs))
-for column, (path, title, icon, text) in zip(columns, labs):
-    with column.container(border=True):
-        st.page_link(path, label=title, icon=icon)
-        st.caption(text)
+
+
+@st.cache_resource
+def course_pipeline():
+    """The same static figure for every visitor: built once per server, not per rerun."""
+    return pipeline_figure(network.pipeline_stages(network.PRESETS[PRESET]))
+
+
+def pipeline_section():
+    st.subheader("The pipeline of a CNN")
+    st.caption(f"The course's MNIST network ({PRESET}); each arrow carries the shape "
+               "(height × width × channels) that flows along it.")
+    st.plotly_chart(course_pipeline(), key="pipeline",
+                    config={"displayModeBar": False, "staticPlot": True})
+
+
+def lab_links():
+    st.subheader("Labs")
+    for column, (path, title, icon, text) in zip(st.columns(len(LABS)), LABS):
+        with column.container(border=True):
+            st.page_link(path, label=title, icon=icon)
+            st.caption(text)
+
+
+st.title("CNN Playground")
+st.markdown(
+    "A visual playground for **convolutional neural networks**. Change a number and see what "
+    "it does: to a shape, to a photo, to a network learning to read handwritten digits.")
+pipeline_section()
+lab_links()

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from playground.filter_lab import pipeline
 from playground.core import filters
 from playground.datasets import images
+from playground.filter_lab import pipeline
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")

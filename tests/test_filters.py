@@ -10,10 +10,10 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from playground.core import filters
-
-from playground.core import shapes
+from playground.core import filters, shapes
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
@@ -364,9 +364,6 @@ def test_filters_imports_neither_tensorflow_nor_streamlit():
 # ----------------------------------------------------------------------------------------------
 # Property-based: any combination is either a ValueError or TensorFlow's numbers
 # ----------------------------------------------------------------------------------------------
-
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 _any_int = st.one_of(st.integers(-3, 9), st.sampled_from([0, 1, 2.0, 2.5, True, None, "2"]))
 _padding = st.one_of(st.sampled_from(["valid", "same", "SAME", "full", "", " same "]),

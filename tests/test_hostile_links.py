@@ -10,22 +10,21 @@ accepted but a widget's own range refused once stopped the page).
 from __future__ import annotations
 
 import pytest
+from conftest import app_test
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from playground.training import settings as training_settings
-
 from playground.core import runs
-
+from playground.filter_lab import settings as filter_settings
 from playground.shape_lab import settings as shape_settings
-from conftest import app_test
+from playground.training import settings as training_settings
 
 RUN_ID = "20261122-183000-a1b2c3"   # a saved run the links may name (or not)
 
 PAGE_KEYS = {
     "home": ["page", "x"],
     "shape_lab": list(shape_settings.PROPS),
-    "filter_lab": ["filter", "picture", "colour", "stride", "padding", "relu", "pool", "tab"],
+    "filter_lab": list(filter_settings.LINK) + ["tab"],
     "training": list(training_settings.QUERY_KEYS) + ["spec", "preset", "job"],
     "inspector": ["run", "input", "digit"],
 }
@@ -46,8 +45,9 @@ SOME = settings(max_examples=20, deadline=None, derandomize=True,
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    from playground.training import models
     from test_inspector import TINY_PRESET
+
+    from playground.training import models
     path = tmp_path_factory.mktemp("link_model") / "model.keras"
     models.build_model(TINY_PRESET).save(path)
     return path

@@ -1,4 +1,4 @@
-"""The Shape Lab's logic (playground.shape_lab.lab, playground.shape_lab.settings, charts.shape_lab) without a page.
+"""The Shape Lab's logic (shape_lab.lab, shape_lab.settings, charts.shape_lab) without a page.
 
 The sliding window's numbers are compared with TensorFlow (tf.nn.conv2d with dilations,
 tf.nn.max_pool2d, tf.nn.avg_pool2d); the course's worked example is checked literally.
@@ -11,11 +11,10 @@ import json
 import numpy as np
 import pytest
 
-from playground.core import network
-
-from playground.shape_lab import settings as shape_settings
-from playground.shape_lab import lab
 from playground.charts.shape_lab import window_figure
+from playground.core import network
+from playground.shape_lab import lab
+from playground.shape_lab import settings as shape_settings
 
 tf = pytest.importorskip("tensorflow")
 
@@ -201,8 +200,9 @@ def test_query_round_trip_keeps_every_setting():
 
 
 def test_bad_query_values_keep_their_default_with_a_message():
-    again, messages = shape_settings.from_query({"h": "abc", "kind": "conv3d", "sh": "2", "zzz": "1",
-                                        "net": "{oops", "preset": "No such net"})
+    again, messages = shape_settings.from_query({"h": "abc", "kind": "conv3d", "sh": "2",
+                                                 "zzz": "1", "net": "{oops",
+                                                 "preset": "No such net"})
     assert again["h"] == 3 and again["kind"] == "conv" and again["sh"] == 2
     assert again["net"] == "" and again["preset"] == shape_settings.DEFAULT_PRESET
     assert len(messages) == 4
@@ -223,7 +223,8 @@ def test_impossible_numbers_survive_the_url_so_the_page_can_explain_them():
 def test_custom_network_travels_as_json():
     spec = network.preset("ConvNetJS MNIST demo")
     spec["layers"][0]["filters"] = 4
-    again, messages = shape_settings.from_query(shape_settings.to_query(settings(net=network.to_json(spec))))
+    query = shape_settings.to_query(settings(net=network.to_json(spec)))
+    again, messages = shape_settings.from_query(query)
     assert messages == []
     assert network.layer_rows(shape_settings.network_spec(again)) == network.layer_rows(spec)
     assert shape_settings.network_spec(settings()) == network.preset(shape_settings.DEFAULT_PRESET)

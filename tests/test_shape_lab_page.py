@@ -9,8 +9,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import APP, ROOT, app_test
+
 from playground.core import network
 from playground.shape_lab import lab
 

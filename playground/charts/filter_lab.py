@@ -16,11 +16,19 @@ from typing import Optional, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.colors import get_colorscale, sample_colorscale
 from PIL import Image
+from plotly.colors import get_colorscale, sample_colorscale
 
-from playground.charts.common import (DIVERGING, SEQUENTIAL, fast_figure, mosaic, panel_axes,
-                                      scale_pairs, subplot_grid)
+from playground.charts.common import (
+    DIVERGING,
+    SEQUENTIAL,
+    fast_figure,
+    mosaic,
+    panel_axes,
+    scale_pairs,
+    subplot_grid,
+)
+from playground.core.shapes import shape_text
 
 PICK_POINTS = 48  # clickable points per side on a picture (st.plotly_chart cannot select pixels
                   # of an image or heatmap trace, so an invisible marker grid takes the clicks)
@@ -113,10 +121,6 @@ def _fmt(value: float, digits: int = 4) -> str:
     if float(value).is_integer() and abs(value) < 1e7:
         return str(int(value))
     return f"{value:.{digits}g}"
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    return "×".join(str(int(n)) for n in shape)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -214,7 +218,8 @@ def _pick_grid(plane: np.ndarray) -> dict:
     cols = np.unique(np.linspace(0, w - 1, min(w, PICK_POINTS)).round().astype(int))
     rr, cc = np.meshgrid(rows, cols, indexing="ij")
     return dict(
-        type="scatter", x=cc.ravel().astype(np.int32), y=rr.ravel().astype(np.int32), mode="markers",
+        type="scatter", x=cc.ravel().astype(np.int32), y=rr.ravel().astype(np.int32),
+        mode="markers",
         name="pick", customdata=plane[rr, cc].ravel().astype(np.float32),
         hovertemplate="row %{y}, col %{x}<br>value %{customdata:.5g}<extra></extra>",
         marker=dict(size=max(4, 300 // max(len(rows), len(cols))), opacity=0.0,

@@ -26,7 +26,6 @@ IntOrPair = Union[int, Sequence[int]]
 
 __all__ = [
     "KERNELS",
-    "KERNEL_GROUPS",
     "COURSE_EDGE",
     "COURSE_CURVE",
     "convolve",
@@ -111,17 +110,6 @@ KERNELS: dict[str, np.ndarray] = {
 for _kernel in KERNELS.values():
     _kernel.setflags(write=False)  # shared module state: a page must copy before editing
 
-# For the filter-bank picker: which kernels belong together.
-KERNEL_GROUPS: dict[str, tuple[str, ...]] = {
-    "Course": ("Course edge 5×5 (vertical edges)", "Course edge 5×5 (horizontal edges)",
-               "Course curve detector 7×7"),
-    "Edges": ("Sobel x (vertical edges)", "Sobel y (horizontal edges)",
-              "Prewitt x (vertical edges)", "Prewitt y (horizontal edges)",
-              "Scharr x (vertical edges)", "Scharr y (horizontal edges)", "Laplacian", "Outline"),
-    "Effects": ("Sharpen", "Box blur 3×3", "Gaussian blur 3×3", "Gaussian blur 5×5", "Emboss",
-                "Identity"),
-}
-
 # Pairs whose responses combine into an edge magnitude sqrt(gx² + gy²).
 EDGE_PAIRS: dict[str, tuple[str, str]] = {
     "Course edge 5×5": ("Course edge 5×5 (vertical edges)", "Course edge 5×5 (horizontal edges)"),
@@ -187,7 +175,7 @@ def _opencv():
     if not _cv2_checked:
         _cv2_checked = True
         try:
-            import cv2  # noqa: PLC0415
+            import cv2
             _cv2 = cv2
         except Exception:  # not installed, or a broken wheel: numpy does the work
             _cv2 = None
@@ -469,13 +457,16 @@ def relu(x) -> np.ndarray:
     return np.maximum(np.asarray(x, dtype=np.float32), np.float32(0))
 
 
-def edge_magnitude(gx, gy) -> np.ndarray:
-    """sqrt(gx² + gy²) of two equally shaped responses, float32."""
+def edge_magnitude(gx, gy, axis: Optional[int] = None) -> np.ndarray:
+    """sqrt(gx² + gy²) of two equally shaped responses, float32, same shape; with ``axis`` the
+    squares are also summed over that axis ((H, W, C) pairs -> one (H, W) magnitude)."""
     gx = np.asarray(gx, dtype=np.float32)
     gy = np.asarray(gy, dtype=np.float32)
     if gx.shape != gy.shape:
         raise ValueError(f"gx and gy must have the same shape, got {gx.shape} and {gy.shape}")
-    return np.hypot(gx, gy).astype(np.float32)
+    if axis is None:
+        return np.hypot(gx, gy).astype(np.float32)
+    return np.sqrt(np.sum(gx * gx + gy * gy, axis=axis)).astype(np.float32)
 
 
 def normalize_kernel(kernel) -> np.ndarray:

@@ -12,11 +12,8 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
-from playground.core import filters
-
+from playground.core import filters, shapes
 from playground.datasets import images
-
-from playground.core import shapes
 
 Padding = Union[str, int]
 
@@ -104,9 +101,6 @@ class LabResult:
             return None
         group = self.groups[filter_index]
         return values[:, :, group[0]] if len(group) == 1 else values[:, :, group]
-
-    def input_picture(self) -> np.ndarray:
-        return self.input
 
     def shapes(self) -> dict[str, tuple[int, ...]]:
         """Shape of every stage: input (H, W[, C]), response/activated (H', W', F), pooled."""
@@ -280,11 +274,11 @@ def run(rgb: np.ndarray, settings: LabSettings) -> LabResult:
     magnitude = {}
     for pair, (gx_name, gy_name) in filters.EDGE_PAIRS.items():
         if gx_name in settings.kernels and gy_name in settings.kernels:
+            # Each RGB channel on its own: one magnitude over the three channels' pairs.
             gx = groups[settings.kernels.index(gx_name)]
             gy = groups[settings.kernels.index(gy_name)]
-            squares = sum(response[:, :, a] ** 2 + response[:, :, b] ** 2
-                          for a, b in zip(gx, gy))
-            magnitude[pair] = np.sqrt(squares).astype(np.float32)
+            magnitude[pair] = filters.edge_magnitude(response[:, :, gx], response[:, :, gy],
+                                                     axis=2)
     return LabResult(settings=settings, input=x, names=names, kernels=kernels, planes=planes,
                      response=response, activated=activated, pooled=pooled, magnitude=magnitude,
                      filter_names=list(settings.kernels), groups=groups)
@@ -381,11 +375,6 @@ def matrix(rows) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError("every cell must be a finite number")
     return array
-
-
-def stack(matrices: Sequence) -> np.ndarray:
-    """Equally shaped (h, w) matrices -> (h, w, N)."""
-    return np.stack([np.asarray(m, dtype=np.float32) for m in matrices], axis=2)
 
 
 def filter_bank(weights: Sequence[float], size: int = 2) -> np.ndarray:

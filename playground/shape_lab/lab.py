@@ -1,9 +1,10 @@
 """What the Shape Lab page says, computed outside the page: formulas with the user's numbers,
 the fit report, the sliding window's numbers, and the network table's rows.
 
-Pure Python + numpy, no streamlit and no tensorflow. Shapes come from :mod:`playground.core.shapes`;
-every number in the sliding window comes from :mod:`playground.core.filters` (one convolution and one
-pooling implementation in the project, both tested against TensorFlow).
+Pure Python + numpy, no streamlit and no tensorflow. Shapes come from
+:mod:`playground.core.shapes`; every number in the sliding window comes from
+:mod:`playground.core.filters` (one convolution and one pooling implementation in the project,
+both tested against TensorFlow).
 """
 from __future__ import annotations
 
