@@ -203,32 +203,31 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
     st.markdown(f"**{number}. {label}** · {forward.layer_description(model, name)}")
     kind = preprocess.output_kind(output)
     if kind == "vector":
-        labels = [str(i) for i in range(len(output))] if len(output) == 10 else None
         st.plotly_chart(charts.vector_figure(output, f"{label}: {len(output)} values",
-                                             labels=labels),
+                                             labels=charts.class_labels(len(output))),
                         key=f"vector_{number}")
         return
     if kind != "maps":
         st.caption(f"Output of shape {shape_text(output.shape)} (not drawn).")
         return
     selected = st.session_state.get("selected_maps", {}).get(name)
-    filters = forward.layer_filters(model, name)
+    kernel = forward.conv_kernel(model, name)
     chart_key = f"maps_{number}"
-    columns = st.columns(2) if filters is not None else [st.container()]
+    columns = st.columns(2) if kernel is not None else [st.container()]
     h, w, count = output.shape
     ncols = charts.grid_columns(count)
-    height = int(min(520, max(220, 60 + -(-count // ncols) * 60)))
+    height = charts.mosaic_height(count)
     with columns[0]:
         st.plotly_chart(
             charts.feature_maps_figure(output, f"{label}: {count} feature maps (click one)",
                                        height=height, selected=selected),
             key=chart_key, selection_mode="points",
             on_select=functools.partial(remember_map, name, chart_key, count, ncols, (h, w)))
-    if filters is not None:
-        f, c, kh, kw = filters[0].shape
+    if kernel is not None:
+        kh, kw, c, f = kernel.shape
         with columns[1]:
             st.plotly_chart(
-                charts.filters_figure(filters[0], f"its {f} filters, {kh}×{kw}×{c} each",
+                charts.filters_figure(kernel, title=f"its {f} filters, {kh}×{kw}×{c} each",
                                       height=height),
                 key=f"filters_{number}")
             if c > 1:

@@ -4,16 +4,16 @@ validators here, so a misspelt key or a colour-scale name plotly.js does not kno
 import numpy as np
 import plotly.graph_objects as go
 import pytest
-
 from plotly.subplots import make_subplots
 
+from playground.charts import common
+from playground.charts import filter_lab as filter_charts
+from playground.charts import model as model_charts
+from playground.charts import training as charts
+from playground.charts.shape_lab import window_figure
 from playground.core import filters
 from playground.shape_lab import lab
 from playground.shape_lab import settings as shape_settings
-from playground.charts import common
-from playground.charts import filter_lab as filter_charts
-from playground.charts import training as charts
-from playground.charts.shape_lab import window_figure
 
 RNG = np.random.default_rng(0)
 BATCH_LOG = np.rec.fromarrays([np.arange(300), np.arange(300) * 128, RNG.random(300),
@@ -35,10 +35,12 @@ def _window():
 FIGURES = {
     "learning curves": lambda: charts.learning_curves_figure(BATCH_LOG, EPOCHS),
     "learning curves, no batches yet": lambda: charts.learning_curves_figure(None, []),
-    "filters": lambda: charts.filters_figure(RNG.standard_normal((5, 5, 1, 16)), 0, "t"),
+    "filters": lambda: model_charts.filters_figure(RNG.standard_normal((5, 5, 1, 16)), 0, "t"),
+    "filters, every channel": lambda: model_charts.filters_figure(
+        RNG.standard_normal((3, 3, 4, 8)), title="t"),
     "activations": lambda: charts.activations_figure(ACTIVATION),
-    "probabilities": lambda: charts.probabilities_figure(RNG.random(10), 3),
-    "digit": lambda: charts.digit_figure(RNG.random((28, 28)), "probe"),
+    "probabilities": lambda: model_charts.probabilities_figure(RNG.random(10), 3),
+    "digit": lambda: model_charts.digit_figure(RNG.random((28, 28)), "probe"),
     "labelled mosaic": lambda: common.mosaic_figure(RNG.random((6, 4, 4)), title="m",
                                                    colorscale=common.SEQUENTIAL,
                                                    labels=list("abcdef")),
@@ -73,7 +75,7 @@ def test_unvalidated_figures_pass_plotlys_validation(name):
 
 
 def test_the_validation_above_can_fail():
-    spec = charts.digit_figure(RNG.random((28, 28))).to_dict()
+    spec = model_charts.digit_figure(RNG.random((28, 28))).to_dict()
     spec["data"][0]["colourscale"] = spec["data"][0].pop("colorscale")
     with pytest.raises(ValueError):
         go.Figure(spec)

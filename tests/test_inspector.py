@@ -245,7 +245,7 @@ def test_layer_outputs_accepts_every_digit_layout(tiny_model, test_digits):
 def test_layer_outputs_of_dropout_are_the_identity_at_inference(test_digits):
     model = models.build_model("Course deep CNN (3 conv)")
     outputs = explain.layer_outputs(model, test_digits[0][0])
-    for (before, a), (name, b) in zip(outputs, outputs[1:]):
+    for (_before, a), (name, b) in zip(outputs, outputs[1:]):
         if name.startswith("dropout"):
             np.testing.assert_array_equal(a, b)
 

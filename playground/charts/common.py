@@ -75,6 +75,11 @@ def panel_axes(k: int) -> dict:
     return dict(xaxis="x", yaxis="y") if k == 1 else dict(xaxis=f"x{k}", yaxis=f"y{k}")
 
 
+def grid_columns(n: int) -> int:
+    """Columns of a near-square grid of n tiles, wider than tall (ceil(sqrt(1.5 n)))."""
+    return max(1, math.ceil(math.sqrt(n * 1.5)))
+
+
 def mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
            normalize: bool = False) -> np.ndarray:
     """(N, h, w) float -> (rows*(h+gap)-gap, cols*(w+gap)-gap) float32 with NaN between tiles.
@@ -102,8 +107,11 @@ def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str 
                   colorscale: str = DIVERGING, symmetric: bool = True,
                   normalize: bool = False, height: int = 360,
                   labels: Optional[Sequence[str]] = None,
-                  uirevision: str = "mosaic") -> go.Figure:
-    """One heatmap showing N tiles in a grid; symmetric colour range around 0 when signed."""
+                  uirevision: str = "mosaic", hovertemplate: Optional[str] = None) -> go.Figure:
+    """One heatmap showing N tiles in a grid; symmetric colour range around 0 when signed.
+
+    ``tiles``: (N, h, w) float; ``ncols`` defaults to a near-square grid (ceil(sqrt(N))).
+    """
     tiles = np.asarray(tiles, dtype=np.float32)
     grid = mosaic(tiles, ncols, normalize=normalize)
     finite = grid[np.isfinite(grid)]
@@ -121,6 +129,8 @@ def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str 
                                     text=label, showarrow=False, font=dict(size=10)))
     heatmap = dict(type="heatmap", z=grid, colorscale=scale_pairs(colorscale), zmin=lo,
                    zmax=hi, hoverongaps=False, showscale=True, colorbar=dict(thickness=10))
+    if hovertemplate:
+        heatmap["hovertemplate"] = hovertemplate
     layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision=uirevision,
                   annotations=annotations,
                   yaxis=dict(autorange="reversed", scaleanchor="x", showticklabels=False,

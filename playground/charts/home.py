@@ -3,13 +3,11 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from playground.core.shapes import shape_text
+
 _COLOURS = {"input": "#dbe7fb", "conv": "#fbd9b8", "ReLU": "#d5efd1", "max pool": "#d3e4f5",
             "avg pool": "#d3e4f5", "flatten": "#e6e6e6", "fully connected": "#ecd5f1",
             "softmax": "#fff0b3", "dropout": "#e6e6e6"}
-
-
-def _shape_text(shape) -> str:
-    return "×".join(str(v) for v in shape)
 
 
 def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
@@ -37,7 +35,7 @@ def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
                            font=dict(size=13, color="#222222"))
     for i in range(1, len(stages)):
         (xa, ya), (xb, yb) = positions[i - 1], positions[i]
-        shape = _shape_text(stages[i - 1][1])
+        shape = shape_text(stages[i - 1][1])
         if yb == ya:  # same row: a straight arrow between the boxes
             start, end = (xa + box_w, ya + box_h / 2), (xb, yb + box_h / 2)
             label_at = ((start[0] + end[0]) / 2, start[1] + 0.17)
@@ -56,7 +54,7 @@ def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
                        axref="x", ayref="y", showarrow=True, arrowhead=2, arrowwidth=1.4,
                        arrowcolor="#555555", text="")
     fig.add_annotation(x=last_x + box_w + gap / 2, y=last_y + box_h / 2 + 0.17,
-                       text=_shape_text(stages[-1][1]), showarrow=False,
+                       text=shape_text(stages[-1][1]), showarrow=False,
                        font=dict(size=12, color="#1f4e96"))
     fig.add_annotation(x=last_x + box_w + gap + 0.05, y=last_y + box_h / 2, xanchor="left",
                        text="class<br>probabilities", showarrow=False, font=dict(size=12))

@@ -5,23 +5,39 @@ feature-map mosaic carries one invisible marker per tile so a click selects that
 """
 from __future__ import annotations
 
-import math
 from typing import Optional, Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.charts.common import DIVERGING, SEQUENTIAL, mosaic, mosaic_figure
+from playground.charts.common import DIVERGING, SEQUENTIAL, grid_columns, mosaic_figure
 
-_MARGIN = dict(l=10, r=10, t=34, b=10)
+# One builder per figure of a model, shared with the Live Training page.
+from playground.charts.model import (
+    MARGIN,
+    digit_figure,
+    filters_figure,
+    image_layout,
+    probabilities_figure,
+)
+
 # Transparent where the map is 0, so the digit shows through the weak parts of an overlay.
 _HEAT = [[0.0, "rgba(255,255,0,0)"], [0.25, "rgba(255,200,0,0.35)"],
          [0.6, "rgba(255,80,0,0.7)"], [1.0, "rgba(220,0,0,0.9)"]]
 
 
-def grid_columns(n: int) -> int:
-    """Columns of a near-square grid of n tiles (wider than tall)."""
-    return max(1, math.ceil(math.sqrt(n * 1.5)))
+
+
+def mosaic_height(n: int) -> int:
+    """Pixel height of a mosaic of n tiles in ``grid_columns(n)`` columns: 60 px a row plus
+    the title, between 220 and 520."""
+    rows = -(-n // grid_columns(n))
+    return int(min(520, max(220, 60 + rows * 60)))
+
+
+def class_labels(n: int) -> Optional[list[str]]:
+    """'0'..'9' for a 10-unit output (the classes), None for any other vector."""
+    return [str(i) for i in range(n)] if n == 10 else None
 
 
 def tile_index(x: float, y: float, tile_shape: tuple[int, int], ncols: int,
@@ -35,24 +51,8 @@ def tile_index(x: float, y: float, tile_shape: tuple[int, int], ncols: int,
     return index if 0 <= index < n else None
 
 
-def _image_layout(fig: go.Figure, title: str, height: int) -> go.Figure:
-    fig.update_layout(title=title or None, height=height, margin=_MARGIN,
-                      uirevision=title or "image")
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False,
-                     showgrid=False, zeroline=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    return fig
 
 
-def digit_figure(digit: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
-    """A (H, W) image in [0, 1] (or any range) as a grayscale picture, values on hover."""
-    digit = np.asarray(digit, dtype=np.float32)
-    if digit.ndim == 3:
-        digit = digit[..., 0] if digit.shape[2] == 1 else digit.mean(axis=2)
-    fig = go.Figure(go.Heatmap(z=digit, colorscale=SEQUENTIAL, zmin=float(min(0, digit.min())),
-                               zmax=float(max(1, digit.max())), showscale=False,
-                               hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
-    return _image_layout(fig, title, height)
 
 
 def photo_figure(image: np.ndarray, title: str = "", height: int = 260) -> go.Figure:
@@ -61,27 +61,9 @@ def photo_figure(image: np.ndarray, title: str = "", height: int = 260) -> go.Fi
     if image.ndim == 2:
         return digit_figure(image.astype(np.float32) / 255.0, title, height)
     fig = go.Figure(go.Image(z=image[..., :3]))
-    return _image_layout(fig, title, height)
+    return fig.update_layout(**image_layout(title, height, title))
 
 
-def probabilities_figure(probabilities: Sequence[float], true_label: Optional[int] = None,
-                         height: int = 260) -> go.Figure:
-    """Ten bars, one per digit 0..9; the predicted class is highlighted."""
-    probabilities = np.asarray(probabilities, dtype=np.float64)
-    best = int(np.argmax(probabilities))
-    colours = ["#d62728" if i == best else "#8da0cb" for i in range(len(probabilities))]
-    fig = go.Figure(go.Bar(x=[str(i) for i in range(len(probabilities))], y=probabilities,
-                           marker_color=colours,
-                           text=[f"{100 * p:.1f}%" for p in probabilities],
-                           textposition="outside", cliponaxis=False,
-                           hovertemplate="digit %{x}: %{y:.4f}<extra></extra>"))
-    title = f"Prediction: {best} ({100 * probabilities[best]:.1f} %)"
-    if true_label is not None:
-        title += f" · true label {true_label}"
-    fig.update_layout(title=title, height=height, margin=_MARGIN, uirevision="probabilities",
-                      yaxis=dict(range=[0, 1.15], title="probability", tickformat=".0%"),
-                      xaxis=dict(title="digit", type="category"), bargap=0.25)
-    return fig
 
 
 def feature_maps_figure(maps: np.ndarray, title: str = "", height: int = 320,
@@ -123,24 +105,6 @@ def feature_maps_figure(maps: np.ndarray, title: str = "", height: int = 320,
     return fig
 
 
-def filters_figure(kernel: np.ndarray, title: str = "", height: int = 320) -> go.Figure:
-    """(filters, in_channels, kh, kw) conv weights -> one mosaic; column j = filter j.
-
-    A first layer (one input channel) is a near-square grid of its filters. Deeper layers show
-    every weight: column j holds filter j's in_channels slices, row c the slice that slides over
-    input channel c. One symmetric diverging scale: red positive, blue negative weights.
-    """
-    kernel = np.asarray(kernel, dtype=np.float32)
-    f, c, kh, kw = kernel.shape
-    if c == 1:
-        return mosaic_figure(kernel[:, 0], grid_columns(f), title=title, height=height,
-                             colorscale=DIVERGING, symmetric=True, uirevision=title or "filters")
-    tiles = kernel.transpose(1, 0, 2, 3).reshape(c * f, kh, kw)
-    fig = mosaic_figure(tiles, f, title=title, height=height, colorscale=DIVERGING,
-                        symmetric=True, uirevision=title or "filters")
-    fig.update_traces(hovertemplate="weight %{z:.4f}<extra></extra>",
-                      selector=dict(type="heatmap"))
-    return fig
 
 
 def filter_detail_figure(kernel: np.ndarray, bias: float, title: str = "",
@@ -179,7 +143,7 @@ def feature_map_figure(feature_map: np.ndarray, title: str = "",
         z=feature_map, colorscale=DIVERGING if signed else SEQUENTIAL,
         zmin=-bound if signed else 0.0, zmax=bound, colorbar=dict(thickness=10),
         hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
-    return _image_layout(fig, title, height)
+    return fig.update_layout(**image_layout(title, height, title))
 
 
 def vector_figure(values: np.ndarray, title: str = "", height: int = 220,
@@ -196,7 +160,7 @@ def vector_figure(values: np.ndarray, title: str = "", height: int = 220,
                                   [1, "#4c72b0"]])
     fig = go.Figure(go.Bar(x=x, y=values, marker=marker,
                            hovertemplate="unit %{x}: %{y:.4f}<extra></extra>"))
-    fig.update_layout(title=title or None, height=height, margin=_MARGIN, bargap=0.05,
+    fig.update_layout(title=title or None, height=height, margin=MARGIN, bargap=0.05,
                       uirevision=title or "vector", xaxis=dict(title="unit"),
                       yaxis=dict(title="value"))
     if labels is not None:
@@ -214,6 +178,7 @@ def overlay_figure(digit: np.ndarray, heat: np.ndarray, title: str = "",
     return fig
 
 
-__all__ = ["digit_figure", "feature_map_figure", "feature_maps_figure", "filter_detail_figure",
-           "filters_figure", "grid_columns", "mosaic", "overlay_figure", "photo_figure",
-           "probabilities_figure", "tile_index", "vector_figure"]
+__all__ = ["class_labels", "digit_figure", "feature_map_figure", "feature_maps_figure",
+           "filter_detail_figure", "filters_figure", "grid_columns", "mosaic_height",
+           "overlay_figure", "photo_figure", "probabilities_figure", "tile_index",
+           "vector_figure"]

@@ -11,8 +11,20 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.charts.common import (DIVERGING, SEQUENTIAL, fast_figure, mosaic_figure,
-                                       panel_axes, scale_pairs, subplot_grid)
+from playground.charts.common import (
+    DIVERGING,
+    SEQUENTIAL,
+    fast_figure,
+    mosaic_figure,
+    panel_axes,
+    subplot_grid,
+)
+
+# One builder per figure of a model, shared with the Model Inspector (re-exported for the page).
+from playground.charts.model import digit_figure as digit_figure
+from playground.charts.model import filters_figure as filters_figure
+from playground.charts.model import probabilities_figure as probabilities_figure
+from playground.core.shapes import shape_text
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22")
@@ -125,21 +137,6 @@ def epoch_figure(epoch_log: Sequence[dict], height: int = 300,
     return fig
 
 
-def filters_figure(kernel: np.ndarray, channel: int = 0, title: str = "",
-                   height: int = 320, uirevision: str = "filters") -> go.Figure:
-    """A conv layer's filters for one input channel as one mosaic heatmap.
-
-    kernel: float32 (kh, kw, c_in, c_out) as Keras stores it; shows kernel[:, :, channel, i]
-    for every output channel i, blue < 0 < red on one symmetric scale.
-    """
-    kernel = np.asarray(kernel, np.float32)
-    if kernel.ndim != 4:
-        raise ValueError(f"kernel must be (kh, kw, c_in, c_out), got shape {kernel.shape}")
-    if not 0 <= channel < kernel.shape[2]:
-        raise ValueError(f"channel must be in 0..{kernel.shape[2] - 1}, got {channel}")
-    tiles = np.transpose(kernel[:, :, channel, :], (2, 0, 1))
-    return mosaic_figure(tiles, title=title, colorscale=DIVERGING, symmetric=True,
-                         height=height, uirevision=uirevision)
 
 
 def activations_figure(activation: dict, height: int = 300,
@@ -147,7 +144,7 @@ def activations_figure(activation: dict, height: int = 300,
     """One layer's feature maps for the probe digit: float32 (H, W, C) -> C tiles."""
     maps = np.asarray(activation["values"], np.float32)
     tiles = np.transpose(maps, (2, 0, 1))
-    shape = "×".join(str(d) for d in activation["shape"])
+    shape = shape_text(activation["shape"])
     title = (f"{activation['name']} ({activation['type']}) {shape}, "
              f"min {activation['min']:.3g}, max {activation['max']:.3g}")
     signed = activation["min"] < 0
@@ -156,36 +153,8 @@ def activations_figure(activation: dict, height: int = 300,
                          uirevision=uirevision or f"act-{activation['name']}")
 
 
-def probabilities_figure(probabilities: np.ndarray, label: Optional[int] = None,
-                         height: int = 260, uirevision: str = "probs") -> go.Figure:
-    """Softmax probabilities of the 10 digits as bars; the true label in green."""
-    probabilities = np.asarray(probabilities, np.float64).reshape(-1)
-    best = int(probabilities.argmax()) if probabilities.size else -1
-    colours = [COLOURS[2] if i == label else (COLOURS[1] if i == best else "#9fb6cd")
-               for i in range(len(probabilities))]
-    bars = dict(type="bar", x=[str(i) for i in range(len(probabilities))], y=probabilities,
-                marker=dict(color=colours), text=[f"{p:.1%}" for p in probabilities],
-                textposition="outside", cliponaxis=False,
-                hovertemplate="digit %{x}: %{y:.4f}<extra></extra>")
-    layout = dict(height=height, margin=dict(l=10, r=10, t=10, b=10), uirevision=uirevision,
-                  showlegend=False,
-                  yaxis=dict(range=[0, 1.15], title=dict(text="probability")),
-                  xaxis=dict(title=dict(text="digit"), type="category"))
-    return fast_figure([bars], layout)
 
 
-def digit_figure(image: np.ndarray, title: str = "", height: int = 200,
-                 uirevision: str = "digit") -> go.Figure:
-    """One digit (H, W) in [0, 1] as a grey heatmap (white ink on black, like MNIST)."""
-    image = np.asarray(image, np.float32).reshape(image.shape[0], image.shape[1])
-    heatmap = dict(type="heatmap", z=image, colorscale=scale_pairs(SEQUENTIAL), zmin=0, zmax=1,
-                   showscale=False, hovertemplate="(%{y}, %{x}): %{z:.2f}<extra></extra>")
-    layout = dict(height=height, margin=dict(l=5, r=5, t=30, b=5), uirevision=uirevision,
-                  yaxis=dict(autorange="reversed", scaleanchor="x", showticklabels=False),
-                  xaxis=dict(showticklabels=False, constrain="domain"))
-    if title:
-        layout["title"] = dict(text=title)
-    return fast_figure([heatmap], layout)
 
 
 def layer_stats_figure(rows: Sequence[dict], height: int = 320,
@@ -219,11 +188,6 @@ def layer_stats_figure(rows: Sequence[dict], height: int = 320,
     return fig
 
 
-def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n: int = 10) -> np.ndarray:
-    """int64 (n, n): rows = true digit, columns = predicted digit."""
-    matrix = np.zeros((n, n), dtype=np.int64)
-    np.add.at(matrix, (np.asarray(y_true, np.int64), np.asarray(y_pred, np.int64)), 1)
-    return matrix
 
 
 def confusion_figure(matrix: np.ndarray, height: int = 460,

@@ -8,9 +8,11 @@ A *spec* is plain JSON-able data::
                 {"type": "Dense", "units": 10, "activation": "softmax"}]}
 
 This module is pure Python (no numpy, tensorflow or streamlit): it computes each layer's output
-shape and parameter count with :mod:`playground.core.shapes`, and describes the Keras layers that
-build the network (``keras_layers``) so that ``playground.training.models.build_model`` and the copyable
-code from ``keras_code`` construct exactly the same model.
+shape and parameter count with :mod:`playground.core.shapes`, and describes the Keras layers
+that build the network (``keras_layers``) so that ``playground.training.models.build_model`` and
+the copyable code from ``keras_code`` construct exactly the same model. The other way round,
+``spec_from_model`` reads the spec back from a built Keras model (duck-typed on its layers and
+their configs: no keras import) and ``model_summary`` tables a model's layers beside it.
 """
 from __future__ import annotations
 

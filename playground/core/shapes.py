@@ -221,7 +221,6 @@ def axis_report(n: int, f: int, stride: int = 1, padding: Padding = "valid",
                       used=used, unused=max(padded - used, 0), remainder=remainder)
 
 
-
 def shape_text(shape) -> str:
     """'28×28×32' for a shape (any sequence of ints); unknown sizes (None) print as '?'."""
     return "×".join("?" if d is None else str(int(d)) for d in shape)

@@ -254,18 +254,26 @@ def layer_by_name(model: keras.Model, name: str):
     raise ValueError(f"the model has no layer named {name!r}")
 
 
+def conv_kernel(model: keras.Model, name: str) -> Optional[np.ndarray]:
+    """float32 (kh, kw, in_channels, filters) of a 2-D convolution, as Keras stores it; None
+    for layers without one."""
+    kernel = getattr(layer_by_name(model, name), "kernel", None)
+    if kernel is None or len(kernel.shape) != 4:
+        return None
+    return np.asarray(kernel, dtype=np.float32)
+
+
 def layer_filters(model: keras.Model, name: str) -> Optional[tuple[np.ndarray, np.ndarray]]:
     """(kernel (filters, in_channels, kh, kw) float32, bias (filters,) float32) of a Conv2D.
 
     None for layers without a 2-D convolution kernel. Filter j makes feature map j: each of
     its in_channels slices slides over the matching channel of the layer's input.
     """
-    layer = layer_by_name(model, name)
-    kernel = getattr(layer, "kernel", None)
-    if kernel is None or len(kernel.shape) != 4:
+    kernel = conv_kernel(model, name)
+    if kernel is None:
         return None
-    weights = np.asarray(kernel, dtype=np.float32).transpose(3, 2, 0, 1)
-    bias = getattr(layer, "bias", None)
+    weights = kernel.transpose(3, 2, 0, 1)
+    bias = getattr(layer_by_name(model, name), "bias", None)
     bias = np.asarray(bias, np.float32) if bias is not None else np.zeros(weights.shape[0],
                                                                          np.float32)
     return weights, bias

@@ -30,7 +30,7 @@ from typing import Optional, Sequence, Union
 
 import keras
 
-from playground.core import network
+from playground.core import network, shapes
 from playground.training.settings import (
     DEFAULT_LEARNING_RATES,
     LR_SCHEDULES,
@@ -91,10 +91,10 @@ def input_adapter(spec: dict, data_shape: Sequence[int] = MNIST_INPUT_SHAPE
     have = tuple(int(v) for v in data_shape)
     if want == have:
         return None
-    shown = "×".join(map(str, want))
+    shown = shapes.shape_text(want)
     if want[2] != have[2]:
         raise ValueError(f"input_shape: the network expects {shown} images but the data has "
-                         f"{have[2]} channel(s) ({'×'.join(map(str, have))})")
+                         f"{have[2]} channel(s) ({shapes.shape_text(have)})")
     if want[0] > have[0] or want[1] > have[1]:
         raise ValueError(f"input_shape: the network expects {shown} images, larger than the "
                          f"{'×'.join(map(str, have))} digits")
