@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from playground.core import shapes
 
@@ -365,6 +365,24 @@ def spec_from_model(model) -> Optional[tuple[dict, list[int]]]:
     except ValueError:
         return None
     return spec, index
+
+
+def probe_model(model, kinds: Optional[Sequence[str]] = None, last_input: bool = False):
+    """keras.Model(input -> [layer outputs..., the model's output(, the last layer's input)]).
+
+    Layer outputs: every layer's (without the InputLayer), or only those whose class name is in
+    ``kinds`` (e.g. ("Conv2D", "MaxPooling2D")). ``last_input`` adds the input of the last
+    layer, from which Grad-CAM recomputes the pre-softmax scores. keras is imported here, when
+    a model exists anyway.
+    """
+    import keras
+
+    layers = [layer for layer in model_layers(model)
+              if kinds is None or type(layer).__name__ in kinds]
+    outputs = [layer.output for layer in layers] + [model.outputs[0]]
+    if last_input:
+        outputs.append(model_layers(model)[-1].input)
+    return keras.Model(model.inputs[0], outputs, name=f"{model.name}_probe")
 
 
 def model_summary(model) -> list[dict]:

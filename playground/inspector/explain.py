@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from playground.core import network
 from playground.core.shapes import shape_text
 from playground.inspector.preprocess import INPUT_SHAPE, NUM_CLASSES
 
@@ -29,12 +30,11 @@ _PROBES: "weakref.WeakKeyDictionary[keras.Model, keras.Model]" = weakref.WeakKey
 
 
 def _probe(model: keras.Model) -> keras.Model:
-    """keras.Model(input -> [every layer's output..., the last layer's input]), cached."""
+    """``network.probe_model(model, last_input=True)``, cached per model: outputs are every
+    layer's output, the model's output, the last layer's input."""
     probe = _PROBES.get(model)
     if probe is None:
-        layers = _layers(model)
-        outputs = [layer.output for layer in layers] + [layers[-1].input]
-        probe = keras.Model(model.inputs[0], outputs, name=f"{model.name}_probe")
+        probe = network.probe_model(model, last_input=True)
         _PROBES[model] = probe
     return probe
 

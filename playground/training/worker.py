@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from playground.core import runs
+from playground.core import network, runs
 from playground.training import models
 from playground.training.snapshot import (
     BATCH_FIELDS,
@@ -89,7 +89,7 @@ class StreamingCallback(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._start = time.perf_counter()
         if self._probe_model is None:  # traced once per model (~1 s), reused by later fits
-            self._probe_model = probe_function(probe_model(self.model))
+            self._probe_model = probe_function(network.probe_model(self.model, MAP_LAYERS))
             if self.grad_batch is not None:
                 self.grad_batch = (tf.constant(self.grad_batch[0], tf.float32),
                                    tf.constant(np.asarray(self.grad_batch[1]), tf.int32))
@@ -224,16 +224,11 @@ def conv_kernels(model) -> dict[str, np.ndarray]:
             for layer in model.layers if type(layer).__name__ == "Conv2D"}
 
 
-def probe_model(model) -> keras.Model:
-    """A model from the input to every conv/pool layer's output plus the softmax output."""
-    outputs = [layer.output for layer in model.layers if type(layer).__name__ in MAP_LAYERS]
-    return keras.Model(model.inputs[0], outputs + [model.outputs[0]])
-
-
 def probe_activations(probe_net, probe: np.ndarray) -> tuple[list[Activation], np.ndarray]:
     """(activations per conv/pool layer, softmax float32 (10,)) for one digit (1, H, W, 1).
 
-    ``probe_net`` is a ``probe_model`` or a compiled function of it (``probe_function``).
+    ``probe_net`` is ``network.probe_model(model, MAP_LAYERS)`` or a compiled function of it
+    (``probe_function``).
     """
     values = probe_net(probe)
     values = [np.asarray(keras.ops.convert_to_numpy(v)) for v in values]
@@ -341,18 +336,6 @@ def save_progress(folder: Path, callback: StreamingCallback) -> None:
     runs.atomic_write_text(folder / "batches.csv", rows_to_csv(batch_rows, BATCH_FIELDS))
     runs.atomic_write_text(folder / "layer_stats.csv",
                            rows_to_csv(callback.layer_stats, STAT_FIELDS))
-
-
-def model_summary_rows(model) -> list[dict]:
-    """One dict per layer: name, type, output shape, parameter count (what summary() prints)."""
-    rows = []
-    for layer in model.layers:
-        shape = getattr(layer, "output", None)
-        shape = tuple(shape.shape) if shape is not None else None
-        rows.append({"layer": layer.name, "type": type(layer).__name__,
-                     "output_shape": str(shape).replace("None", "batch") if shape else "",
-                     "params": int(layer.count_params())})
-    return rows
 
 
 def save_evaluation(folder: Path, model, x_test: np.ndarray, y_test: np.ndarray) -> float:
@@ -494,7 +477,7 @@ def _build(folder: Path, settings: dict):
     model = build_compiled(settings)
     if not hasattr(model.optimizer, "learning_rate"):
         raise ValueError("optimizer has no learning rate")
-    runs.write_json(folder / "summary.json", {"layers": model_summary_rows(model),
+    runs.write_json(folder / "summary.json", {"layers": network.model_summary(model),
                                               "total_params": int(model.count_params())})
     return model
 
