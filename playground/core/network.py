@@ -288,6 +288,46 @@ def _activation_name(config) -> Optional[str]:
     return None if name in (None, "linear") else name
 
 
+def spec_layer(layer, padding=None) -> Optional[dict]:
+    """The spec entry (not normalized) describing one Keras layer, or None when the spec
+    language has no counterpart. ``padding``: pixels of a ZeroPadding2D folded into a conv.
+    Duck-typed on the layer's class name and ``get_config()``: no keras import."""
+    config = layer.get_config()
+    kind = type(layer).__name__
+    if kind == "Conv2D":
+        if not config.get("use_bias", True) or config.get("groups", 1) != 1:
+            return None
+        if padding is None:
+            padding = config["padding"]
+        entry = {"type": "Conv2D", "filters": config["filters"],
+                 "kernel_size": _pair(config["kernel_size"]),
+                 "strides": _pair(config["strides"]), "padding": padding,
+                 "dilation": _pair(config["dilation_rate"]),
+                 "activation": _activation_name(config)}
+    elif kind in ("MaxPooling2D", "AveragePooling2D"):
+        entry = {"type": "MaxPool2D" if kind == "MaxPooling2D" else "AveragePool2D",
+                 "pool_size": _pair(config["pool_size"]),
+                 "strides": _pair(config["strides"]) if config.get("strides") else None,
+                 "padding": config["padding"]}
+    elif kind == "Flatten":
+        entry = {"type": "Flatten"}
+    elif kind == "Dense":
+        if not config.get("use_bias", True):
+            return None
+        entry = {"type": "Dense", "units": config["units"],
+                 "activation": _activation_name(config)}
+    elif kind == "Dropout":
+        entry = {"type": "Dropout", "rate": config["rate"]}
+    elif kind == "ReLU":
+        if config.get("max_value") is not None or config.get("negative_slope", 0) or \
+                config.get("threshold", 0):
+            return None
+        entry = {"type": "ReLU"}
+    else:
+        return None
+    return entry
+
+
 def spec_from_model(model) -> Optional[tuple[dict, list[int]]]:
     """The network spec (playground.core.network) a Keras model corresponds to, if there is one.
 
@@ -321,39 +361,13 @@ def spec_from_model(model) -> Optional[tuple[dict, list[int]]]:
                 return None
             pending_pad = top
             continue
-        if kind == "Conv2D":
-            if not config.get("use_bias", True) or config.get("groups", 1) != 1:
+        padding = None
+        if kind == "Conv2D" and pending_pad is not None:
+            if config["padding"] != "valid":
                 return None
-            padding = config["padding"]
-            if pending_pad is not None:
-                if padding != "valid":
-                    return None
-                padding, pending_pad = pending_pad, None
-            entry = {"type": "Conv2D", "filters": config["filters"],
-                     "kernel_size": _pair(config["kernel_size"]),
-                     "strides": _pair(config["strides"]), "padding": padding,
-                     "dilation": _pair(config["dilation_rate"]),
-                     "activation": _activation_name(config)}
-        elif kind in ("MaxPooling2D", "AveragePooling2D"):
-            entry = {"type": "MaxPool2D" if kind == "MaxPooling2D" else "AveragePool2D",
-                     "pool_size": _pair(config["pool_size"]),
-                     "strides": _pair(config["strides"]) if config.get("strides") else None,
-                     "padding": config["padding"]}
-        elif kind == "Flatten":
-            entry = {"type": "Flatten"}
-        elif kind == "Dense":
-            if not config.get("use_bias", True):
-                return None
-            entry = {"type": "Dense", "units": config["units"],
-                     "activation": _activation_name(config)}
-        elif kind == "Dropout":
-            entry = {"type": "Dropout", "rate": config["rate"]}
-        elif kind == "ReLU":
-            if config.get("max_value") is not None or config.get("negative_slope", 0) or \
-                    config.get("threshold", 0):
-                return None
-            entry = {"type": "ReLU"}
-        else:
+            padding, pending_pad = pending_pad, None
+        entry = spec_layer(layer, padding)
+        if entry is None:
             return None
         spec_layers.append(entry)
         index.append(i)

@@ -18,7 +18,6 @@ import tensorflow as tf
 from PIL import Image
 
 from playground.core import network
-from playground.core.shapes import shape_text
 from playground.inspector.preprocess import INPUT_SHAPE, NUM_CLASSES
 
 
@@ -307,27 +306,21 @@ def feature_map_detail(model: keras.Model, name: str, output: np.ndarray, index:
     return detail
 
 
-def _stride_text(strides) -> str:
-    strides = tuple(strides)
-    return str(strides[0]) if len(set(strides)) == 1 else shape_text(strides)
-
-
 def layer_description(model: keras.Model, name: str) -> str:
-    """Short description of a Keras layer, e.g. 'Conv2D 3×3×32, stride 1, same, relu'."""
+    """Short description of a Keras layer, e.g. 'Conv2D 3×3×32, stride 1, padding same, relu'.
+
+    The Shape Lab's words (``network.describe_layer``) for layers the spec language has; the
+    class name alone for the others.
+    """
     layer = layer_by_name(model, name)
-    config = layer.get_config()
     kind = type(layer).__name__
-    activation = config.get("activation")
-    act = f", {activation}" if activation not in (None, "linear") else ""
-    if isinstance(layer, keras.layers.Conv2D):
-        kh, kw = config["kernel_size"]
-        return (f"{kind} {kh}×{kw}×{config['filters']}, stride {_stride_text(config['strides'])},"
-                f" {config['padding']}{act}")
-    if "Pooling2D" in kind:
-        ph, pw = config["pool_size"]
-        return f"{kind} {ph}×{pw}, stride {_stride_text(config['strides'])}, {config['padding']}"
-    if isinstance(layer, keras.layers.Dense):
-        return f"{kind} {config['units']} units{act}"
-    if isinstance(layer, keras.layers.Dropout):
-        return f"{kind} rate {config['rate']:g} (identity when predicting)"
-    return kind
+    entry = network.spec_layer(layer)
+    if entry is None:
+        return kind
+    try:
+        words = network.describe_layer(network.normalize_layer(entry))
+    except ValueError:  # a setting the spec language does not allow
+        return kind
+    if kind == "Dropout":
+        words += " (identity when predicting)"
+    return f"{kind} {words}".strip()
