@@ -20,9 +20,7 @@ from PIL import Image
 from playground.core import network
 from playground.inspector.preprocess import INPUT_SHAPE, NUM_CLASSES
 
-
-def _layers(model: keras.Model) -> list:
-    return [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+_layers = network.model_layers  # the model's layers without its InputLayer
 
 
 _PROBES: "weakref.WeakKeyDictionary[keras.Model, keras.Model]" = weakref.WeakKeyDictionary()

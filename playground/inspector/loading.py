@@ -41,7 +41,8 @@ def check_model(model: Any) -> "keras.Model":
     import keras
     import numpy as np
 
-    from playground.inspector.explain import _layers, layer_outputs
+    from playground.core.network import model_layers
+    from playground.inspector.explain import layer_outputs
     if not isinstance(model, keras.Model):
         raise ModelError(f"the file holds a {type(model).__name__}, not a Keras model")
     if len(model.inputs) != 1:
@@ -55,7 +56,7 @@ def check_model(model: Any) -> "keras.Model":
         shapes = ", ".join(str(tuple(o.shape[1:])) for o in model.outputs)
         raise ModelError(f"the model outputs {shapes}; the inspector shows digit classifiers "
                          "with 10 class probabilities")
-    for layer in _layers(model):
+    for layer in model_layers(model):
         if not keras.backend.is_keras_tensor(getattr(layer, "output", None)):
             raise ModelError(f"layer {layer.name!r} does not give one tensor; the inspector "
                              "shows models whose layers each have a single output")
