@@ -1,4 +1,6 @@
-"""Figures of the Model Inspector: the digit, the ten probabilities, every layer's output.
+"""Figures of the Model Inspector: every layer's output, one map or filter large, heat maps
+over the digit. The digit, the ten probabilities and a layer's filters are charts.model's
+builders, shared with the Live Training page (imported here for the page).
 
 Grids of feature maps and filters are ONE heatmap mosaic each (charts.common.mosaic); a
 feature-map mosaic carries one invisible marker per tile so a click selects that map.
