@@ -24,12 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-from playground.filter_lab import pipeline  # noqa: E402
-
-from playground.core import filters  # noqa: E402
-
-from playground.datasets import images  # noqa: E402
 from playground.charts import filter_lab as charts  # noqa: E402
+from playground.core import filters  # noqa: E402
+from playground.datasets import images  # noqa: E402
+from playground.filter_lab import pipeline  # noqa: E402
 
 
 def timed(fn) -> float:

@@ -269,8 +269,9 @@ async def _ws_lab_session(url: str, index: int, interactions: int, think: float,
         expected = expected_shape_text(height)
         session.set_widget("Input height H", height)
         try:
-            run = await session.rerun(until=lambda s: s.metric(METRIC) == expected,
-                                      timeout=answer_timeout)
+            run = await session.rerun(
+                until=lambda s, expected=expected: s.metric(METRIC) == expected,
+                timeout=answer_timeout)
         except TimeoutError:
             result.failures.append(f"session {index} step {k}: no answer")
             continue

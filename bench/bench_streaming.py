@@ -48,7 +48,6 @@ def _consume(channels, done) -> None:
 
 def throughput(samples: int, pairs: int) -> None:
     import keras
-    import numpy as np
 
     from playground.datasets import mnist
     from playground.training import worker

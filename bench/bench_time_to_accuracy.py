@@ -114,7 +114,7 @@ def run(preset: str, settings: dict, target: float, evals_per_epoch: int, stream
                 self._measure(epoch, steps - 1)
 
     print(f"{preset}: {model.count_params():,} parameters; {note}")
-    print(f"  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
+    print("  settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()))
     print(f"  {load()} (at start)")
     model.fit(part.x_train, part.y_train, batch_size=batch_size, epochs=int(settings["epochs"]),
               validation_data=part.validation_data, shuffle=True, verbose=0,
@@ -166,7 +166,8 @@ def main() -> None:
                    not args.no_streaming, not args.full)]
     if args.compare:
         course = "Course CNN (2 conv)"
-        course_settings = {**training_settings.training_defaults(course), "epochs": args.compare_epochs}
+        course_settings = {**training_settings.training_defaults(course),
+                           "epochs": args.compare_epochs}
         if args.seed is not None:
             course_settings["seed"] = args.seed
         results.append(run(course, course_settings, args.target, args.evals_per_epoch,

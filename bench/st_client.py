@@ -162,7 +162,7 @@ class StreamlitSession:
 
     def _widget_proto(self, label: str):
         widget_id, _ = self.widget_ids[label]
-        for kind, proto in self.elements.values():
+        for _kind, proto in self.elements.values():
             if getattr(proto, "id", None) == widget_id:
                 return proto
         raise KeyError(label)

@@ -177,7 +177,8 @@ def _integer(name: str, raw: Any, limit: float = INT_LIMIT) -> int:
         if isinstance(raw, str):
             text = raw.strip()
             # Unicode digits ("²", "٣") pass str.isdigit but are no whole numbers in a link.
-            if not (text.lstrip("+-").isascii() and text.lstrip("+-").isdecimal()) or len(text) > 12:
+            digits = text.lstrip("+-")
+            if not (digits.isascii() and digits.isdecimal()) or len(text) > 12:
                 raise ValueError
             value = int(text)
         else:
