@@ -91,8 +91,7 @@ def bench_filter_and_figure(repeats: int) -> dict:
 
 
 def bench_page_rerun() -> dict:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from conftest import app_test
+    from tests.helpers import app_test
 
     at = app_test("filter_lab")
     times = [timed(at.run) for _ in range(3)]

@@ -6,11 +6,8 @@ browser is a failure.
 """
 from __future__ import annotations
 
-import asyncio
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +15,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.helpers import APP, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
 
 # TensorFlow's oneDNN kernels (on by default on CPUs with AVX-512 or AMX) answer a convolution
 # or pooling whose window does not fit the padded input with a full-size output of
@@ -27,14 +26,6 @@ import pytest
 # Set before anything imports TensorFlow; servers and workers started by tests inherit it.
 os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
 
-ROOT = Path(__file__).resolve().parent.parent
-APP = ROOT / "playground" / "app.py"
-CHROMIUM = os.environ.get("PLAYGROUND_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
-
-
 @pytest.fixture(autouse=True)
 def _isolated_runs_dir(tmp_path_factory, monkeypatch):
     """Every test saves training runs under its own temporary folder, never in the repo."""
@@ -42,34 +33,6 @@ def _isolated_runs_dir(tmp_path_factory, monkeypatch):
         path = tmp_path_factory.mktemp("runs")
         monkeypatch.setenv("PLAYGROUND_RUNS_DIR", str(path))
         monkeypatch.setenv("PLAYGROUND_TEST_RUNS", "1")
-
-
-def app_test(page: str | None = None, timeout: float = 60, query: dict | None = None):
-    """An AppTest of the entry script, opened with ``query`` in its address, switched to
-    ``pages/<page>.py`` and run once."""
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(APP), default_timeout=timeout)
-    at.query_params.update(query or {})
-    at.run()
-    if page:
-        at.switch_page(str(ROOT / "pages" / f"{page}.py"))
-        at.run()
-    return at
-
-
-def run_async(coroutine):
-    """asyncio.run on a thread of its own: once a browser test has run, the session's sync
-    Playwright fixtures keep an event loop running in the main thread."""
-    from concurrent.futures import ThreadPoolExecutor
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _need_chromium():
@@ -91,7 +54,7 @@ def server_runs_dir(tmp_path_factory) -> Path:
 def streamlit_server(tmp_path_factory, server_runs_dir):
     """Base URL of `streamlit run playground/app.py` on a free loopback port (one per session)."""
     _need_chromium()
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ)
     env["PLAYGROUND_RUNS_DIR"] = str(server_runs_dir)
     log = open(tmp_path_factory.mktemp("server_log") / "streamlit.log", "w+")
@@ -142,10 +105,3 @@ def page(browser, streamlit_server):
     context.close()
 
 
-def wait_for_app(tab, timeout: float = 30_000):
-    """Wait until Streamlit has finished running the script (no 'running' indicator)."""
-    tab.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
-    tab.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText"
-        ".includes('Running')", timeout=timeout)

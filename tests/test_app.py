@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT, app_test
+from tests.helpers import ROOT, app_test
 
 PAGES = sorted(path.stem for path in (ROOT / "pages").glob("*.py") if path.stem != "home")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ROOT, wait_for_app
+from tests.helpers import ROOT, wait_for_app
 
 pytestmark = pytest.mark.browser
 

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from tests import corpus
-from tests.conftest import ROOT, app_test
+from tests.helpers import ROOT, app_test
 
 SAMPLE = ROOT / "sample_images" / "chelsea.png"
 
@@ -132,7 +132,7 @@ def test_kernel_too_big_for_valid_padding_is_a_message_not_a_traceback():
 def _lab_on_tab(tab: str):
     from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import APP
+    from tests.helpers import APP
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params["tab"] = tab
     at.run()
@@ -203,7 +203,7 @@ sys.exit(1 if heavy else 0)
 def test_settings_come_from_and_go_to_the_url():
     from streamlit.testing.v1 import AppTest
 
-    from tests.conftest import APP
+    from tests.helpers import APP
     at = AppTest.from_file(str(APP), default_timeout=60)
     at.query_params.update({"filter": ["Sobel x (vertical edges)", "not a filter"],
                             "colour": "Green channel", "stride": "2", "pool": "avg",

@@ -12,6 +12,7 @@ from PIL import Image
 from playground.core import filters
 from playground.datasets import images
 from playground.filter_lab import pipeline
+from tests import reference
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
@@ -19,13 +20,6 @@ tf = pytest.importorskip("tensorflow")
 RNG = np.random.default_rng(11)
 RGB = (RNG.random((37, 45, 3)) * 255).astype(np.float32)
 SOBEL = ("Sobel x (vertical edges)", "Sobel y (horizontal edges)")
-
-
-def tf_conv(x, kernel4, stride, padding):
-    x4 = x[None, :, :, None] if x.ndim == 2 else x[None]
-    pad = padding.upper() if isinstance(padding, str) else \
-        [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-    return tf.nn.conv2d(x4, kernel4, strides=stride, padding=pad).numpy()[0]
 
 
 def close(a, b):
@@ -42,7 +36,7 @@ def test_grayscale_stack_is_one_conv_layer(stride, padding):
     result = pipeline.run(RGB, settings)
     layer = np.stack(pipeline.layer_kernels(settings), axis=-1)[:, :, None, :]
     assert layer.shape == (7, 7, 1, 3)
-    close(result.response, tf_conv(images.to_gray(RGB), layer, stride, padding))
+    close(result.response, reference.conv(images.to_gray(RGB), layer, stride, padding))
     assert result.response.shape[2] == 3 and result.pooled is None
 
 
@@ -52,7 +46,7 @@ def test_rgb_sum_mode_is_a_3_channel_filter():
     result = pipeline.run(RGB, settings)
     kernel4 = np.stack([np.repeat(filters.KERNELS[n][:, :, None], 3, axis=2) for n in SOBEL],
                        axis=-1)
-    close(result.response, tf_conv(RGB, kernel4, 1, "valid"))
+    close(result.response, reference.conv(RGB, kernel4, 1, "valid"))
 
 
 def test_each_rgb_channel_mode_is_a_depthwise_conv():
@@ -81,7 +75,7 @@ def test_relu_then_pool_matches_tf(mode):
     settings = pipeline.LabSettings(kernels=SOBEL, relu=True, pool_mode=mode, pool_size=3,
                                     pool_stride=2, pool_padding="same")
     result = pipeline.run(RGB, settings)
-    relu = tf.nn.relu(tf_conv(images.to_gray(RGB),
+    relu = tf.nn.relu(reference.conv(images.to_gray(RGB),
                               np.stack(pipeline.layer_kernels(settings), -1)[:, :, None, :],
                               1, "same"))[None]
     if mode == "max":
@@ -186,7 +180,7 @@ def test_mnist_maps_are_five_14x14():
     digit = (np.random.default_rng(2).random((28, 28)) * 255).astype(np.uint8)
     out = pipeline.mnist_maps(digit, seed=3)
     assert out["maps"].shape == (14, 14, 5) and out["kernels"].shape == (3, 3, 1, 5)
-    close(out["maps"], tf_conv(digit.astype(np.float32) / 255, out["kernels"], 2, "same"))
+    close(out["maps"], reference.conv(digit.astype(np.float32) / 255, out["kernels"], 2, "same"))
 
 
 @pytest.mark.parametrize("stride,padding", [(1, "same"), (2, "same"), (3, "valid"), (2, 2)])

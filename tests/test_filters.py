@@ -14,49 +14,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from playground.core import filters, shapes
+from tests import reference
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")
 
 # OpenCV is the fast path when installed (requirements-dev pins it); the numpy path always runs.
 BACKENDS = ["numpy"] + (["opencv"] if importlib.util.find_spec("cv2") else [])
-
-
-def tf_padding(padding):
-    if isinstance(padding, int):
-        return [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-    return padding.upper()
-
-
-def tf_conv(image, kernel, stride, padding):
-    """image (H, W[, C]), kernel (kh, kw[, C[, F]]) -> tf.nn.conv2d's output, our rank."""
-    image = np.asarray(image, np.float32)
-    kernel = np.asarray(kernel, np.float32)
-    x = image[None, :, :, None] if image.ndim == 2 else image[None]
-    k4 = kernel.reshape(kernel.shape[:2] + (x.shape[-1], -1))
-    out = tf.nn.conv2d(x, k4, strides=stride, padding=tf_padding(padding)).numpy()[0]
-    return out if kernel.ndim == 4 else out[:, :, 0]
-
-
-def tf_pool(x, size, stride, padding, mode):
-    x = np.asarray(x, np.float32)
-    x4 = x[None, :, :, None] if x.ndim == 2 else x[None]
-    stride = size if stride is None else stride
-    if mode == "max":
-        out = tf.nn.max_pool2d(x4, size, stride, tf_padding(padding))
-    elif mode == "min":
-        out = -tf.nn.max_pool2d(-x4, size, stride, tf_padding(padding))
-    elif isinstance(padding, int):
-        # tf.nn.avg_pool2d takes only VALID/SAME: the average over real cells is the pooled sum
-        # of the zero-padded input over the pooled count of real cells, both computed by TF.
-        widths = [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-        total = tf.nn.avg_pool2d(tf.pad(x4, widths), size, stride, "VALID")
-        count = tf.nn.avg_pool2d(tf.pad(tf.ones_like(x4), widths), size, stride, "VALID")
-        out = total / count
-    else:
-        out = tf.nn.avg_pool2d(x4, size, stride, padding.upper())
-    out = np.asarray(out)[0]
-    return out[:, :, 0] if x.ndim == 2 else out
 
 
 def assert_close(ours, theirs):
@@ -104,7 +68,7 @@ def test_convolve_matches_tf_conv2d(case, backend):
     else:
         image, kernel = rng.random((h, w)), rng.standard_normal((kh, kw, 1, n_filters))
     ours = filters.convolve(image, kernel, stride, padding, backend=backend)
-    theirs = tf_conv(image, kernel, stride, padding)
+    theirs = reference.conv(image, kernel, stride, padding)
     assert_close(ours, theirs)
     sh, sw = shapes.as_pair("stride", stride)
     assert ours.shape[:2] == (shapes.output_size(h, kh, sh, padding),
@@ -119,7 +83,7 @@ def test_every_bank_kernel_matches_tf_on_a_photo_sized_image(kernel_name, backen
     kernel = filters.KERNELS[kernel_name]
     for stride, padding in [(1, "same"), (2, "valid"), (3, "same")]:
         assert_close(filters.convolve(image, kernel, stride, padding, backend=backend),
-                     tf_conv(image, kernel, stride, padding))
+                     reference.conv(image, kernel, stride, padding))
 
 
 def test_large_kernel_uses_the_same_numbers_as_tf():
@@ -128,7 +92,7 @@ def test_large_kernel_uses_the_same_numbers_as_tf():
     image, kernel = rng.random((90, 70)), rng.standard_normal((15, 13))
     for backend in BACKENDS:
         assert_close(filters.convolve(image, kernel, (2, 1), "same", backend=backend),
-                     tf_conv(image, kernel, (2, 1), "same"))
+                     reference.conv(image, kernel, (2, 1), "same"))
 
 
 def pool_cases():
@@ -156,8 +120,8 @@ def test_pool_matches_tf(case):
     i, h, w, size, stride, padding, mode, channels = case
     rng = np.random.default_rng(i)
     x = rng.standard_normal((h, w) if channels == 0 else (h, w, channels))
-    assert_close(filters.pool(x, size, stride, padding, mode), tf_pool(x, size, stride, padding,
-                                                                       mode))
+    assert_close(filters.pool(x, size, stride, padding, mode),
+                 reference.pool(x, size, stride, padding, mode))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -252,7 +216,7 @@ def test_mnist_digit_5_random_3x3_stride2_same_gives_five_14x14_maps():
     assert kernels.shape == (3, 3, 1, 5)
     out = filters.convolve(digit, kernels, 2, "same")
     assert out.shape == (14, 14, 5)
-    assert_close(out, tf_conv(digit, kernels, 2, "same"))
+    assert_close(out, reference.conv(digit, kernels, 2, "same"))
     np.testing.assert_array_equal(kernels, filters.random_kernels(5, 3, seed=4))
     assert not np.array_equal(kernels, filters.random_kernels(5, 3, seed=5))
 
@@ -382,7 +346,7 @@ def test_convolve_is_value_error_or_tf(h, w, kh, kw, channels, stride, padding, 
     except ValueError:
         return
     sh, sw = shapes.as_pair("stride", stride)
-    assert_close(ours, tf_conv(image, kernel, (sh, sw), shapes.normalize_padding(padding)))
+    assert_close(ours, reference.conv(image, kernel, (sh, sw), shapes.normalize_padding(padding)))
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -397,7 +361,7 @@ def test_pool_is_value_error_or_tf(h, w, size, stride, padding, mode, seed):
         return
     ph, pw = shapes.as_pair("size", size)
     strides = None if stride is None else shapes.as_pair("stride", stride)
-    assert_close(ours, tf_pool(x, (ph, pw), strides, shapes.normalize_padding(padding),
+    assert_close(ours, reference.pool(x, (ph, pw), strides, shapes.normalize_padding(padding),
                                mode.lower()))
 
 

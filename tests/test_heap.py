@@ -3,7 +3,7 @@ import subprocess
 import sys
 import textwrap
 
-from tests.conftest import ROOT
+from tests.helpers import ROOT
 
 
 def _run(code: str) -> str:

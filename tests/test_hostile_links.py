@@ -10,7 +10,6 @@ accepted but a widget's own range refused once stopped the page).
 from __future__ import annotations
 
 import pytest
-from conftest import app_test
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +17,7 @@ from playground.core import runs
 from playground.filter_lab import settings as filter_settings
 from playground.shape_lab import settings as shape_settings
 from playground.training import settings as training_settings
+from tests.helpers import app_test
 
 RUN_ID = "20261122-183000-a1b2c3"   # a saved run the links may name (or not)
 

@@ -15,14 +15,13 @@ import re
 import urllib.request
 import zipfile
 
-import pytest
-
 import corpus
-from conftest import app_test, wait_for_app
-from test_inspector import lambda_model_file, save_run, stroke_digit, train_tiny_model
+import pytest
+from test_inspector import lambda_model_file, save_run, train_tiny_model
 from test_inspector_page import RUN_ID, digit_png, plotly_titles
 
 from playground.core import runs
+from tests.helpers import app_test, wait_for_app
 
 
 def _no_traceback(at) -> None:

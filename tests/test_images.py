@@ -1,5 +1,5 @@
-"""playground.datasets.images: every file of the generated corpus gives its expected outcome, and nothing
-but ImageError ever leaves the decoder."""
+"""playground.datasets.images: every file of the generated corpus gives its expected outcome, and
+nothing but ImageError ever leaves the decoder."""
 from __future__ import annotations
 
 import io
@@ -9,7 +9,6 @@ import pytest
 from PIL import Image
 
 from playground.core import filters
-
 from playground.datasets import images
 from tests import corpus
 

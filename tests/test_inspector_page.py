@@ -8,11 +8,11 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
-
-from conftest import app_test, wait_for_app
-from playground.training import models
-from playground.core import runs
 from test_inspector import lambda_model_file, save_run, stroke_digit, train_tiny_model
+
+from playground.core import runs
+from playground.training import models
+from tests.helpers import app_test, wait_for_app
 
 RUN_ID = "20261122-120000-abcdef"
 

@@ -13,7 +13,7 @@ import pytest
 
 from bench.bench_load import run_browser_load, run_ws_load
 from bench.st_client import StreamlitSession
-from conftest import run_async
+from tests.helpers import run_async
 
 pytestmark = [pytest.mark.slow]
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import wait_for_app
+from tests.helpers import wait_for_app
 
 # url_path of every page in playground/app.py's navigation ("" is the home page).
 PAGES = ["", "shape_lab", "filter_lab", "training", "inspector"]

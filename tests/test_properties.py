@@ -1,13 +1,17 @@
 """Property-based tests: every numeric input either raises the documented ValueError or gives
 exactly what TensorFlow computes."""
+import keras
 import numpy as np
 import pytest
-import keras
 import tensorflow as tf
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from playground.core import shapes
+from playground.core import filters, shapes
+from playground.filter_lab import pipeline
+from playground.shape_lab import lab
+from playground.shape_lab import settings as shape_settings
+from tests import reference
 
 anything = st.one_of(st.integers(-5, 40), st.none(), st.booleans(), st.floats(-3, 40),
                      st.text(max_size=4), st.sampled_from(["valid", "SAME", "Same", "2", "-1"]))
@@ -88,13 +92,6 @@ def test_conv_param_count_names_the_bad_argument(bad):
 
 
 # --- the labs' own functions: what the pages call with the numbers people type -----------------
-from playground.filter_lab import pipeline  # noqa: E402
-from playground.core import filters  # noqa: E402
-from playground.shape_lab import lab  # noqa: E402
-from playground.shape_lab import settings as shape_settings  # noqa: E402
-from test_filter_lab_pipeline import tf_conv as pipeline_conv  # noqa: E402
-from test_filters import tf_pool  # noqa: E402
-from test_shapes import tf_conv  # noqa: E402
 
 # Mostly settings that can work, and now and then one setting broken as a person might type it
 # (zero, negative): refusals are tested without drowning the accepted cases.
@@ -110,8 +107,10 @@ LAYER_INTS = ("h", "w", "c", "kh", "kw", "filters", "sh", "sw", "pad", "dilation
 @given(h=st.integers(1, 10), w=st.integers(1, 10), c=st.integers(1, 3), kh=st.integers(1, 5),
        kw=st.integers(1, 5), filters_=st.integers(1, 3), sh=st.integers(1, 4),
        sw=st.integers(1, 4), pad=st.integers(0, 3), dilation=st.integers(1, 3),
-       kind=st.sampled_from(shape_settings.KINDS), padding=st.sampled_from(shape_settings.PADDINGS),
-       image=st.sampled_from(shape_settings.IMAGES), weights=st.sampled_from(shape_settings.WEIGHTS),
+       kind=st.sampled_from(shape_settings.KINDS),
+       padding=st.sampled_from(shape_settings.PADDINGS),
+       image=st.sampled_from(shape_settings.IMAGES),
+       weights=st.sampled_from(shape_settings.WEIGHTS),
        pos=st.integers(-3, 400), broken=_one_broken(LAYER_INTS))
 def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_, sh, sw, pad,
                                                        dilation, kind, padding, image, weights,
@@ -134,14 +133,14 @@ def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_,
     image = lab.demo_image(s)
     if kind == "conv":
         k = lab.demo_kernel(s)[:, :, None, None]
-        expected = tf_conv(image[None, :, :, None], (kh, kw), (sh, sw), report.padding, dilation,
-                           weights=k)
+        expected = reference.conv_nhwc(image[None, :, :, None], (kh, kw), (sh, sw),
+                                       report.padding, dilation, weights=k)
         expected_shape = (*expected.shape[1:3], filters_)
         layer = keras.layers.Conv2D(filters_, (kh, kw))
         layer.build((None, None, None, c))   # the count does not depend on H, W
         assert report.params == layer.count_params()
     else:
-        expected = tf_pool(image, (kh, kw), (sh, sw), report.padding, kind)[None, ..., None]
+        expected = reference.pool(image, (kh, kw), (sh, sw), report.padding, kind)[None, ..., None]
         expected_shape = (*expected.shape[1:3], c)
         assert report.params == 0
     assert report.output_shape == tuple(int(n) for n in expected_shape)
@@ -194,7 +193,7 @@ def test_filter_lab_pipeline_is_value_error_or_tensorflow(h, w, names, stride, p
     for index, (kernel, plane) in enumerate(zip(result.kernels, result.planes)):
         source = x if plane is None else x[:, :, plane:plane + 1]
         k4 = kernel.reshape(kernel.shape[:2] + (source.shape[-1], 1))
-        expected = pipeline_conv(source, k4, stride, padding)[:, :, 0]
+        expected = reference.conv(source, k4, stride, padding)[:, :, 0]
         scale = max(1.0, float(np.abs(expected).max()))
         np.testing.assert_allclose(result.response[:, :, index], expected, rtol=1e-4,
                                    atol=1e-4 * scale)
@@ -203,7 +202,7 @@ def test_filter_lab_pipeline_is_value_error_or_tensorflow(h, w, names, stride, p
     if pool_mode == "none":
         assert result.pooled is None
     else:
-        expected = tf_pool(activated, (pool_size, pool_size),
+        expected = reference.pool(activated, (pool_size, pool_size),
                            None if pool_stride is None else (pool_stride, pool_stride),
                            pool_padding, pool_mode)
         scale = max(1.0, float(np.abs(expected).max()))

@@ -16,7 +16,6 @@ import signal
 import time
 
 import pytest
-from conftest import run_async
 from test_training_jobs import TINY
 
 from bench.bench_load import start_server, stop_server
@@ -24,6 +23,7 @@ from bench.st_client import StreamlitSession
 from playground.core import runs
 from playground.training import jobs
 from playground.training.results import saved_run
+from tests.helpers import run_async
 
 pytestmark = pytest.mark.slow
 

@@ -15,6 +15,7 @@ from playground.charts.shape_lab import window_figure
 from playground.core import network
 from playground.shape_lab import lab
 from playground.shape_lab import settings as shape_settings
+from tests import reference
 
 tf = pytest.importorskip("tensorflow")
 
@@ -47,12 +48,6 @@ def test_course_example_same_pads_bottom_right():
     assert "0 before, 1 after" in report.formulas[0]
 
 
-def _tf_padding(padding):
-    if isinstance(padding, int):
-        return [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-    return padding.upper()
-
-
 WINDOW_CASES = [
     dict(h=5, w=7, kh=3, kw=2, sh=2, sw=1, padding="same"),
     dict(h=6, w=6, kh=3, kw=3, sh=1, sw=1, dilation=2, padding="valid"),
@@ -72,7 +67,7 @@ def test_window_convolution_equals_tensorflow(case, image, weights):
     x = lab.demo_image(s)[None, :, :, None]
     k = lab.demo_kernel(s)[:, :, None, None]
     d = s["dilation"]
-    expected = tf.nn.conv2d(x, k, [1, s["sh"], s["sw"], 1], _tf_padding(report.padding),
+    expected = tf.nn.conv2d(x, k, [1, s["sh"], s["sw"], 1], reference.tf_padding(report.padding),
                             dilations=[1, d, d, 1]).numpy()[0, :, :, 0]
     last = report.output_shape[0] * report.output_shape[1] - 1
     for pos in (0, last // 2, last):

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from conftest import wait_for_app
+from tests.helpers import wait_for_app
 
 
 @pytest.mark.browser

@@ -9,10 +9,10 @@ import sys
 import textwrap
 
 import pytest
-from conftest import APP, ROOT, app_test
 
 from playground.core import network
 from playground.shape_lab import lab
+from tests.helpers import APP, ROOT, app_test
 
 PAGE = ROOT / "pages" / "shape_lab.py"
 

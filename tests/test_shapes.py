@@ -1,4 +1,4 @@
-"""playground.core.shapes against what TensorFlow actually computes, plus the course's worked examples.
+"""playground.core.shapes against what TensorFlow computes, plus the course's worked examples.
 
 Every valid combination of the grids below is run through TensorFlow (tf.nn.conv2d, or
 tf.image.extract_patches where conv2d would need strides > 1 together with dilation > 1) and
@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from playground.core import shapes
+from tests.reference import conv_nhwc, pool_nhwc, refuses, tf_padding
 
 tf = pytest.importorskip("tensorflow")
 
@@ -38,48 +39,10 @@ VALID_CONV = [case for case in CONV_GRID if _fits(case[0], case[1], case[3], cas
 REFUSED_CONV = [case for case in CONV_GRID if not _fits(case[0], case[1], case[3], case[4])]
 
 
-def _tf_refuses(run) -> bool:
-    try:
-        out = run()
-    except (tf.errors.InvalidArgumentError, ValueError):
-        return True
-    return min(out.shape[1:3]) <= 0
-
-
-def _tf_padding(padding):
-    if isinstance(padding, int):
-        return [[0, 0], [padding, padding], [padding, padding], [0, 0]]
-    return padding.upper()
-
-
-def tf_conv(x, kernel_hw, strides, padding, dilation, weights=None):
-    """TensorFlow's convolution output for NHWC ``x`` (one output channel).
-
-    tf.nn.conv2d documents strides > 1 with dilation > 1 as unsupported, so those cases go
-    through tf.image.extract_patches (explicit padding: tf.pad first, then VALID).
-    """
-    x = tf.convert_to_tensor(x, tf.float32)
-    kh, kw = kernel_hw
-    sh, sw = strides
-    if weights is None:
-        weights = tf.ones([kh, kw, x.shape[-1], 1])
-    if dilation == 1 or (sh, sw) == (1, 1):
-        return tf.nn.conv2d(x, weights, strides=[1, sh, sw, 1], padding=_tf_padding(padding),
-                            dilations=[1, dilation, dilation, 1])
-    mode = padding
-    if isinstance(padding, int):
-        x = tf.pad(x, _tf_padding(padding))
-        mode = "valid"
-    patches = tf.image.extract_patches(x, sizes=[1, kh, kw, 1], strides=[1, sh, sw, 1],
-                                       rates=[1, dilation, dilation, 1], padding=mode.upper())
-    flat = tf.reshape(weights, [-1, weights.shape[-1]])
-    return tf.einsum("bhwk,ko->bhwo", patches, flat)
-
-
 @pytest.mark.parametrize("hw, kernel, strides, dilation, padding", VALID_CONV)
 def test_conv_output_shape_matches_tensorflow(hw, kernel, strides, dilation, padding):
     x = tf.zeros([1, *hw, 2])
-    expected = tuple(tf_conv(x, kernel, strides, padding, dilation).shape[1:3])
+    expected = tuple(conv_nhwc(x, kernel, strides, padding, dilation).shape[1:3])
     assert shapes.conv_output_shape((*hw, 2), 4, kernel, strides, padding, dilation) == \
         (*expected, 4)
     assert shapes.output_size(hw[0], kernel[0], strides[0], padding, dilation) == expected[0]
@@ -89,7 +52,7 @@ def test_conv_output_shape_matches_tensorflow(hw, kernel, strides, dilation, pad
 @pytest.mark.parametrize("hw, kernel, strides, dilation, padding", REFUSED_CONV)
 def test_conv_too_large_kernel_is_refused_like_tensorflow(hw, kernel, strides, dilation, padding):
     # TensorFlow raises, or (explicit padding + dilation) returns an empty output: no layer.
-    assert _tf_refuses(lambda: tf_conv(tf.zeros([1, *hw, 1]), kernel, strides, padding,
+    assert refuses(lambda: conv_nhwc(tf.zeros([1, *hw, 1]), kernel, strides, padding,
                                        dilation))
     with pytest.raises(ValueError, match=r"kernel_size|dilation"):
         shapes.conv_output_shape((*hw, 1), 1, kernel, strides, padding, dilation)
@@ -115,9 +78,9 @@ def test_extract_patches_oracle_agrees_with_conv2d(hw, kernel, strides, dilation
     rng = np.random.default_rng(0)
     x = tf.constant(rng.normal(size=(1, *hw, 1)), tf.float32)
     w = tf.constant(rng.normal(size=(*kernel, 1, 1)), tf.float32)
-    conv = tf.nn.conv2d(x, w, [1, *strides, 1], _tf_padding(padding),
+    conv = tf.nn.conv2d(x, w, [1, *strides, 1], tf_padding(padding),
                         dilations=[1, dilation, dilation, 1])
-    xp = tf.pad(x, _tf_padding(padding)) if isinstance(padding, int) else x
+    xp = tf.pad(x, tf_padding(padding)) if isinstance(padding, int) else x
     mode = "VALID" if isinstance(padding, int) else padding.upper()
     patches = tf.image.extract_patches(xp, [1, *kernel, 1], [1, *strides, 1],
                                        [1, dilation, dilation, 1], mode)
@@ -137,9 +100,9 @@ def test_same_padding_is_the_padding_tensorflow_applies(hw, kernel, strides, dil
     w = tf.constant(rng.normal(size=(*kernel, 1, 1)), tf.float32)
     top, bottom = shapes.same_padding(hw[0], kernel[0], strides[0], dilation)
     left, right = shapes.same_padding(hw[1], kernel[1], strides[1], dilation)
-    same = tf_conv(x, kernel, strides, "same", dilation, w).numpy()
+    same = conv_nhwc(x, kernel, strides, "same", dilation, w).numpy()
     padded = tf.pad(x, [[0, 0], [top, bottom], [left, right], [0, 0]])
-    explicit = tf_conv(padded, kernel, strides, "valid", dilation, w).numpy()
+    explicit = conv_nhwc(padded, kernel, strides, "valid", dilation, w).numpy()
     np.testing.assert_allclose(explicit, same, rtol=1e-5, atol=1e-5)
     assert shapes.padding_amounts(hw[0], kernel[0], strides[0], "SAME", dilation) == \
         (top, bottom)
@@ -166,27 +129,21 @@ VALID_POOL = [c for c in POOL_GRID if c[3] == "same" or all(p <= n for n, p in z
 REFUSED_POOL = [c for c in POOL_GRID if c not in VALID_POOL]
 
 
-def tf_pool(x, size, strides, padding, kind):
-    strides = size if strides is None else strides
-    op = tf.nn.max_pool2d if kind == "max" else tf.nn.avg_pool2d
-    return op(x, ksize=[1, *size, 1], strides=[1, *strides, 1], padding=_tf_padding(padding))
-
-
 @pytest.mark.parametrize("hw, size, strides, padding, kind", VALID_POOL)
 def test_pool_output_shape_matches_tensorflow(hw, size, strides, padding, kind):
-    expected = tuple(tf_pool(tf.zeros([1, *hw, 3]), size, strides, padding, kind).shape[1:])
+    expected = tuple(pool_nhwc(tf.zeros([1, *hw, 3]), size, strides, padding, kind).shape[1:])
     assert shapes.pool_output_shape((*hw, 3), size, strides, padding) == expected
 
 
 @pytest.mark.parametrize("hw, size, strides, padding, kind", REFUSED_POOL)
 def test_pool_larger_than_input_is_refused_like_tensorflow(hw, size, strides, padding, kind):
-    assert _tf_refuses(lambda: tf_pool(tf.zeros([1, *hw, 1]), size, strides, padding, kind))
+    assert refuses(lambda: pool_nhwc(tf.zeros([1, *hw, 1]), size, strides, padding, kind))
     with pytest.raises(ValueError, match="pool_size"):
         shapes.pool_output_shape((*hw, 1), size, strides, padding)
 
 
 def test_pool_padding_not_smaller_than_window_is_refused_like_tensorflow():
-    assert _tf_refuses(lambda: tf_pool(tf.zeros([1, 4, 9, 1]), (3, 2), (1, 3), 2, "max"))
+    assert refuses(lambda: pool_nhwc(tf.zeros([1, 4, 9, 1]), (3, 2), (1, 3), 2, "max"))
     with pytest.raises(ValueError, match="^padding"):
         shapes.pool_output_shape((4, 9, 1), (3, 2), (1, 3), 2)
 
@@ -194,7 +151,7 @@ def test_pool_padding_not_smaller_than_window_is_refused_like_tensorflow():
 @pytest.mark.parametrize("hw, size, strides, padding", [
     ((7, 5), (3, 3), (2, 2), 1), ((6, 6), (2, 2), None, 1), ((4, 9), (3, 3), (1, 3), 2)])
 def test_pool_explicit_padding_matches_tensorflow_max_pool(hw, size, strides, padding):
-    expected = tuple(tf_pool(tf.zeros([1, *hw, 2]), size, strides, padding, "max").shape[1:])
+    expected = tuple(pool_nhwc(tf.zeros([1, *hw, 2]), size, strides, padding, "max").shape[1:])
     assert shapes.pool_output_shape((*hw, 2), size, strides, padding) == expected
 
 

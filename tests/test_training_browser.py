@@ -9,7 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from playground.core import network
-from tests.conftest import wait_for_app
+from tests.helpers import wait_for_app
 
 TINY = {"input_shape": [28, 28, 1], "layers": [
     {"type": "Conv2D", "filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"},

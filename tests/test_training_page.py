@@ -14,7 +14,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from playground.core import network, runs
-from tests.conftest import APP, ROOT
+from tests.helpers import APP, ROOT
 
 TINY = {"input_shape": [28, 28, 1], "layers": [
     {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
