@@ -1,25 +1,43 @@
-"""Start-up: the home page opens without paying for TensorFlow (its import takes seconds)."""
+"""Start-up: no page pays for TensorFlow (its import takes seconds) before it needs a model.
+
+One test over every page in pages/: the page is opened as a new visitor opens it (the entry
+script, then the page, default address), in a fresh interpreter so that sys.modules tells
+exactly what opening it imported.
+"""
+import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+import pytest
+
+from tests.helpers import APP, ROOT
+
+PAGES = sorted(path.name for path in (ROOT / "pages").glob("*.py"))
+# What a visitor must be able to use at once, TensorFlow or not.
+BUTTONS = {"training.py": "Start training"}
 
 
-def test_home_page_does_not_import_tensorflow():
+@pytest.mark.parametrize("page", PAGES)
+def test_opening_the_page_imports_neither_tensorflow_nor_keras(page):
     script = textwrap.dedent(f"""
-        import sys
+        import json, sys
         from streamlit.testing.v1 import AppTest
-        at = AppTest.from_file({str(ROOT / "playground" / "app.py")!r}, default_timeout=60)
+        at = AppTest.from_file({str(APP)!r}, default_timeout=120)
         at.run()
-        assert not at.exception, at.exception
-        assert at.title[0].value == "CNN Playground"
-        assert len(at.get("plotly_chart")) == 1  # the pipeline picture
+        at.switch_page({str(ROOT / "pages" / page)!r})
+        at.run()
         loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("tensorflow", "keras"))
-        print("LOADED", loaded)
+        print(json.dumps({{"exceptions": [str(e.value) for e in at.exception],
+                          "titles": [t.value for t in at.title], "loaded": loaded[:5],
+                          "buttons": [b.label for b in at.button]}}))
     """)
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=120, cwd=ROOT)
+                            timeout=240, cwd=ROOT)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "LOADED []" in result.stdout, result.stdout[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["exceptions"] == []
+    assert report["titles"], f"{page} shows no title"
+    assert report["loaded"] == []
+    if page in BUTTONS:
+        assert BUTTONS[page] in report["buttons"]

@@ -4,10 +4,6 @@ the tests call at.run() in a loop."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 import time
 
 import pytest
@@ -129,27 +125,6 @@ def test_an_unknown_run_id_in_the_url_is_explained():
     at = training_page(job="20990101-000000-abcdef")
     assert not at.exception
     assert any("no run with the id" in w.value for w in at.warning)
-
-
-OPEN_WITHOUT_TENSORFLOW = textwrap.dedent("""
-    import sys
-    from streamlit.testing.v1 import AppTest
-    at = AppTest.from_file(sys.argv[1], default_timeout=120)
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    assert any(b.label == "Start training" for b in at.button)
-    print("LOADED", sorted(m for m in ("tensorflow", "keras") if m in sys.modules))
-""")
-
-
-def test_the_page_shows_its_form_without_importing_tensorflow():
-    # A fresh interpreter: this test process may have imported TensorFlow already.
-    result = subprocess.run(
-        [sys.executable, "-c", OPEN_WITHOUT_TENSORFLOW, str(ROOT / "pages" / "training.py")],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "LOADED []" in result.stdout, result.stdout
 
 
 def test_past_runs_table_shows_user_text_as_text_never_html():
