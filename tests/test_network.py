@@ -203,3 +203,18 @@ def test_preset_returns_a_copy():
     assert network.PRESETS["Course CNN (2 conv)"]["layers"]
     with pytest.raises(ValueError, match="preset"):
         network.preset("no such net")
+
+
+@pytest.mark.parametrize("name", list(ALL_SPECS))
+def test_spec_to_keras_to_spec_round_trip_keeps_every_row(name, built):
+    """network.spec_from_model inverts keras_layers: the model built from a spec reads back as
+    a spec with the same rows (shapes, parameters, descriptions), each pointing at its layer."""
+    spec = ALL_SPECS[name]
+    back = network.spec_from_model(built[name])
+    assert back is not None, f"{name}: the built model did not read back as a spec"
+    again, index = back
+    # Zero pixels of explicit padding build no ZeroPadding2D: Keras holds a VALID layer.
+    same_net = {**spec, "layers": [{**layer, "padding": "valid"} if layer.get("padding") == 0
+                                   else layer for layer in spec["layers"]]}
+    assert network.layer_rows(again) == network.layer_rows(same_net)
+    assert [built[name].layers[i] for i in index] == _row_layers(built[name], spec)
