@@ -19,6 +19,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
+# The tiny network the training tests train in seconds: two conv layers (a multi-channel
+# kernel), both pooling kinds, a softmax head. 2,432 parameters.
+TINY = {"input_shape": [28, 28, 1], "layers": [
+    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
+    {"type": "MaxPool2D", "pool_size": 2},
+    {"type": "Conv2D", "filters": 6, "kernel_size": 3, "padding": "valid",
+     "activation": "relu"},
+    {"type": "AveragePool2D", "pool_size": 2},
+    {"type": "Flatten"},
+    {"type": "Dense", "units": 10, "activation": "softmax"}]}
+
 
 def app_test(page: str | None = None, timeout: float = 60, query: dict | None = None):
     """An AppTest of the entry script, opened with ``query`` in its address, switched to

@@ -16,14 +16,13 @@ import signal
 import time
 
 import pytest
-from test_training_jobs import TINY
 
 from bench.bench_load import start_server, stop_server
 from bench.st_client import StreamlitSession
 from playground.core import runs
 from playground.training import jobs
 from playground.training.results import saved_run
-from tests.helpers import run_async
+from tests.helpers import TINY, run_async
 
 pytestmark = pytest.mark.slow
 

@@ -15,15 +15,7 @@ from playground.core import network, runs  # noqa: E402
 from playground.datasets import mnist  # noqa: E402
 from playground.training import models, results, worker  # noqa: E402
 from playground.training import settings as training_settings  # noqa: E402
-
-TINY = {"input_shape": [28, 28, 1], "layers": [
-    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
-    {"type": "MaxPool2D", "pool_size": 2},
-    {"type": "Conv2D", "filters": 6, "kernel_size": 3, "padding": "valid",
-     "activation": "relu"},
-    {"type": "AveragePool2D", "pool_size": 2},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 10, "activation": "softmax"}]}
+from tests.helpers import TINY  # noqa: E402
 
 
 def compiled_tiny(seed=0, learning_rate=0.01):

@@ -9,13 +9,7 @@ from urllib.parse import quote
 import pytest
 
 from playground.core import network
-from tests.helpers import wait_for_app
-
-TINY = {"input_shape": [28, 28, 1], "layers": [
-    {"type": "Conv2D", "filters": 8, "kernel_size": 3, "padding": "same", "activation": "relu"},
-    {"type": "MaxPool2D", "pool_size": 2},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 10, "activation": "softmax"}]}
+from tests.helpers import TINY, wait_for_app
 
 # plotly.js keeps the decoded arrays in _fullData (data holds numpy arrays as base64 "bdata").
 CURVE_POINTS = """() => {

@@ -11,14 +11,9 @@ import pytest
 from playground.core import runs
 from playground.training import jobs, results
 from playground.training import settings as training_settings
+from tests.helpers import TINY
 
 pytestmark = pytest.mark.slow
-
-TINY = {"input_shape": [28, 28, 1], "layers": [
-    {"type": "Conv2D", "filters": 4, "kernel_size": 3, "padding": "same", "activation": "relu"},
-    {"type": "MaxPool2D", "pool_size": 2},
-    {"type": "Flatten"},
-    {"type": "Dense", "units": 10, "activation": "softmax"}]}
 
 
 def tiny_settings(**extra):
@@ -87,7 +82,7 @@ def test_start_pause_resume_change_rate_stop_reattach_and_reopen(registry):
     assert saved["has_model"] and saved["epoch_log"] and saved["batch_log"]
     assert saved["epoch_log"][-1]["learning_rate"] == pytest.approx(0.0123)
     model = keras.models.load_model(job.folder / "model.keras", safe_mode=True)
-    assert model.count_params() == 4 * 9 + 4 + 14 * 14 * 4 * 10 + 10
+    assert model.count_params() == (4 * 9 + 4) + (3 * 3 * 4 * 6 + 6) + (6 * 6 * 6 * 10 + 10)
     assert results.test_set_probabilities(job.run_id).shape == (300, 10)
     assert job.run_id in [row["run"] for row in results.saved_runs_table()]
 
