@@ -95,7 +95,7 @@ def test_learning_curves_put_accuracy_on_the_right_panel():
     for trace in fig.data:
         by_name.setdefault(trace.name, []).append(trace)
     raw_loss, raw_accuracy = by_name["batch loss"][0], by_name["batch accuracy"][0]
-    assert (raw_loss.xaxis or "x") == "x" and raw_accuracy.xaxis == "x2"
+    assert raw_loss.xaxis == "x" and raw_accuracy.xaxis == "x2"
     np.testing.assert_array_equal(raw_accuracy.y, BATCH_LOG["accuracy"])
     # The validation markers exist only where an epoch had validation values.
     assert list(by_name["epoch validation"][0].y) == [0.25]
