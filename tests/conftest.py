@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import APP, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from tests.helpers import APP, CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, train_tiny_model
 
 # TensorFlow's oneDNN kernels (on by default on CPUs with AVX-512 or AMX) answer a convolution
 # or pooling whose window does not fit the padded input with a full-size output of
@@ -105,3 +105,9 @@ def page(browser, streamlit_server):
     context.close()
 
 
+@pytest.fixture(scope="session")
+def tiny_model_file(tmp_path_factory) -> Path:
+    """The course CNN trained for one epoch on 600 digits, saved once for the whole session."""
+    path = tmp_path_factory.mktemp("tiny_model") / "model.keras"
+    train_tiny_model().save(path)
+    return path

@@ -30,6 +30,39 @@ TINY = {"input_shape": [28, 28, 1], "layers": [
     {"type": "Flatten"},
     {"type": "Dense", "units": 10, "activation": "softmax"}]}
 
+# The trained model every Inspector and upload test shares (conftest's tiny_model_file).
+TINY_PRESET = "Course CNN (2 conv)"
+
+
+def train_tiny_model(n_train: int = 600):
+    """The course CNN after one epoch on ``n_train`` MNIST digits (a few seconds on 2 cores)."""
+    import keras
+    import numpy as np
+
+    from playground.datasets import mnist
+    from playground.training import models
+
+    keras.utils.set_random_seed(0)
+    (x_train, y_train), _ = mnist.load_mnist()
+    x = x_train[:n_train].astype(np.float32)[..., None] / 255.0
+    model = models.build_model(TINY_PRESET)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x, y_train[:n_train], batch_size=50, epochs=1, verbose=0)
+    return model
+
+
+def save_run(model_file: Path, folder: Path, run_id: str = "20261122-120000-abcdef") -> str:
+    """Put a saved model into ``folder`` with runs.py's layout: <run_id>/model.keras + json."""
+    from playground.core import runs
+
+    run_folder = folder / run_id
+    run_folder.mkdir(parents=True, exist_ok=True)
+    runs.atomic_write_bytes(run_folder / "model.keras", Path(model_file).read_bytes())
+    runs.write_json(run_folder / "settings.json", {"preset": TINY_PRESET, "epochs": 1})
+    runs.write_json(run_folder / "status.json", {"status": "finished", "test_accuracy": 0.8})
+    return run_id
+
 
 def app_test(page: str | None = None, timeout: float = 60, query: dict | None = None):
     """An AppTest of the entry script, opened with ``query`` in its address, switched to

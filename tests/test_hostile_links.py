@@ -45,9 +45,8 @@ SOME = settings(max_examples=20, deadline=None, derandomize=True,
 
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
-    from test_inspector import TINY_PRESET
-
     from playground.training import models
+    from tests.helpers import TINY_PRESET
     path = tmp_path_factory.mktemp("link_model") / "model.keras"
     models.build_model(TINY_PRESET).save(path)
     return path
@@ -56,7 +55,7 @@ def model_file(tmp_path_factory):
 @pytest.fixture
 def saved_run(model_file):
     """A saved run in this test's runs folder, so that links naming it reach the model views."""
-    from test_inspector import save_run
+    from tests.helpers import save_run
     return save_run(model_file, runs.runs_dir(), RUN_ID)
 
 

@@ -17,11 +17,11 @@ import zipfile
 
 import corpus
 import pytest
-from test_inspector import lambda_model_file, save_run, train_tiny_model
+from test_inspector import lambda_model_file
 from test_inspector_page import RUN_ID, digit_png, plotly_titles
 
 from playground.core import runs
-from tests.helpers import app_test, wait_for_app
+from tests.helpers import app_test, save_run, wait_for_app
 
 
 def _no_traceback(at) -> None:
@@ -33,10 +33,8 @@ def _errors(at) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def tiny_model_bytes(tmp_path_factory) -> bytes:
-    path = tmp_path_factory.mktemp("hostile_model") / "model.keras"
-    train_tiny_model().save(path)
-    return path.read_bytes()
+def tiny_model_bytes(tiny_model_file) -> bytes:
+    return tiny_model_file.read_bytes()
 
 
 @pytest.fixture

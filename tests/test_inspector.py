@@ -21,39 +21,7 @@ from playground.core import network, runs
 from playground.datasets import mnist
 from playground.inspector import explain, loading, preprocess
 from playground.training import models
-
-TINY_PRESET = "Course CNN (2 conv)"
-
-
-# --------------------------------------------------------------------------- a tiny trained run
-
-def train_tiny_model(n_train: int = 600) -> keras.Model:
-    """The course CNN after one epoch on ``n_train`` MNIST digits (a few seconds on 2 cores)."""
-    keras.utils.set_random_seed(0)
-    (x_train, y_train), _ = mnist.load_mnist()
-    x = x_train[:n_train].astype(np.float32)[..., None] / 255.0
-    model = models.build_model(TINY_PRESET)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    model.fit(x, y_train[:n_train], batch_size=50, epochs=1, verbose=0)
-    return model
-
-
-def save_run(model_file: Path, folder: Path, run_id: str = "20261122-120000-abcdef") -> str:
-    """Put a saved model into ``folder`` with runs.py's layout: <run_id>/model.keras + json."""
-    run_folder = folder / run_id
-    run_folder.mkdir(parents=True, exist_ok=True)
-    runs.atomic_write_bytes(run_folder / "model.keras", Path(model_file).read_bytes())
-    runs.write_json(run_folder / "settings.json", {"preset": TINY_PRESET, "epochs": 1})
-    runs.write_json(run_folder / "status.json", {"status": "finished", "test_accuracy": 0.8})
-    return run_id
-
-
-@pytest.fixture(scope="session")
-def tiny_model_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("tiny_model") / "model.keras"
-    train_tiny_model().save(path)
-    return path
+from tests.helpers import TINY_PRESET, save_run
 
 
 @pytest.fixture(scope="session")

@@ -8,21 +8,13 @@ import keras
 import numpy as np
 import pytest
 from PIL import Image
-from test_inspector import lambda_model_file, save_run, stroke_digit, train_tiny_model
+from test_inspector import lambda_model_file, stroke_digit
 
 from playground.core import runs
 from playground.training import models
-from tests.helpers import app_test, wait_for_app
+from tests.helpers import app_test, save_run, wait_for_app
 
 RUN_ID = "20261122-120000-abcdef"
-
-
-@pytest.fixture(scope="module")
-def tiny_model_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp("tiny_page_model") / "model.keras"
-    model = train_tiny_model()
-    model.save(path)
-    return path
 
 
 @pytest.fixture
