@@ -9,7 +9,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
+# Streamlit adds playground/ again before every script run. It comes off by value: rebuilding
+# the list raced with other sessions' runs (an entry moved while the copy was made was lost, and
+# after enough runs a training worker spawned from the server could not import the stdlib).
+for entry in {str(HERE), str(Path(__file__).absolute().parent)}:  # resolved, and as given
+    try:
+        while entry in sys.path:
+            sys.path.remove(entry)
+    except ValueError:   # another session's run removed it first
+        pass
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
