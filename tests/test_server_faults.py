@@ -76,7 +76,7 @@ def _assert_saved_run_opens(run_id: str) -> dict:
     folder = runs.run_path(run_id)
     saved = saved_run(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
-    assert model.count_params() == 4 * 9 + 4 + 14 * 14 * 4 * 10 + 10
+    assert model.count_params() == (4 * 9 + 4) + (3 * 3 * 4 * 6 + 6) + (6 * 6 * 6 * 10 + 10)
     # every file is whole: JSON parses, each CSV row has every column
     for name in ("settings.json", "status.json", "summary.json"):
         json.loads((folder / name).read_text())
