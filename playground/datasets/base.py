@@ -10,8 +10,10 @@ No TensorFlow, no Streamlit here.
 """
 from __future__ import annotations
 
+import importlib
 import io
 import os
+import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
@@ -38,6 +40,33 @@ class DatasetUnavailable(Exception):
 
 class BadSource(Exception):
     """One source is missing or its contents fail the checks (the reason is the message)."""
+
+
+class ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles builtins (dict, list, tuple, bytes, int) and numpy arrays, nothing else: a
+    pickle that names any other global (a function to run) raises UnpicklingError."""
+
+    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"),
+                ("numpy._core.multiarray", "_reconstruct"),
+                ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def __init__(self, file, *, what: str, **kwargs):
+        super().__init__(file, **kwargs)
+        self._what = what
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in {self._what}")
+
+
+def keras_download(name: str) -> Arrays:
+    """``keras.datasets.<name>.load_data()``: the last source tried, since it imports
+    TensorFlow and needs the network. Any failure becomes a BadSource with the reason."""
+    try:
+        return importlib.import_module(f"keras.datasets.{name}").load_data()
+    except Exception as err:  # no network, SSL, HTTP, checksum: a reason, never a traceback
+        raise BadSource(f"download failed: {type(err).__name__}: {err}") from None
 
 
 @dataclass(frozen=True, eq=False)

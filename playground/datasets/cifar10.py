@@ -18,7 +18,6 @@ with an unpickler that allows numpy's array reconstruction and nothing else.
 from __future__ import annotations
 
 import io
-import pickle
 import tarfile
 import zlib
 from pathlib import Path
@@ -51,19 +50,6 @@ HOW_TO_GET = ("CIFAR-10 is not available on this machine and could not be downlo
               "~/.keras/datasets/.")
 
 
-class _BatchUnpickler(pickle.Unpickler):
-    """Builtins (dict, list, bytes, int) need no globals; numpy arrays need these three."""
-
-    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"),
-                ("numpy._core.multiarray", "_reconstruct"),
-                ("numpy", "ndarray"), ("numpy", "dtype")}
-
-    def find_class(self, module, name):
-        if (module, name) in self._ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a CIFAR-10 batch")
-
-
 def parse_batch(data: bytes, name: str = "batch") -> tuple[np.ndarray, np.ndarray]:
     """One pickled batch -> images uint8 (N, 32, 32, 3) (RGB, channels last), labels uint8 (N,).
 
@@ -71,7 +57,8 @@ def parse_batch(data: bytes, name: str = "batch") -> tuple[np.ndarray, np.ndarra
     and ``b"labels"`` of N integers 0..9.
     """
     try:
-        batch = _BatchUnpickler(io.BytesIO(data), encoding="bytes").load()
+        batch = base.ArraysOnlyUnpickler(io.BytesIO(data), what="a CIFAR-10 batch",
+                                         encoding="bytes").load()
     except Exception as err:  # hostile or damaged pickles: a reason, never their code
         raise BadSource(f"{name}: cannot unpickle: {type(err).__name__}: {err}") from None
     if not isinstance(batch, dict) or b"data" not in batch or b"labels" not in batch:
@@ -95,7 +82,8 @@ def parse_batch(data: bytes, name: str = "batch") -> tuple[np.ndarray, np.ndarra
 def parse_meta(data: bytes) -> tuple[str, ...]:
     """``batches.meta`` -> the class names (``b"label_names"``)."""
     try:
-        meta = _BatchUnpickler(io.BytesIO(data), encoding="bytes").load()
+        meta = base.ArraysOnlyUnpickler(io.BytesIO(data), what="a CIFAR-10 batch",
+                                         encoding="bytes").load()
         names = tuple(n.decode("utf-8") if isinstance(n, bytes) else str(n)
                       for n in meta[b"label_names"])
     except Exception as err:
@@ -185,19 +173,11 @@ def _first(paths: list[Path], reader: Callable[[Path], Arrays]) -> Arrays:
     raise BadSource(", ".join(reasons))
 
 
-def _from_keras_download() -> Arrays:
-    try:
-        from keras.datasets import cifar10  # imports TensorFlow: only as a last resort
-        return cifar10.load_data()
-    except Exception as err:  # no network, SSL, HTTP, checksum: a reason, never a traceback
-        raise BadSource(f"download failed: {type(err).__name__}: {err}") from None
-
-
 # (name, loader) in the order they are tried; tests may monkeypatch this list.
 SOURCES: list[tuple[str, Callable[[], Arrays]]] = [
     ("keras folder", lambda: _first(folders(), read_folder)),
     ("archive", lambda: _first(archives(), read_archive)),
-    ("keras download", _from_keras_download),
+    ("keras download", lambda: base.keras_download("cifar10")),
 ]
 
 

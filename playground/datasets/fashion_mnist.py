@@ -118,20 +118,12 @@ def keras_dir() -> Path:
     return base.keras_datasets_dir() / "fashion-mnist"
 
 
-def _from_keras_download() -> Arrays:
-    try:
-        from keras.datasets import fashion_mnist  # imports TensorFlow: only as a last resort
-        return fashion_mnist.load_data()
-    except Exception as err:  # no network, SSL, HTTP, checksum: a reason, never a traceback
-        raise BadSource(f"download failed: {type(err).__name__}: {err}") from None
-
-
 # (name, loader) in the order they are tried; tests may monkeypatch this list.
 SOURCES: list[tuple[str, Callable[[], Arrays]]] = [
     ("cache", lambda: base.read_npz(cache_path())),
     ("debian", lambda: read_folder(DEBIAN_DIR)),
     ("keras cache", lambda: read_folder(keras_dir())),
-    ("keras download", _from_keras_download),
+    ("keras download", lambda: base.keras_download("fashion_mnist")),
 ]
 
 

