@@ -103,6 +103,20 @@ def mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
     return out
 
 
+def image_layout(title: str, height: int, uirevision: str,
+                 margin: Optional[dict] = None) -> dict:
+    """Layout of a picture drawn as a heatmap: square pixels, row 0 on top, no ticks."""
+    layout = dict(height=height, margin=margin or dict(l=10, r=10, t=34, b=10),
+                  uirevision=uirevision or title or "image",
+                  yaxis=dict(autorange="reversed", scaleanchor="x", showticklabels=False,
+                             showgrid=False, zeroline=False),
+                  xaxis=dict(showticklabels=False, showgrid=False, zeroline=False,
+                             constrain="domain"))
+    if title:
+        layout["title"] = dict(text=title)
+    return layout
+
+
 def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str = "",
                   colorscale: str = DIVERGING, symmetric: bool = True,
                   normalize: bool = False, height: int = 360,
@@ -131,12 +145,6 @@ def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str 
                    zmax=hi, hoverongaps=False, showscale=True, colorbar=dict(thickness=10))
     if hovertemplate:
         heatmap["hovertemplate"] = hovertemplate
-    layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision=uirevision,
-                  annotations=annotations,
-                  yaxis=dict(autorange="reversed", scaleanchor="x", showticklabels=False,
-                             showgrid=False, zeroline=False),
-                  xaxis=dict(showticklabels=False, showgrid=False, zeroline=False,
-                             constrain="domain"))
-    if title:
-        layout["title"] = dict(text=title)
+    layout = image_layout(title, height, uirevision, margin=dict(l=10, r=10, t=30, b=10))
+    layout["annotations"] = annotations
     return fast_figure([heatmap], layout)

@@ -12,14 +12,19 @@ from typing import Optional, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from playground.charts.common import DIVERGING, SEQUENTIAL, grid_columns, mosaic_figure
+from playground.charts.common import (
+    DIVERGING,
+    SEQUENTIAL,
+    grid_columns,
+    image_layout,
+    mosaic_figure,
+)
 
 # One builder per figure of a model, shared with the Live Training page.
 from playground.charts.model import (
     MARGIN,
     digit_figure,
     filters_figure,
-    image_layout,
     probabilities_figure,
 )
 

@@ -13,24 +13,13 @@ from playground.charts.common import (
     SEQUENTIAL,
     fast_figure,
     grid_columns,
+    image_layout,
     mosaic_figure,
     scale_pairs,
 )
 
-MARGIN = dict(l=10, r=10, t=34, b=10)
+MARGIN = dict(l=10, r=10, t=34, b=10)  # what image_layout uses too
 _PREDICTED, _TRUE, _OTHER = "#d62728", "#2ca02c", "#8da0cb"
-
-
-def image_layout(title: str, height: int, uirevision: str) -> dict:
-    """Layout of a picture drawn as a heatmap: square pixels, row 0 on top, no ticks."""
-    layout = dict(height=height, margin=MARGIN, uirevision=uirevision or title or "image",
-                  yaxis=dict(autorange="reversed", scaleanchor="x", showticklabels=False,
-                             showgrid=False, zeroline=False),
-                  xaxis=dict(showticklabels=False, showgrid=False, zeroline=False,
-                             constrain="domain"))
-    if title:
-        layout["title"] = dict(text=title)
-    return layout
 
 
 def digit_figure(image: np.ndarray, title: str = "", height: int = 260,
