@@ -98,6 +98,16 @@ def read_json(path: Path) -> Optional[dict]:
     return value if isinstance(value, dict) else None
 
 
+def update_status(folder: Path, status: str, **extra) -> dict:
+    """Merge ``extra``, ``status`` and the time into the run's status.json (written atomically);
+    returns the record."""
+    record = read_json(folder / "status.json") or {}
+    record.update(extra)
+    record.update(status=status, updated=time.time())
+    write_json(folder / "status.json", record)
+    return record
+
+
 def list_runs() -> list[dict]:
     """Saved runs that have a model, newest first: {"run_id", "path", "settings", "status"}."""
     found = []

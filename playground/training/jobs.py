@@ -120,7 +120,7 @@ class Job:
                                         daemon=True)
         self.process.start()
         self.channels.after_start()
-        write_status_json(self.folder, "starting", pid=self.process.pid)
+        runs.update_status(self.folder, "starting", pid=self.process.pid)
 
     def drain(self) -> None:
         """Move every waiting snapshot and reply into this object (server side)."""
@@ -146,7 +146,7 @@ class Job:
         code = self.process.exitcode
         status = runs.read_json(self.folder / "status.json") or {}
         if self.channels.stop.is_set() and self.channels.state.value <= STATES.index("loading"):
-            status = write_status_json(self.folder, "stopped",
+            status = runs.update_status(self.folder, "stopped",
                                        reason="stopped before training started")
         elif STATES[self.channels.state.value] != "done" or \
                 status.get("status") not in ("finished", "stopped", "failed"):
@@ -155,7 +155,7 @@ class Job:
             else:
                 how = f"ended unexpectedly (exit code {code})"
             runs.remove_partial_files(self.folder)
-            status = write_status_json(self.folder, "died",
+            status = runs.update_status(self.folder, "died",
                                        reason=f"the training process {how}."
                                               f"{_what_was_kept(self.folder, status)}")
         self.final = status
@@ -201,14 +201,6 @@ def _what_was_kept(folder: Path, status: dict) -> str:
         else " The last saved model was kept."
 
 
-def write_status_json(folder: Path, status: str, **extra) -> dict:
-    record = runs.read_json(folder / "status.json") or {}
-    record.update(extra)
-    record.update(status=status, updated=time.time())
-    runs.write_json(folder / "status.json", record)
-    return record
-
-
 class Registry:
     """All jobs of this server. Thread-safe; ``poll()`` is cheap and called by every page view."""
 
@@ -226,7 +218,7 @@ class Registry:
         folder = runs.run_path(run_id)
         folder.mkdir(parents=True, exist_ok=True)
         runs.write_json(folder / "settings.json", settings)
-        write_status_json(folder, "queued", host=os.uname().nodename)
+        runs.update_status(folder, "queued", host=os.uname().nodename)
         job = Job(run_id, settings, self.viewer_timeout)
         with self._lock:
             self._jobs[run_id] = job
@@ -270,11 +262,11 @@ class Registry:
                           if j.process is None and j.final is None), key=lambda j: j.created)
         for job in waiting:
             if job.channels.stop.is_set():
-                job.final = write_status_json(job.folder, "stopped",
+                job.final = runs.update_status(job.folder, "stopped",
                                               reason="stopped while waiting for a slot")
                 job.ended = now
             elif now - max(job.last_seen, job.channels.heartbeat.value) > self.viewer_timeout:
-                job.final = write_status_json(job.folder, "stopped",
+                job.final = runs.update_status(job.folder, "stopped",
                                               reason="nobody watched it while it waited")
                 job.ended = now
         waiting = [j for j in waiting if j.final is None]
@@ -321,6 +313,6 @@ def mark_interrupted_runs() -> None:
                 and not _pid_alive(status.get("pid")):
             # Its writer is dead: a save it was in the middle of is only a temp file.
             runs.remove_partial_files(folder)
-            write_status_json(folder, "interrupted",
+            runs.update_status(folder, "interrupted",
                               reason="the server stopped while this run was active."
                                      + _what_was_kept(folder, status))

@@ -560,12 +560,8 @@ def train_run(run_id: str, settings: dict, sink: Sink, control) -> dict:
 
 
 def write_status(folder: Path, status: str, **extra) -> dict:
-    record = runs.read_json(folder / "status.json") or {}
-    record.update(extra)
-    record.update(status=status, updated=time.time(), pid=os.getpid(),
-                  host=os.uname().nodename)
-    runs.write_json(folder / "status.json", record)
-    return record
+    """The run's status.json, stamped with this worker's process id and host."""
+    return runs.update_status(folder, status, **extra, pid=os.getpid(), host=os.uname().nodename)
 
 
 def worker_main(run_id: str, settings: dict, channels) -> None:
