@@ -51,11 +51,12 @@ n = int(st.query_params.get("n", "13"))
 for i in range(n):
     st.number_input(f"Box {i}", value=i, key=f"box{i}")
 '''
-# Widgets a person can use, in the main area (not the sidebar's page links).
+# Widgets a person can use, in the main area (the home page's are its links to the labs; the
+# sidebar's page links do not count).
 WIDGET_TYPES = ["stNumberInput", "stSelectbox", "stMultiSelect", "stSlider", "stSelectSlider",
                 "stTextInput", "stTextArea", "stCheckbox", "stToggle", "stRadio", "stButton",
                 "stFormSubmitButton", "stDownloadButton", "stFileUploader", "stSegmentedControl",
-                "stButtonGroup", "stPills", "stCameraInput", "stDataFrame"]
+                "stButtonGroup", "stPills", "stCameraInput", "stDataFrame", "stPageLink"]
 # Installed before any page script: records, in the page's own clock, the first frame with a
 # usable widget (or a button whose text is `window.__target`), and every change of the number
 # of drawn plotly charts.
@@ -68,7 +69,7 @@ window.__bench = {widget: null, target: null, charts: 0, chartsAt: null};
     if (b.widget === null) {
       const w = main.querySelector(
         'input:not([disabled]), textarea:not([disabled]), button:not([disabled]),' +
-        ' [role="slider"]');
+        ' [role="slider"], [data-testid="stPageLink"] a');
       if (w && w.offsetParent !== null) b.widget = now;
     }
     if (b.target === null && window.__target) {
@@ -129,10 +130,12 @@ class Server:
             os.killpg(self.proc.pid, signal.SIGKILL)
 
 
-def open_tab(browser, url: str, charts: int = 0, target: str | None = None,
+def open_tab(browser, url: str, charts: int | None = 0, target: str | None = None,
              settle: float = 1.5, timeout: float = 90) -> dict:
     """Open ``url`` in a new context; wait for a widget (or the ``target`` button) and for
-    ``charts`` drawn charts that stay drawn for ``settle`` s. Times in seconds from navigation."""
+    ``charts`` drawn charts that stay drawn for ``settle`` s (``charts=None``: however many there
+    are, once their count has not changed for ``settle`` s after the widget). Times in seconds
+    from navigation."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.add_init_script(PROBE + (f"window.__target = {json.dumps(target)};" if target else ""))
     page = context.new_page()
@@ -144,8 +147,12 @@ def open_tab(browser, url: str, charts: int = 0, target: str | None = None,
     state = {}
     while time.time() < deadline:
         state = page.evaluate("() => ({...window.__bench, now: performance.now()})")
-        drawn = state["charts"] >= charts and (
-            charts == 0 or state["now"] - state["chartsAt"] > settle * 1000)
+        if charts is None:   # learning the page: wait until the count of charts is stable
+            last = max(state["chartsAt"] or 0, state[key] or state["now"])
+            drawn = state[key] is not None and state["now"] - last > settle * 1000
+        else:
+            drawn = state["charts"] >= charts and (
+                charts == 0 or state["now"] - state["chartsAt"] > settle * 1000)
         if state[key] is not None and drawn:
             break
         page.wait_for_timeout(100)
@@ -171,9 +178,9 @@ def warm_pages(browser, pages: dict, pairs: int, bare_dir: Path, runs_dir: str) 
         # and it tells how many charts and widgets the page has.
         shape = {}
         for name, path in pages.items():
-            first = open_tab(browser, f"{app.url}/{path}", settle=3.0)
+            first = open_tab(browser, f"{app.url}/{path}", charts=None, settle=3.0)
             again = open_tab(browser, f"{app.url}/{path}", charts=first["n_charts"], settle=3.0)
-            shape[name] = (max(first["n_charts"], again["n_charts"]), again["widgets"])
+            shape[name] = (max(first["n_charts"], again["n_charts"]), max(1, again["widgets"]))
             open_tab(browser, f"{bare.url}/?n={again['widgets']}")
         rows = {name: {"app": [], "bare": []} for name in pages}
         for i in range(pairs):
