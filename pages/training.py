@@ -326,7 +326,9 @@ def model_files(run: results.SavedRun) -> None:
     st.subheader("Model")
     summary, run_id = run["summary"], run["run_id"]
     if summary.get("layers"):
-        st.dataframe(summary["layers"], key="summary", hide_index=True)
+        columns = [c for c in network.SUMMARY_COLUMNS if c in summary["layers"][0]]
+        st.dataframe(summary["layers"], key="summary", hide_index=True,
+                     column_order=columns or None)
         st.caption(f"{summary.get('total_params', 0):,} parameters")
     c1, c2 = st.columns(2)
     c1.download_button("Download the model (.keras)", (run["path"] / "model.keras").read_bytes(),

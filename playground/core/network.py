@@ -399,6 +399,11 @@ def probe_model(model, kinds: Optional[Sequence[str]] = None, last_input: bool =
     return keras.Model(model.inputs[0], outputs, name=f"{model.name}_probe")
 
 
+# model_summary's keys in reading order (a summary saved as JSON comes back with sorted keys).
+SUMMARY_COLUMNS = ("layer", "type", "output shape", "parameters", "Shape Lab shape",
+                   "Shape Lab parameters")
+
+
 def model_summary(model) -> list[dict]:
     """The model summary: one dict per Keras layer.
 
