@@ -104,13 +104,19 @@ def filter_controls():
                                 **PROPS["custom_w"].widget_range())
         start = st.selectbox("Start from", ["zeros"] + list(filters.KERNELS), index=0,
                              key="fl_custom_start")
-        base = None if start == "zeros" else pipeline.kernel_rows(filters.KERNELS[start])
-        rows = pipeline.resize_rows(base, height, width)
-        custom = st.data_editor(rows, key=f"fl_custom_{height}x{width}_{start}",
-                                hide_index=True, width="stretch")
         normalize = st.checkbox("Normalise (weights sum to 1; for zero-sum kernels the "
                                 "positive weights do)", key="fl_normalize")
-        st.caption("Add “Custom kernel” to the filters above to use it.")
+        if using_custom:
+            base = None if start == "zeros" else pipeline.kernel_rows(filters.KERNELS[start])
+            rows = pipeline.resize_rows(base, height, width)
+            custom = st.data_editor(rows, key=f"fl_custom_{height}x{width}_{start}",
+                                    hide_index=True, width="stretch")
+        else:
+            # The weights grid only while the kernel is in use: the grid's code (~1 MB of
+            # JavaScript) would otherwise load with every new tab and hold up its first paint.
+            st.button("Use a custom kernel", key="fl_custom_use", on_click=_set_filters,
+                      args=(list(st.session_state.fl_filters) + [pipeline.CUSTOM],),
+                      icon=":material/edit:")
     return custom, normalize
 
 
@@ -260,7 +266,8 @@ def show_arithmetic(result, event, focus, input_slot):
         f"{result.value_at(map_index, int(row), int(col)):.6g}. The window starts at row "
         f"{explained['top']}, column {explained['left']} of the padded input "
         f"({int(explained['is_pad'].sum())} padded cells).")
-    st.code(pipeline.formula(explained), language=None, wrap_lines=True)
+    # Inline code, not st.code: no syntax highlighter (~1.5 MB of JavaScript) for one line.
+    st.markdown(f"`{pipeline.formula(explained)}`")
 
 
 def picture_tab():

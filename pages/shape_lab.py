@@ -231,8 +231,12 @@ def network_results(spec: dict):
     if problem:
         st.warning(problem)
         return
-    with st.expander("Keras code for this network (copy it with the button at its corner)"):
-        st.code(network.keras_code(spec), language="python")
+    # Drawn only while open: the code block's highlighter is ~1.5 MB of JavaScript that a new
+    # tab would otherwise load before its charts.
+    code = st.expander("Keras code for this network (copy it with the button at its corner)",
+                       key=K + "keras_code", on_change="rerun")
+    if code.open:
+        code.code(network.keras_code(spec), language="python")
     st.link_button("Train this network on MNIST", "training?" + urlencode(
         {"spec": network.to_json(lab.compact_spec(spec))}), icon=":material/monitoring:",
         help="Opens the Live Training page with this layer table as a custom network.")

@@ -213,6 +213,17 @@ def test_custom_kernel_from_the_editor_is_used():
     assert custom.split("<br>")[1] == sobel.split("<br>")[1]
 
 
+def test_the_custom_kernel_grid_is_drawn_once_the_kernel_is_used():
+    at = app_test("filter_lab")
+    assert not at.get("dataframe")
+    before = at.multiselect(key="fl_filters").value
+    assert before and "Custom kernel" not in before
+    at.button(key="fl_custom_use").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.multiselect(key="fl_filters").value == before + ["Custom kernel"]
+    assert len(at.get("dataframe")) == 1
+
+
 def _chart_z(at, prefix: str):
     for chart in at.get("plotly_chart"):
         spec = json.loads(chart.proto.spec)

@@ -126,6 +126,9 @@ def test_preset_switch_updates_the_network_table(at):
     assert not at.exception
     assert _metric(at, "Total parameters") == "619,786"
     assert _query(at, "preset") == "Keras Sequential CNN"
+    assert not at.get("code")  # the Keras code is drawn only while its expander is open
+    at.session_state["sl_keras_code"] = True
+    at.run()
     code = at.get("code")[0].value
     assert "layers.Dense(units=256, activation=\"relu\")" in code
 
