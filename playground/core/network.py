@@ -532,6 +532,30 @@ PRESETS: dict[str, dict] = {
         "layers": [_conv(8, 5, padding=2), _pool(2, 2, "valid"), _conv(16, 5, padding=2),
                    _pool(3, 3, "valid"), _FLAT, dict(_SOFTMAX10)],
     },
+    "Fast Fashion-MNIST CNN": {
+        "description": "The playground's Fashion-MNIST default: the fast MNIST layout with twice "
+                       "the filters (3×3×32 stride 2, 3×3×64), 2×2 max-pool, dense 256 with "
+                       "dropout, softmax over the 10 kinds of clothes.",
+        "input_shape": [28, 28, 1],
+        "layers": [_conv(32, 3, padding="valid", strides=2), _conv(64, 3, padding="valid"),
+                   _pool(2, 2, "valid"), _FLAT,
+                   {"type": "Dense", "units": 256, "activation": "relu"},
+                   {"type": "Dropout", "rate": 0.3}, dict(_SOFTMAX10)],
+    },
+    "Course CIFAR-10 CNN": {
+        "description": "The course's CIFAR-10 network (its TensorFlow and Keras versions): conv "
+                       "3×3×32 SAME, 2×2 max-pool, conv 3×3×64 SAME, 2×2 max-pool, flatten, "
+                       "10-way softmax on 32×32 colour pictures.",
+        "input_shape": [32, 32, 3],
+        "layers": [_conv(32, 3), _pool(), _conv(64, 3), _pool(), _FLAT, dict(_SOFTMAX10)],
+    },
+    "Fast colour CNN": {
+        "description": "A small, fast network for 32×32 colour pictures: conv 3×3×16 stride 2, "
+                       "conv 3×3×32, 2×2 max-pool, dense 64, softmax.",
+        "input_shape": [32, 32, 3],
+        "layers": [_conv(16, 3, strides=2), _conv(32, 3), _pool(2, 2, "valid"), _FLAT,
+                   {"type": "Dense", "units": 64, "activation": "relu"}, dict(_SOFTMAX10)],
+    },
 }
 
 
