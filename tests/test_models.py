@@ -64,7 +64,8 @@ def test_training_defaults_are_complete_and_valid(name):
                              "lr_schedule"}
     assert settings["optimizer"] in training_settings.OPTIMIZERS
     assert settings["lr_schedule"] in training_settings.LR_SCHEDULES
-    models.check_trainable(name)
+    home = training_settings.data_info(training_settings.home_dataset(name))
+    models.check_trainable(training_settings.preset_for(name, home), home)
 
 
 def test_training_defaults_for_a_custom_spec_are_a_fresh_generic_copy():

@@ -235,10 +235,10 @@ def test_train_run_in_process_saves_a_run_that_reopens_in_safe_mode():
     ({"preset": training_settings.CUSTOM, "spec": "{not json"}, "spec is not valid JSON"),
     ({"preset": training_settings.CUSTOM, "spec": {"input_shape": [32, 32, 3], "layers": [
         {"type": "Flatten"}, {"type": "Dense", "units": 10, "activation": "softmax"}]}},
-     "at most 28×28×1"),
+     "expects 32×32×3 images but the data has 1 channel"),
     ({"preset": training_settings.CUSTOM, "spec": {"input_shape": [28, 28, 1], "layers": [
         {"type": "Flatten"}, {"type": "Dense", "units": 7, "activation": "softmax"}]}},
-     "must end with 10 outputs"),
+     "must end with 10 values"),
     ({"preset": training_settings.CUSTOM, "spec": {"input_shape": [28, 28, 1], "layers": [
         {"type": "Flatten"}, {"type": "Dense", "units": 10}]}}, "softmax"),
 ])

@@ -218,3 +218,56 @@ def check_arrays(arrays: Arrays, n_train: int, n_test: int, image_shape: tuple[i
                                 f"{want} of each")
         out.append((x, y))
     return out[0], out[1]
+
+
+# ---------------------------------------------------------------------------- for training
+
+@dataclass(frozen=True)
+class DataSlice:
+    """Arrays ready for ``model.fit``: x float32 (N, H, W, C) in [0, 1], y uint8 (N,) class
+    indices; ``validation_data`` is None when nothing is held out."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def validation_data(self) -> Optional[tuple[np.ndarray, np.ndarray]]:
+        """``(x_val, y_val)`` for ``model.fit``, or None when the split is 0."""
+        return (self.x_val, self.y_val) if len(self.y_val) else None
+
+
+def training_slice(dataset: Dataset, n_train: int, validation_split: float = 0.0,
+                   seed: int = 0, test_float: Optional[np.ndarray] = None,
+                   what: str = "pictures") -> DataSlice:
+    """``n_train`` training pictures drawn without replacement (by ``seed``) from
+    ``dataset.x_train`` (all of them when ``n_train`` is larger), the last
+    ``round(n * validation_split)`` held out for validation, plus the whole test set
+    (``test_float``: its float copy when the caller keeps one). Same arguments, same pictures.
+    ``what`` names the pictures in messages ("digits").
+    Raises ValueError for out-of-range arguments."""
+    try:
+        n_train = int(n_train)
+        validation_split = float(validation_split)
+    except (TypeError, ValueError):
+        raise ValueError(f"n_train must be an integer and validation_split a number, got "
+                         f"{n_train!r}, {validation_split!r}") from None
+    total = len(dataset.y_train)
+    if n_train < 1:
+        raise ValueError(f"n_train must be at least 1, got {n_train}")
+    if not 0.0 <= validation_split < 1.0:
+        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
+    n_train = min(n_train, total)
+    n_val = int(round(n_train * validation_split))
+    if n_train - n_val < 1:
+        raise ValueError(f"validation_split {validation_split} leaves no training {what} "
+                         f"out of {n_train}")
+    order = np.random.default_rng(seed).permutation(total)[:n_train]
+    fit, val = order[:n_train - n_val], order[n_train - n_val:]
+    x_test = to_float(dataset.x_test) if test_float is None else test_float
+    return DataSlice(to_float(dataset.x_train[fit]), dataset.y_train[fit],
+                     to_float(dataset.x_train[val]), dataset.y_train[val], x_test,
+                     dataset.y_test)

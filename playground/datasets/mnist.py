@@ -23,7 +23,6 @@ import importlib.util
 import io
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -33,8 +32,11 @@ from playground.core import runs
 from playground.datasets.base import (
     ArraysOnlyUnpickler,
     BadSource,
+    Dataset,
     DatasetUnavailable,
+    DataSlice,
     keras_download,
+    training_slice,
 )
 
 MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -270,21 +272,8 @@ def to_float(x: np.ndarray) -> np.ndarray:
     return (x.astype(np.float32) / np.float32(255.0))[..., np.newaxis]
 
 
-@dataclass(frozen=True)
-class MnistSlice:
-    """Arrays ready for ``model.fit``: x float32 (N, 28, 28, 1) in [0, 1], y uint8 (N,)."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-    @property
-    def validation_data(self) -> Optional[tuple[np.ndarray, np.ndarray]]:
-        """``(x_val, y_val)`` for ``model.fit``, or None when the split is 0."""
-        return (self.x_val, self.y_val) if len(self.y_val) else None
+# Arrays ready for model.fit (the same record every data set's training slice uses).
+MnistSlice = DataSlice
 
 
 _test_float: Optional[np.ndarray] = None
@@ -309,21 +298,12 @@ def mnist_slice(n_train: int = N_TRAIN, validation_split: float = 0.0,
     """
     try:
         n_train = int(n_train)
-        validation_split = float(validation_split)
     except (TypeError, ValueError):
-        raise ValueError(f"n_train must be an integer and validation_split a number, got "
-                         f"{n_train!r}, {validation_split!r}") from None
+        raise ValueError(f"n_train must be an integer, got {n_train!r}") from None
     if not 1 <= n_train <= N_TRAIN:
         raise ValueError(f"n_train must be in 1..{N_TRAIN}, got {n_train}")
-    if not 0.0 <= validation_split < 1.0:
-        raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
-    n_val = int(round(n_train * validation_split))
-    if n_train - n_val < 1:
-        raise ValueError(f"validation_split {validation_split} leaves no training digits "
-                         f"out of {n_train}")
-    (x_train, y_train), _ = load_mnist()
-    order = np.random.default_rng(seed).permutation(N_TRAIN)[:n_train]
-    fit, val = order[:n_train - n_val], order[n_train - n_val:]
-    x_test, y_test = test_set()
-    return MnistSlice(to_float(x_train[fit]), y_train[fit], to_float(x_train[val]),
-                      y_train[val], x_test, y_test)
+    (x_train, y_train), (x_test, y_test) = load_mnist()
+    digits = Dataset("mnist", x_train, y_train, x_test, y_test, [str(d) for d in range(10)],
+                     (28, 28, 1))
+    return training_slice(digits, n_train, validation_split, seed, test_float=test_set()[0],
+                          what="digits")

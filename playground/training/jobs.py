@@ -25,6 +25,7 @@ from typing import Optional
 
 from playground.core import runs
 from playground.training.channels import CONTEXT, STATES, Channels
+from playground.training.data import write_run_data
 from playground.training.settings import PROPS, normalize_settings
 from playground.training.snapshot import Snapshot
 
@@ -168,9 +169,9 @@ class Job:
             "queued": f"waiting for a free training slot (number {self.queue_position} in "
                       "the queue)",
             "starting": "starting a training process (loading TensorFlow)",
-            "loading": "loading MNIST and building the network",
+            "loading": "loading the data and building the network",
             "running": "training", "paused": "paused", "stopping": "stopping",
-            "saving": "saving the model", "testing": "testing on the test digits",
+            "saving": "saving the model", "testing": "testing on the test pictures",
             "done": "finishing",
         }.get(state)
         pending = {("pause", "running"): "pausing (after the current batch)",
@@ -211,13 +212,16 @@ class Registry:
         self._jobs: dict[str, Job] = {}
         mark_interrupted_runs()
 
-    def start(self, settings: dict) -> Job:
-        """Check the settings, save them, and start (or queue) a job. Raises ValueError."""
-        settings = normalize_settings(settings)
+    def start(self, settings: dict, data=None) -> Job:
+        """Check the settings, save them (and what the run trains on: ``data``, a Dataset of
+        the learner's own pictures, when the settings' dataset is theirs), and start (or
+        queue) a job. Raises ValueError."""
+        settings = normalize_settings(settings, data)
         run_id = runs.new_run_id()
         folder = runs.run_path(run_id)
         folder.mkdir(parents=True, exist_ok=True)
         runs.write_json(folder / "settings.json", settings)
+        write_run_data(folder, settings, data)
         runs.update_status(folder, "queued", host=os.uname().nodename)
         job = Job(run_id, settings, self.viewer_timeout)
         with self._lock:

@@ -30,13 +30,16 @@ from typing import Optional, Sequence, Union
 
 import keras
 
-from playground.core import network, shapes
+from playground.core import network
 from playground.training.settings import (
     DEFAULT_LEARNING_RATES,
     LR_SCHEDULES,
+    MNIST,
     MNIST_INPUT_SHAPE,
-    N_CLASSES,
     OPTIMIZERS,
+    DataInfo,
+    check_spec,
+    input_fit,
     training_defaults,
 )
 
@@ -88,34 +91,19 @@ def input_adapter(spec: dict, data_shape: Sequence[int] = MNIST_INPUT_SHAPE
     channels).
     """
     want = tuple(network.input_shape_of(spec))
-    have = tuple(int(v) for v in data_shape)
-    if want == have:
+    if not input_fit(want, data_shape):
         return None
-    shown = shapes.shape_text(want)
-    if want[2] != have[2]:
-        raise ValueError(f"input_shape: the network expects {shown} images but the data has "
-                         f"{have[2]} channel(s) ({shapes.shape_text(have)})")
-    if want[0] > have[0] or want[1] > have[1]:
-        raise ValueError(f"input_shape: the network expects {shown} images, larger than the "
-                         f"{'×'.join(map(str, have))} digits")
     return "CenterCrop", {"height": want[0], "width": want[1]}
 
 
-def check_trainable(name_or_spec: Union[str, dict],
-                    data_shape: Sequence[int] = MNIST_INPUT_SHAPE) -> dict:
-    """The validated spec if it can be trained as a 10-digit classifier on ``data_shape``
-    images, else ValueError with a one-line reason (for custom networks from the Shape Lab)."""
-    spec = network.validate(_resolve(name_or_spec))
-    input_adapter(spec, data_shape)
-    out = network.output_shape(spec)
-    if out != (N_CLASSES,):
-        raise ValueError(f"output: a digit classifier must end with 10 values, this network "
-                         f"outputs {out}; end it with Flatten and Dense(10, softmax)")
-    last = spec["layers"][-1]
-    if last["type"] != "Dense" or last["activation"] != "softmax":
-        raise ValueError("output: the last layer must be Dense with 10 units and softmax "
-                         "activation (the loss expects probabilities)")
-    return spec
+def check_trainable(name_or_spec: Union[str, dict], data: Union[DataInfo, Sequence[int]] = MNIST
+                    ) -> dict:
+    """The validated spec if it can be trained as a classifier of ``data`` (a DataInfo, or
+    the pictures' (H, W, C) for 10 classes), else ValueError with a one-line reason (for
+    custom networks from the Shape Lab). ``settings.check_spec`` does the checking."""
+    if not isinstance(data, DataInfo):
+        data = MNIST._replace(name="", input_shape=tuple(int(v) for v in data))
+    return check_spec(_resolve(name_or_spec), data)
 
 
 def build_model(name_or_spec: Union[str, dict], *, dropout: Optional[float] = None,
@@ -218,7 +206,7 @@ def distribution_strategy(devices: Optional[Sequence[str]] = None):
 
 
 def build_for_training(name_or_spec: Union[str, dict], settings: Optional[dict] = None, *,
-                       data_shape: Sequence[int] = MNIST_INPUT_SHAPE, strategy=None
+                       data: Union[DataInfo, Sequence[int]] = MNIST, strategy=None
                        ) -> keras.Model:
     """Seeded build + compile inside ``strategy`` (default: ``distribution_strategy()``).
 
@@ -229,7 +217,8 @@ def build_for_training(name_or_spec: Union[str, dict], settings: Optional[dict] 
     """
     settings = {**training_defaults(name_or_spec if isinstance(name_or_spec, str) else {}),
                 **(settings or {})}
-    spec = check_trainable(name_or_spec, data_shape)
+    spec = check_trainable(name_or_spec, data)
+    data_shape = data.input_shape if isinstance(data, DataInfo) else tuple(data)
     keras.utils.set_random_seed(int(settings["seed"]))
     strategy = strategy or distribution_strategy()
     with strategy.scope():

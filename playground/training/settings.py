@@ -10,14 +10,17 @@ module alone, and TensorFlow starts only in a training or evaluation process.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Union
+from typing import Any, Mapping, NamedTuple, Optional, Sequence, Union
 
-from playground.core import network
+from playground.core import network, shapes
+from playground.datasets.registry import REGISTRY, dataset_names
 from playground.settings import Prop, Props
 
-N_TRAIN, N_TEST = 60_000, 10_000      # MNIST's training and test digits
+N_TRAIN, N_TEST = 60_000, 10_000      # the largest data set's training and test pictures
 MNIST_INPUT_SHAPE = (28, 28, 1)
 N_CLASSES = 10
+PICTURES = "pictures"  # the learner's own pictures (a zip or classes built on the page)
+DATASETS = tuple(dataset_names()) + (PICTURES,)
 
 OPTIMIZERS = ("Adam", "SGD", "SGD+momentum", "RMSprop", "Adadelta")
 # Each optimizer's usual starting point. Adadelta is meant to run at 1.0 (Zeiler 2012, and
@@ -34,6 +37,8 @@ CUSTOM = "Custom network (spec JSON)"
 # take the same ones: a value from the address that a widget's own range refused would stop
 # the page with an error.
 PROPS = Props([
+    Prop("dataset", str, "mnist", choices=DATASETS,
+         help="what the network learns to classify"),
     Prop("optimizer", str, "Adam", choices=OPTIMIZERS, help="Keras optimizer"),
     Prop("learning_rate", float, 1e-3, low=1e-7, high=10.0,
          help="the optimizer's rate (the peak of a one-cycle schedule)"),
@@ -43,21 +48,21 @@ PROPS = Props([
     Prop("batch_size", int, 100, low=1, high=8192),
     Prop("epochs", int, 5, low=1, high=200),
     Prop("train_examples", int, N_TRAIN, low=10, high=N_TRAIN,
-         help="training digits used (drawn by seed from the 60,000)"),
+         help="training pictures used, drawn by seed (at most as many as the data set has)"),
     Prop("validation_split", float, 0.0, low=0.0, high=0.5,
-         help="fraction of the training digits held out for validation"),
+         help="fraction of the training pictures held out for validation"),
     Prop("dropout", float, None, low=0.0, high=0.95, optional=True,
          help="Sets every Dropout layer of the network to this rate (blank: as in the network)."),
     Prop("seed", int, 0, low=0, high=2**31 - 1,
-         help="Same seed, same settings: same initial weights, same digits, same order."),
+         help="Same seed, same settings: same initial weights, same pictures, same order."),
     Prop("probe_index", int, 0, low=0, high=N_TEST - 1,
-         help="the test digit whose activations are shown live"),
+         help="the test picture whose activations are shown live"),
     Prop("snapshot_interval", float, 0.5, low=0.05, high=10.0,
          help="seconds between live snapshots"),
     Prop("stats_every", int, 25, low=1, high=10_000,
          help="batches between gradient statistics"),
     Prop("test_examples", int, None, low=1, high=N_TEST, optional=True,
-         help="test digits evaluated at the end (blank: all 10,000)"),
+         help="test pictures evaluated at the end (blank: all of them)"),
 ])
 # (low, high) of every number setting, for callers that want the numbers only.
 LIMITS = {name: (prop.low, prop.high) for name, prop in PROPS.items()
@@ -66,7 +71,7 @@ LIMITS = {name: (prop.low, prop.high) for name, prop in PROPS.items()
 RECIPE_KEYS = ("optimizer", "learning_rate", "momentum", "lr_schedule", "batch_size", "epochs",
                "train_examples", "validation_split", "dropout", "seed")
 # The settings a shareable link may carry.
-QUERY_KEYS = ("optimizer", "learning_rate", "lr_schedule", "batch_size", "epochs",
+QUERY_KEYS = ("dataset", "optimizer", "learning_rate", "lr_schedule", "batch_size", "epochs",
               "train_examples", "validation_split", "dropout", "seed", "probe_index")
 
 # preset name -> what its recipe changes from the rows' defaults. The presets that classify
@@ -87,7 +92,28 @@ PRESET_RECIPES: dict[str, dict[str, Any]] = {
     # ConvNetJS' trainer: Adadelta, batch 20 (it also used l2_decay 0.001, not modelled here).
     "ConvNetJS MNIST demo": {"optimizer": "Adadelta", "learning_rate": 1.0, "batch_size": 20,
                              "epochs": 2},
+    # Tuned for the Fashion-MNIST bar (>= 92 % in <= 60 s, bench/bench_datasets.py).
+    "Fast Fashion-MNIST CNN": {"optimizer": "Adam", "learning_rate": 4e-3,
+                               "lr_schedule": "one-cycle", "batch_size": 128, "epochs": 6},
+    # The course's Keras CIFAR-10 version trains with plain SGD.
+    "Course CIFAR-10 CNN": {"optimizer": "SGD", "learning_rate": 0.01, "batch_size": 32,
+                            "epochs": 10},
+    # Tuned for the generated shapes' bar (>= 95 % in <= 30 s).
+    "Fast colour CNN": {"optimizer": "Adam", "learning_rate": 5e-3, "lr_schedule": "one-cycle",
+                        "batch_size": 64, "epochs": 6},
 }
+# Each data set's default network (the first offered) and the data set each preset was made
+# for (the preset's recipe is tuned there).
+DEFAULT_PRESETS = {"mnist": "Fast MNIST CNN", "fashion_mnist": "Fast Fashion-MNIST CNN",
+                   "cifar10": "Fast colour CNN", "shapes": "Fast colour CNN",
+                   PICTURES: "Fast colour CNN"}
+HOME_DATASETS = {"Fast Fashion-MNIST CNN": "fashion_mnist", "Course CIFAR-10 CNN": "cifar10",
+                 "Fast colour CNN": "shapes"}  # the others: "mnist"
+
+
+def home_dataset(preset: str) -> str:
+    """The data set a preset was made for (its recipe is tuned there)."""
+    return HOME_DATASETS.get(preset, "mnist")
 
 
 def _recipe(changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -116,37 +142,113 @@ def default_settings(preset: str) -> dict[str, Any]:
     return {**PROPS.defaults(), **training_defaults(preset), "preset": preset}
 
 
-def check_mnist_spec(spec: dict) -> dict:
-    """Validate a network spec for MNIST: 1 channel, at most 28×28, a 10-way softmax output.
+class DataInfo(NamedTuple):
+    """What the settings need to know about a data set before it is loaded."""
+    name: str
+    title: str
+    input_shape: tuple[int, int, int]
+    class_names: tuple[str, ...]
+    n_train: int
+    n_test: int
 
-    Returns the validated spec; raises ValueError with a one-line reason."""
+    @property
+    def what(self) -> str:
+        """How messages call its pictures."""
+        return "digits" if self.name == "mnist" else "pictures"
+
+
+def data_info(name: str, data: Any = None) -> DataInfo:
+    """The DataInfo of a registered data set, or of ``data`` (a ``Dataset`` of the learner's
+    own pictures) for PICTURES. ValueError for an unknown name or PICTURES without data."""
+    if name == PICTURES:
+        if data is None:
+            raise ValueError("dataset: your own pictures need a zip or classes built on the "
+                             "page first")
+        return DataInfo(PICTURES, "Your own pictures", tuple(data.input_shape),
+                        tuple(data.class_names), len(data.y_train), len(data.y_test))
+    if name not in REGISTRY:
+        raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
+    entry = REGISTRY[name]
+    return DataInfo(name, entry.title, tuple(entry.input_shape), tuple(entry.class_names),
+                    entry.n_train, entry.n_test)
+
+
+MNIST = data_info("mnist")
+
+
+def input_fit(want: Sequence[int], have: Sequence[int], what: str = "digits") -> bool:
+    """True when images of shape ``have`` (H, W, C) need a centre crop to ``want`` (the
+    network's input), False when the shapes agree; ValueError (one line) when they cannot be
+    fed: another number of channels, or a network larger than the pictures."""
+    want, have = tuple(int(v) for v in want), tuple(int(v) for v in have)
+    if want == have:
+        return False
+    shown = shapes.shape_text(want)
+    if want[2] != have[2]:
+        raise ValueError(f"input_shape: the network expects {shown} images but the data has "
+                         f"{have[2]} channel(s) ({shapes.shape_text(have)})")
+    if want[0] > have[0] or want[1] > have[1]:
+        raise ValueError(f"input_shape: the network expects {shown} images, larger than the "
+                         f"{'×'.join(map(str, have))} {what}")
+    return True
+
+
+def check_spec(spec: dict, data: DataInfo = MNIST) -> dict:
+    """The validated spec if it can be trained as a classifier of ``data``: its pictures fit
+    the input (same channels, at most as large: a smaller input takes the centre), and it ends
+    with Dense(number of classes, softmax). Else ValueError with a one-line reason."""
     spec = network.validate(spec)
-    h, w, c = spec["input_shape"]
-    if c != 1 or h > MNIST_INPUT_SHAPE[0] or w > MNIST_INPUT_SHAPE[1]:
-        raise ValueError(f"input_shape must be at most 28×28×1 for MNIST, got {h}×{w}×{c}")
-    if network.output_shape(spec) != (N_CLASSES,):
-        raise ValueError(f"the network must end with 10 outputs (one per digit), got "
-                         f"{network.output_shape(spec)}")
+    input_fit(network.input_shape_of(spec), data.input_shape, data.what)
+    n = len(data.class_names)
+    out = network.output_shape(spec)
+    if out != (n,):
+        raise ValueError(f"output: a classifier of {n} classes must end with {n} values, this "
+                         f"network outputs {out}; end it with Flatten and Dense({n}, softmax)")
     last = spec["layers"][-1]
     if last["type"] != "Dense" or last.get("activation") != "softmax":
-        raise ValueError("the last layer must be Dense with 10 units and softmax activation")
+        raise ValueError(f"output: the last layer must be Dense with {n} units and softmax "
+                         "activation (the loss expects probabilities)")
     return spec
 
 
-def trainable_presets() -> list[str]:
-    """Preset names that classify 28×28 digits (not the shape-only examples)."""
+def check_mnist_spec(spec: dict) -> dict:
+    """``check_spec`` for MNIST digits (28×28×1, 10 classes)."""
+    return check_spec(spec, MNIST)
+
+
+def preset_for(name: str, data: DataInfo = MNIST) -> dict:
+    """The preset's spec made for ``data``: its last Dense layer gets one unit per class, and
+    for the learner's own pictures its input takes the pictures' size. ValueError (one line)
+    when the preset cannot classify these pictures (another number of channels)."""
+    spec = network.preset(name)
+    last = spec["layers"][-1] if spec["layers"] else {}
+    if last.get("type") == "Dense" and last.get("activation") == "softmax":
+        last["units"] = len(data.class_names)
+    if data.name == PICTURES and spec["input_shape"][2] == data.input_shape[2]:
+        spec["input_shape"] = list(data.input_shape)
+    return check_spec(spec, data)
+
+
+def trainable_presets(data: DataInfo = MNIST) -> list[str]:
+    """Preset names that can classify ``data`` (not the shape-only examples), its default
+    first."""
     names = []
     for name in network.PRESETS:
         try:
-            check_mnist_spec(network.preset(name))
+            preset_for(name, data)
         except ValueError:
             continue
         names.append(name)
+    default = DEFAULT_PRESETS.get(data.name)
+    if default in names:
+        names.remove(default)
+        names.insert(0, default)
     return names
 
 
-def _network(raw: Mapping[str, Any]) -> tuple[str, Optional[dict]]:
-    """(preset, spec): spec is the checked custom network, or None for a preset."""
+def _network(raw: Mapping[str, Any], data: DataInfo) -> tuple[str, Optional[dict]]:
+    """(preset, spec): spec is the checked custom network, or the preset made for ``data``
+    (None when the preset is used as it is)."""
     preset = raw.get("preset")
     if preset == CUSTOM or (preset not in network.PRESETS and raw.get("spec")):
         spec = raw.get("spec")
@@ -154,26 +256,36 @@ def _network(raw: Mapping[str, Any]) -> tuple[str, Optional[dict]]:
             spec = network.from_json(spec)
         if not isinstance(spec, dict):
             raise ValueError("a custom network needs a spec (paste the Shape Lab's JSON)")
-        return CUSTOM, check_mnist_spec(spec)
+        return CUSTOM, check_spec(spec, data)
     if preset in network.PRESETS:
-        check_mnist_spec(network.preset(preset))
-        return preset, None
+        spec = preset_for(preset, data)
+        return preset, (None if spec == network.validate(network.preset(preset)) else spec)
     raise ValueError(f"preset must be one of {', '.join(network.PRESETS)}, got {preset!r}")
 
 
-def normalize_settings(raw: Mapping[str, Any]) -> dict[str, Any]:
+def normalize_settings(raw: Mapping[str, Any], data: Any = None) -> dict[str, Any]:
     """A complete, checked copy of a run's settings. Raises ValueError with a one-line message.
 
-    Keys: preset (a name in network.PRESETS, or CUSTOM with ``spec``), spec (dict or None),
-    then every row of PROPS. A setting left out takes the preset's recipe
-    (``training_defaults``), else the row's default.
+    Keys: preset (a name in network.PRESETS, or CUSTOM with ``spec``), spec (dict, or None for
+    a preset used as it is), then every row of PROPS. A setting left out takes the preset's
+    recipe (``training_defaults``), else the row's default. ``data``: the ``Dataset`` of the
+    learner's own pictures when ``raw["dataset"]`` is PICTURES. The number of training
+    examples, the probe and the test examples are capped at what the data set has.
     """
     if not isinstance(raw, Mapping):
         raise ValueError("settings must be a dict")
-    preset, spec = _network(raw)
+    home = home_dataset(raw.get("preset")) if raw.get("preset") in network.PRESETS else "mnist"
+    info = data_info(PROPS["dataset"].parse(raw.get("dataset") or home), data)
+    preset, spec = _network(raw, info)
     given = {name: value for name, value in raw.items() if name in PROPS}
     out: dict[str, Any] = {"preset": preset, "spec": spec}
-    out.update(PROPS.check({**default_settings(preset), **given}))
+    out.update(PROPS.check({**default_settings(preset), **given, "dataset": info.name}))
+    out["train_examples"] = min(out["train_examples"], info.n_train)
+    if out["probe_index"] >= info.n_test:
+        raise ValueError(f"probe_index must be below {info.n_test} (the test pictures of "
+                         f"{info.title}), got {out['probe_index']}")
+    if out["test_examples"] is not None:
+        out["test_examples"] = min(out["test_examples"], info.n_test)
     if out["train_examples"] - round(out["train_examples"] * out["validation_split"]) < 1:
         raise ValueError("validation_split leaves no training examples")
     return out

@@ -22,7 +22,10 @@ import numpy as np
 import tensorflow as tf
 
 from playground.core import network, runs
+from playground.datasets.base import training_slice
+from playground.training import data as run_data
 from playground.training import models
+from playground.training.settings import MNIST, DataInfo
 from playground.training.snapshot import (
     BATCH_FIELDS,
     EPOCH_FIELDS,
@@ -351,11 +354,12 @@ def save_evaluation(folder: Path, model, x_test: np.ndarray, y_test: np.ndarray)
 
 
 def evaluate_run(run_id: str, test_examples: Optional[int] = None) -> float:
-    """Evaluate a saved run on the test digits (for runs saved without it, e.g. a died one)."""
-    from playground.datasets import mnist
+    """Evaluate a saved run on its test pictures (for runs saved without it, e.g. a died
+    one)."""
     folder = runs.run_path(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
-    x_test, y_test = mnist.test_set()
+    dataset = run_data.run_dataset(run_id)
+    x_test, y_test = run_data.test_float(dataset), dataset.y_test
     if test_examples:
         x_test, y_test = x_test[:test_examples], y_test[:test_examples]
     accuracy = save_evaluation(folder, model, x_test, y_test)
@@ -368,12 +372,12 @@ def evaluate_run(run_id: str, test_examples: Optional[int] = None) -> float:
 
 # -------------------------------------------------------------------- building the run
 
-def build_compiled(settings: dict):
+def build_compiled(settings: dict, data: DataInfo = MNIST):
     """Seeded build + compile inside the distribution strategy (models.build_for_training)."""
     spec = settings.get("spec") or settings["preset"]
     return models.build_for_training(spec, {k: settings[k] for k in (
         "optimizer", "learning_rate", "momentum", "dropout", "seed", "lr_schedule", "epochs",
-        "batch_size") if k in settings})
+        "batch_size") if k in settings}, data=data)
 
 
 # -------------------------------------------------------------------- the worker process
@@ -472,9 +476,9 @@ def _test_digits(arrays, settings: dict) -> tuple[np.ndarray, np.ndarray]:
     return arrays.x_test[:n], arrays.y_test[:n]
 
 
-def _build(folder: Path, settings: dict):
+def _build(folder: Path, settings: dict, data: DataInfo = MNIST):
     """The compiled model, its layer summary saved to summary.json."""
-    model = build_compiled(settings)
+    model = build_compiled(settings, data)
     if not hasattr(model.optimizer, "learning_rate"):
         raise ValueError("optimizer has no learning rate")
     runs.write_json(folder / "summary.json", {"layers": network.model_summary(model),
@@ -535,13 +539,13 @@ def train_run(run_id: str, settings: dict, sink: Sink, control) -> dict:
     ``settings`` must be normalized (``playground.training.settings.normalize_settings``);
     ``control`` is as ``ControlCallback`` describes.
     """
-    from playground.datasets import mnist
     folder = runs.run_path(run_id)
     keras.utils.set_random_seed(int(settings["seed"]))
     control.set_state("loading")
-    arrays = mnist.mnist_slice(settings["train_examples"], settings["validation_split"],
-                              settings["seed"])
-    model = _build(folder, settings)
+    dataset = run_data.run_dataset(run_id)
+    arrays = training_slice(dataset, settings["train_examples"], settings["validation_split"],
+                            settings["seed"], test_float=run_data.test_float(dataset))
+    model = _build(folder, settings, run_data.dataset_info(dataset))
     streaming = _streaming(arrays, settings, sink)
     controls = ControlCallback(control, streaming)
     if control.stopped():
