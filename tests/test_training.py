@@ -261,7 +261,7 @@ def test_results_from_saved_probabilities(tmp_path):
     run_id = runs.new_run_id()
     folder = runs.run_path(run_id)
     folder.mkdir(parents=True)
-    _, labels = results.test_set_digits()
+    _, labels = results.test_pictures(run_id)
     predictions = labels[:100].astype(np.int64).copy()
     predictions[:10] = (predictions[:10] + 1) % 10           # 10 mistakes out of 100
     probs = np.full((100, 10), 0.02, np.float32)
@@ -318,3 +318,52 @@ def test_settings_in_the_url_apply_to_a_custom_network_too():
     assert (settings["train_examples"], settings["epochs"], settings["batch_size"]) == \
         (400, 30, 10)
     assert settings["seed"] == 0 and problems == ["seed must be in 0..2147483647, got '-1'"]
+
+
+def test_a_colour_run_trains_tests_and_reads_back_with_its_class_names():
+    """The generated colour shapes end to end in this process: the settings made for the data
+    (4 classes: the preset's head follows), the run's dataset.json, training, the saved test
+    probabilities equal to Keras' predictions, and the results named by class."""
+    from playground.datasets import load_dataset
+    from playground.training import data as run_data
+    shapes = load_dataset("shapes")
+    settings = training_settings.normalize_settings(dict(
+        preset="Fast colour CNN", dataset="shapes", train_examples=200, epochs=1,
+        batch_size=50, test_examples=120, snapshot_interval=0.05))
+    assert settings["dataset"] == "shapes"
+    assert settings["spec"]["layers"][-1]["units"] == 4 == len(shapes.class_names)
+    run_id = runs.new_run_id()
+    folder = runs.run_path(run_id)
+    folder.mkdir(parents=True)
+    info = run_data.write_run_data(folder, settings)
+    assert runs.read_json(folder / "dataset.json")["class_names"] == list(shapes.class_names)
+    snapshots = []
+    status = worker.train_run(run_id, settings, snapshots.append, FakeControl())
+    assert status["status"] == "finished"
+    model = keras.models.load_model(folder / "model.keras", safe_mode=True)
+    assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 4)
+    saved = results.test_set_probabilities(run_id)
+    assert saved.shape == (120, 4)
+    x = shapes.x_test[:30].astype(np.float32) / 255.0
+    np.testing.assert_allclose(saved[:30], model.predict(x, verbose=0), atol=1e-5)
+    result = results.evaluation(run_id)
+    assert result["class_names"] == info.class_names
+    assert result["matrix"].shape == (4, 4) and result["matrix"].sum() == 120
+    assert result["accuracy"] == pytest.approx(status["test_accuracy"])
+    picked = results.digits_where(result, limit=5)
+    assert picked["images"].shape == (5, 32, 32, 3)
+    first = picked["indices"][0]
+    assert picked["captions"][0].startswith(
+        f"{shapes.class_names[shapes.y_test[first]]}→"
+        f"{shapes.class_names[int(saved[first].argmax())]} (")
+    image, label = results.test_picture(run_id, 7)
+    np.testing.assert_array_equal(image, shapes.x_test[7] / np.float32(255.0))
+    assert label == shapes.y_test[7]
+    assert any(s.probabilities is not None and s.probabilities.shape == (4,) for s in snapshots)
+    # An MNIST run's outputs are not averaged with this one.
+    other = runs.new_run_id()
+    runs.run_path(other).mkdir(parents=True)
+    np.save(runs.run_path(other) / "test_probabilities.npy", np.full((120, 10), 0.1, np.float32))
+    outcome = results.ensemble([run_id, other])
+    assert [m["run_id"] for m in outcome["members"]] == [run_id]
+    assert outcome["skipped"] == [other]

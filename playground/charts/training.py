@@ -17,6 +17,7 @@ from playground.charts.common import (
     fast_figure,
     mosaic_figure,
     panel_axes,
+    rgb_mosaic_figure,
     subplot_grid,
 )
 
@@ -24,6 +25,7 @@ from playground.charts.common import (
 from playground.charts.model import digit_figure as digit_figure
 from playground.charts.model import filters_figure as filters_figure
 from playground.charts.model import probabilities_figure as probabilities_figure
+from playground.charts.model import rgb_filters_figure as rgb_filters_figure
 from playground.core.shapes import shape_text
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
@@ -190,30 +192,37 @@ def layer_stats_figure(rows: Sequence[dict], height: int = 320,
 
 
 
-def confusion_figure(matrix: np.ndarray, height: int = 460,
-                     uirevision: str = "confusion") -> go.Figure:
+def confusion_figure(matrix: np.ndarray, height: int = 460, uirevision: str = "confusion",
+                     class_names: Optional[Sequence[str]] = None) -> go.Figure:
     """Counts as a heatmap (rows true, columns predicted) with a clickable point per cell.
 
     The invisible scatter on top makes each cell selectable with a click (point selection);
-    its customdata is [true, predicted].
+    its customdata is [true, predicted, count]. The axes are named by ``class_names`` (default:
+    the digits).
     """
     matrix = np.asarray(matrix)
     n = matrix.shape[0]
-    digits = list(range(n))
+    ids = list(range(n))
+    names = [str(c) for c in class_names] if class_names is not None else [str(i) for i in ids]
+    kind = "class" if class_names is not None else "digit"
     shown = np.log1p(matrix.astype(np.float64))  # the diagonal would wash out the mistakes
-    fig = go.Figure(go.Heatmap(z=shown, x=digits, y=digits, colorscale="Blues",
+    fig = go.Figure(go.Heatmap(z=shown, x=ids, y=ids, colorscale="Blues",
                                showscale=False, text=matrix, texttemplate="%{text}",
                                hoverinfo="skip"))
-    true, pred = np.meshgrid(digits, digits, indexing="ij")
+    true, pred = np.meshgrid(ids, ids, indexing="ij")
     fig.add_trace(go.Scatter(
         x=pred.ravel(), y=true.ravel(), mode="markers",
         marker=dict(symbol="square", size=28, color="rgba(0,0,0,0.01)"),
         customdata=np.stack([true.ravel(), pred.ravel(), matrix.ravel()], axis=1),
-        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: "
-                      "%{customdata[2]} digits<extra>click to show</extra>",
+        text=[f"true {names[t]}, predicted {names[q]}" for t, q in
+              zip(true.ravel(), pred.ravel())],
+        hovertemplate="%{text}: %{customdata[2]} pictures<extra>click to show</extra>",
         showlegend=False))
-    fig.update_xaxes(title_text="predicted digit", dtick=1, side="top")
-    fig.update_yaxes(title_text="true digit", dtick=1, autorange="reversed")
+    # Ticks at the cells only: plotly's automatic ticks put −1 and n beyond the matrix.
+    ticks = dict(tickmode="array", tickvals=ids, ticktext=names, range=[-0.5, n - 0.5])
+    fig.update_xaxes(title_text=f"predicted {kind}", side="top", **ticks)
+    fig.update_yaxes(title_text=f"true {kind}", autorange=False, **{
+        **ticks, "range": [n - 0.5, -0.5]})
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                       uirevision=uirevision, clickmode="event+select", dragmode=False)
     return fig
@@ -221,15 +230,18 @@ def confusion_figure(matrix: np.ndarray, height: int = 460,
 
 def gallery_figure(images: np.ndarray, captions: Sequence[str], ncols: int = 8,
                    height: int = 360, uirevision: str = "gallery") -> go.Figure:
-    """Digits (N, 28, 28) in [0, 1] as ONE mosaic heatmap, a caption above each."""
+    """Pictures (N, H, W), (N, H, W, 1) or colour (N, H, W, 3) in [0, 1] as ONE mosaic, a
+    caption above each."""
     images = np.asarray(images, np.float32)
-    if images.ndim == 4:
+    if images.ndim == 4 and images.shape[3] == 1:
         images = images[..., 0]
     if not len(images):
-        images = np.zeros((0, 28, 28), np.float32)
         fig = go.Figure()
-        fig.update_layout(height=height, annotations=[dict(text="no digits", showarrow=False)])
+        fig.update_layout(height=height, annotations=[dict(text="no pictures", showarrow=False)])
         return fig
+    if images.ndim == 4:
+        return rgb_mosaic_figure(images, ncols=min(ncols, len(images)), height=height,
+                                 labels=list(captions), uirevision=uirevision)
     fig = mosaic_figure(images, ncols=min(ncols, len(images)), colorscale=SEQUENTIAL,
                         symmetric=False, height=height, labels=list(captions),
                         uirevision=uirevision)

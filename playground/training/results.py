@@ -7,12 +7,14 @@ saved (``test_probabilities.npy``); a run saved without them is evaluated in a s
 from __future__ import annotations
 
 import csv
+import functools
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence, TypedDict
 
 import numpy as np
 
 from playground.core import runs
+from playground.training import data as run_data
 from playground.training.channels import CONTEXT
 from playground.training.snapshot import Snapshot
 
@@ -31,9 +33,11 @@ class SavedRun(TypedDict):
 
 
 class Evaluation(TypedDict):
-    """A run's test results: ``probabilities`` float32 (N, 10), ``labels`` uint8 (N,),
-    ``predictions`` int64 (N,), ``matrix`` int64 (10, 10) rows = true digit, columns =
-    predicted."""
+    """A run's test results: ``probabilities`` float32 (N, K) for K classes, ``labels`` uint8
+    (N,), ``predictions`` int64 (N,), ``matrix`` int64 (K, K) rows = true class, columns =
+    predicted; ``class_names`` the K names."""
+    run_id: str
+    class_names: tuple[str, ...]
     probabilities: np.ndarray
     labels: np.ndarray
     predictions: np.ndarray
@@ -42,8 +46,9 @@ class Evaluation(TypedDict):
 
 
 class Picked(TypedDict):
-    """Test digits picked from an evaluation: ``indices`` int (n,), ``images`` float32
-    (n, 28, 28) in [0, 1], ``captions`` "7→2 (91%)", ``count`` matches before the limit."""
+    """Test pictures picked from an evaluation: ``indices`` int (n,), ``images`` float32
+    (n, H, W) or (n, H, W, 3) in [0, 1], ``captions`` "7→2 (91%)", ``count`` matches before
+    the limit."""
     indices: np.ndarray
     images: np.ndarray
     captions: list[str]
@@ -138,29 +143,49 @@ def _evaluate_entry(run_id: str) -> None:
 
 # ------------------------------------------------------------------------- results
 
-def test_set_digits():
-    """(x_test uint8 (10000, 28, 28), y_test uint8 (10000,)) — numpy only, no TensorFlow."""
-    from playground.datasets import mnist
-    _, (x_test, y_test) = mnist.load_mnist()
-    return x_test, y_test
+@functools.lru_cache(maxsize=4)
+def _pictures(run_id: str, stamp: float) -> tuple[np.ndarray, np.ndarray]:
+    dataset = run_data.run_dataset(run_id)
+    return dataset.x_test, dataset.y_test
+
+
+def test_pictures(run_id: str) -> tuple[np.ndarray, np.ndarray]:
+    """The run's test pictures, uint8 (N, H, W) or (N, H, W, 3), and labels uint8 (N,) — NumPy
+    only, no TensorFlow. Raises DatasetUnavailable / ValueError when the data is gone."""
+    folder = runs.run_path(run_id)
+    try:  # a run's own pictures are read from its folder: a new file, a new read
+        stamp = (folder / run_data.ARRAYS_FILE).stat().st_mtime
+    except OSError:
+        stamp = 0.0
+    return _pictures(run_id, stamp)
+
+
+def class_names(run_id: str) -> tuple[str, ...]:
+    """The names of the run's classes ("0".."9" for MNIST)."""
+    return run_data.run_info(run_id).class_names
 
 
 def evaluation(run_id: str) -> Optional[Evaluation]:
     """Test results of a saved run from its saved softmax outputs, or None if not evaluated."""
+    names = class_names(run_id)
     probs = test_set_probabilities(run_id)
-    if probs is None or probs.ndim != 2 or probs.shape[1] != 10:
+    if probs is None or probs.ndim != 2 or probs.shape[1] != len(names):
         return None
-    _, labels = test_set_digits()
+    _, labels = test_pictures(run_id)
+    if len(probs) > len(labels):
+        return None
     labels = labels[:len(probs)]
     predictions = probs.argmax(axis=1)
-    matrix = np.zeros((10, 10), dtype=np.int64)
+    k = len(names)
+    matrix = np.zeros((k, k), dtype=np.int64)
     np.add.at(matrix, (labels.astype(np.int64), predictions), 1)
-    return Evaluation(probabilities=probs, labels=labels, predictions=predictions,
-                      accuracy=float((predictions == labels).mean()), matrix=matrix)
+    return Evaluation(run_id=run_id, class_names=names, probabilities=probs, labels=labels,
+                      predictions=predictions, accuracy=float((predictions == labels).mean()),
+                      matrix=matrix)
 
 
 def top_k(probabilities, k: int = 3) -> list[tuple[int, float]]:
-    """The k most probable digits of one softmax vector, best first: [(digit, p), ...]."""
+    """The k most probable classes of one softmax vector, best first: [(class, p), ...]."""
     probabilities = np.asarray(probabilities, dtype=np.float64)
     order = np.argsort(-probabilities, kind="stable")[:k]
     return [(int(d), float(probabilities[d])) for d in order]
@@ -169,7 +194,7 @@ def top_k(probabilities, k: int = 3) -> list[tuple[int, float]]:
 def digits_where(result: Evaluation, true: Optional[int] = None,
                  predicted: Optional[int] = None, wrong_only: bool = False,
                  limit: int = 32) -> Picked:
-    """Test digits picked from an evaluation, most confident first (see ``Picked``)."""
+    """Test pictures picked from an evaluation, most confident first (see ``Picked``)."""
     labels, predictions = result["labels"], result["predictions"]
     mask = np.ones(len(labels), dtype=bool)
     if true is not None:
@@ -181,32 +206,35 @@ def digits_where(result: Evaluation, true: Optional[int] = None,
     indices = np.flatnonzero(mask)
     confidence = result["probabilities"][indices, predictions[indices]]
     indices = indices[np.argsort(-confidence, kind="stable")][:limit]
-    x_test, _ = test_set_digits()
+    x_test, _ = test_pictures(result["run_id"])
     images = x_test[indices].astype(np.float32) / 255.0
+    names = result["class_names"]
     captions = []
     for i in indices:
         best = top_k(result["probabilities"][i], 1)[0]
-        captions.append(f"{labels[i]}→{best[0]} ({best[1]:.0%})")
+        captions.append(f"{names[labels[i]]}→{names[best[0]]} ({best[1]:.0%})")
     return Picked(indices=indices, images=images, captions=captions, count=int(mask.sum()))
 
 
 def top3_table(result: Evaluation, indices) -> list[dict]:
-    """Rows for a table: test index, label, then the 3 most probable digits with p."""
+    """Rows for a table: test index, label, then the 3 most probable classes with p."""
+    names = result["class_names"]
     rows = []
     for i in indices:
-        row = {"test digit": int(i), "label": int(result["labels"][i])}
-        for rank, (digit, p) in enumerate(top_k(result["probabilities"][i], 3), start=1):
-            row[f"#{rank}"] = f"{digit} ({p:.1%})"
+        row = {"test picture": int(i), "label": names[int(result["labels"][i])]}
+        for rank, (k, p) in enumerate(top_k(result["probabilities"][i], 3), start=1):
+            row[f"#{rank}"] = f"{names[k]} ({p:.1%})"
         rows.append(row)
     return rows
 
 
-def test_set_digit(index: int):
-    """float32 (28, 28) in [0, 1] and the label of test digit ``index``."""
-    x_test, y_test = test_set_digits()
+def test_picture(run_id: str, index: int):
+    """float32 (H, W) or (H, W, 3) in [0, 1] and the label of the run's test picture
+    ``index``."""
+    x_test, y_test = test_pictures(run_id)
     index = int(index)
     if not 0 <= index < len(y_test):
-        raise ValueError(f"test digit index must be in 0..{len(y_test) - 1}, got {index}")
+        raise ValueError(f"test picture index must be in 0..{len(y_test) - 1}, got {index}")
     return x_test[index].astype("float32") / 255.0, int(y_test[index])
 
 
@@ -216,22 +244,30 @@ def random_test_index(limit: int, seed: Optional[int] = None) -> int:
 
 def ensemble(run_ids: Sequence[str]) -> Ensemble:
     """Average the saved softmax outputs of several runs (the course's ensemble), on the first
-    n test digits that every member was evaluated on."""
+    n test pictures that every member was evaluated on. Only runs of one data set can be
+    averaged: those of another data set than the first evaluated run's are skipped."""
     found, skipped = [], []
+    dataset = None
     for run_id in run_ids:
+        info = run_data.run_info(run_id)
         probs = test_set_probabilities(run_id)
-        (found if probs is not None and probs.ndim == 2 and probs.shape[1] == 10
-         else skipped).append((run_id, probs))
+        usable = probs is not None and probs.ndim == 2 and probs.shape[1] == \
+            len(info.class_names) and dataset in (None, info.name)
+        if usable:
+            dataset = info.name
+            found.append((run_id, probs))
+        else:
+            skipped.append(run_id)
     if not found:
-        return Ensemble(members=[], accuracy=None, n=0, skipped=[r for r, _ in skipped])
-    n = min(len(p) for _, p in found)
-    _, labels = test_set_digits()
+        return Ensemble(members=[], accuracy=None, n=0, skipped=skipped)
+    _, labels = test_pictures(found[0][0])
+    n = min(min(len(p) for _, p in found), len(labels))
     labels = labels[:n]
     members = [Member(run_id=r, accuracy=float((p[:n].argmax(1) == labels).mean()))
                for r, p in found]
     mean = np.mean([p[:n] for _, p in found], axis=0)
     return Ensemble(members=members, accuracy=float((mean.argmax(1) == labels).mean()), n=n,
-                    skipped=[r for r, _ in skipped])
+                    skipped=skipped)
 
 
 def saved_runs_table() -> list[dict]:
@@ -240,7 +276,9 @@ def saved_runs_table() -> list[dict]:
     for run in runs.list_runs():
         settings, status = run["settings"], run["status"]
         accuracy = status.get("test_accuracy")
-        rows.append({"run": run["run_id"], "network": settings.get("preset", "?"),
+        rows.append({"run": run["run_id"],
+                     "data": run_data.run_info(run["run_id"]).title,
+                     "network": settings.get("preset", "?"),
                      "optimizer": settings.get("optimizer", "?"),
                      "learning rate": settings.get("learning_rate"),
                      "epochs": status.get("epochs_done"),
@@ -250,10 +288,10 @@ def saved_runs_table() -> list[dict]:
 
 
 def run_label(run_id: str) -> str:
-    """"20261122-183000-a1b2c3 · Adam 0.001 · Course CNN (2 conv)" for pickers."""
+    """"20261122-183000-a1b2c3 · Adam 0.001 · Course CNN (2 conv) · mnist" for pickers."""
     settings = runs.read_json(runs.run_path(run_id) / "settings.json") or {}
     return (f"{run_id} · {settings.get('optimizer', '?')} {settings.get('learning_rate', '')}"
-            f" · {settings.get('preset', '?')}")
+            f" · {settings.get('preset', '?')} · {run_data.run_info(run_id).name}")
 
 
 def ensemble_rows(outcome: Ensemble) -> list[dict]:
