@@ -1,9 +1,10 @@
-"""Live Training: pick a network and settings, train on MNIST in a background process, watch it
-learn (loss, filters, activations, gradients), then test, compare, ensemble and download.
+"""Live Training: pick a data set (MNIST, Fashion-MNIST, CIFAR-10, generated shapes or your own
+pictures), a network and settings, train in a background process, watch it learn (loss,
+filters, activations, gradients), then test, compare, ensemble and download.
 
-Thin page: widgets and calls into playground.training (settings, jobs, saved-run results) and
-playground.charts.training (figures). TensorFlow runs only in the worker processes: showing
-this page imports none.
+Thin page: widgets and calls into playground.training (settings, jobs, saved-run results),
+playground.datasets (the data sets, own pictures) and playground.charts.training (figures).
+TensorFlow runs only in the worker processes: showing this page imports none.
 """
 from typing import Optional
 
@@ -11,6 +12,9 @@ import streamlit as st
 
 from playground.charts import training as charts
 from playground.core import network
+from playground.datasets import DatasetUnavailable, load_dataset, zip_import
+from playground.datasets.base import Dataset
+from playground.datasets.registry import REGISTRY
 from playground.training import jobs, results
 from playground.training import settings as training
 from playground.training.snapshot import Snapshot, activations_text
@@ -37,30 +41,145 @@ def chart(figure, key: str, **kwargs):
 
 # ------------------------------------------------------------------------- a new run
 
-def pick_preset() -> str:
-    """The network picker; a spec in the address picks the custom network."""
-    presets = training.trainable_presets() + [training.CUSTOM]
+def dataset_title(name: str) -> str:
+    return REGISTRY[name].title if name in REGISTRY else "Your own pictures (zip or camera)"
+
+
+def pick_dataset() -> str:
+    """The data set picker, kept in the address (?dataset=...)."""
+    names = list(training.DATASETS)
+    wanted = st.query_params.get("dataset")
+    preset = st.query_params.get("preset")
+    default = wanted if wanted in names else (
+        training.home_dataset(preset) if preset in network.PRESETS else names[0])
+    name = st.selectbox("Data set", names, index=names.index(default), key="dataset",
+                        format_func=dataset_title, help=PROPS["dataset"].help)
+    # A bad value stays in the address (the settings' check names it, as for the others).
+    if (wanted in names and wanted != name) or (wanted is None and name != names[0]):
+        st.query_params["dataset"] = name
+    return name
+
+
+def dataset_caption(info: training.DataInfo) -> None:
+    shown = ", ".join(info.class_names[:12]) + (" …" if len(info.class_names) > 12 else "")
+    text = (f"{info.n_train:,} training and {info.n_test:,} test pictures of "
+            f"{'×'.join(map(str, info.input_shape))}, {len(info.class_names)} classes: {shown}.")
+    entry = REGISTRY.get(info.name)
+    if entry is not None:
+        text += f" Source: {entry.source}. Licence: {entry.licence}. Offline: {entry.offline}."
+    st.caption(text)
+
+
+# Prepared pictures are kept per upload (Streamlit's file ids) and preparation settings.
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner="Preparing your pictures…")
+def prepared_zip(file_id: str, _data: bytes, size: int, color: bool, seed: int) -> Dataset:
+    return zip_import.dataset_from_zip(_data, size, color, seed)
+
+
+@st.cache_resource(max_entries=4, ttl=3600, show_spinner="Preparing your pictures…")
+def prepared_classes(key: tuple, _classes: dict, size: int, color: bool, seed: int) -> Dataset:
+    return zip_import.dataset_from_classes(_classes, size, color, seed)
+
+
+def _add_photo(index: int) -> None:
+    photo = st.session_state.get(f"own_camera_{index}")
+    if photo is not None:
+        st.session_state.setdefault(f"own_photos_{index}", []).append(
+            (f"camera-{len(st.session_state.get(f'own_photos_{index}', []))}.jpg",
+             photo.getvalue()))
+
+
+def built_classes() -> tuple[tuple, dict]:
+    """Classes built on the page: a name, uploaded pictures and camera photos each."""
+    count = st.number_input("Classes", 2, 6, 2, key="own_classes")
+    classes, key = {}, []
+    columns = st.columns(int(count))
+    for index, column in enumerate(columns):
+        with column:
+            name = st.text_input("Class name", value=f"class {index + 1}", max_chars=40,
+                                 key=f"own_name_{index}")
+            files = st.file_uploader("Pictures", accept_multiple_files=True,
+                                     type=["png", "jpg", "jpeg", "webp", "gif", "bmp", "tiff"],
+                                     key=f"own_files_{index}")
+            with st.popover("Camera", icon=":material/photo_camera:"):
+                st.camera_input("Take a photo", key=f"own_camera_{index}")
+                st.button("Add this photo", key=f"own_add_{index}", on_click=_add_photo,
+                          args=(index,))
+            photos = st.session_state.get(f"own_photos_{index}", [])
+            st.caption(f"{len(files or [])} uploaded, {len(photos)} from the camera")
+            pictures = [(f.name, f.getvalue()) for f in files or []] + list(photos)
+            classes[name] = pictures
+            key.append((name, tuple(f.file_id for f in files or []), len(photos)))
+    return tuple(key), classes
+
+
+def own_pictures(seed: int) -> Optional[Dataset]:
+    """The learner's pictures prepared as a data set (None until there are some)."""
+    source = st.radio("Your pictures", ["A zip with one folder per class",
+                                        "Classes built here"], horizontal=True,
+                      key="own_source")
+    c1, c2 = st.columns(2)
+    size = c1.select_slider("Picture size (px, square)", [16, 24, 32, 48, 64, 96, 128],
+                            value=32, key="own_size",
+                            help="Each picture's centre square, resized. Larger pictures "
+                                 "train more slowly.")
+    color = c2.toggle("Colour (RGB)", value=True, key="own_color",
+                      help="Off: grayscale (one channel).")
+    try:
+        if source.startswith("A zip"):
+            upload = st.file_uploader("A .zip of pictures: cats/…, dogs/…", type=["zip"],
+                                      key="own_zip")
+            if upload is None:
+                return None
+            data = prepared_zip(upload.file_id, upload.getvalue(), size, color, seed)
+        else:
+            key, classes = built_classes()
+            if not any(classes.values()):
+                return None
+            data = prepared_classes(key, classes, size, color, seed)
+    except ValueError as err:
+        st.error(str(err).splitlines()[0], icon=":material/folder_off:")
+        return None
+    for note in data.notes:
+        st.caption(note)
+    counts = ", ".join(f"{name} {n}" for name, n in zip(data.class_names,
+                                                         data.class_counts("train")))
+    st.caption(f"Training pictures per class: {counts}; {len(data.y_test)} test pictures.")
+    first = [int(next(i for i, y in enumerate(data.y_train) if y == k))
+             for k in range(data.num_classes)]
+    chart(charts.gallery_figure(data.x_train[first] / 255.0, list(data.class_names),
+                                ncols=len(first), height=170), "own_gallery")
+    return data
+
+
+def pick_preset(info: training.DataInfo) -> str:
+    """The network picker (networks that fit the data set); a spec in the address picks the
+    custom network."""
+    presets = training.trainable_presets(info) + [training.CUSTOM]
     wanted = st.query_params.get("preset")
     default = training.CUSTOM if st.query_params.get("spec") else (
-        wanted if wanted in presets else training.DEFAULT_PRESET)
+        wanted if wanted in presets else presets[0])
     return st.selectbox("Network", presets, index=presets.index(default), key="preset",
-                        help="The course's networks, or your own from the Shape Lab (its "
-                             "layer table as JSON).")
+                        help="The course's networks that fit this data set, or your own from "
+                             "the Shape Lab (its layer table as JSON).")
 
 
-def spec_box() -> str:
+def spec_box(info: training.DataInfo) -> str:
+    presets = training.trainable_presets(info)
+    example = training.preset_for(presets[0], info) if presets else {}
     return st.text_area(
         "Network spec (JSON)", height=140,
-        value=st.query_params.get("spec") or network.to_json(
-            network.preset(training.trainable_presets()[0])),
+        value=st.query_params.get("spec") or network.to_json(example),
         help="Paste the JSON the Shape Lab shows, or come here from its 'Train this network' "
-             "link.")
+             "link. Its input must have the data's channels and at most its size, its last "
+             f"layer Dense({len(info.class_names)}, softmax).")
 
 
-def settings_form(preset: str, defaults: dict) -> Optional[dict]:
-    """The settings widgets (ranges from PROPS); the raw settings once Start is pressed."""
+def settings_form(preset: str, defaults: dict, info: training.DataInfo) -> Optional[dict]:
+    """The settings widgets (ranges from PROPS, capped at the data set's size); the raw
+    settings once Start is pressed."""
     with st.form("settings", border=False):
-        spec_text = spec_box() if preset == training.CUSTOM else None
+        spec_text = spec_box(info) if preset == training.CUSTOM else None
         c1, c2, c3, c4 = st.columns(4)
         optimizer = c1.selectbox("Optimizer", training.OPTIMIZERS,
                                  index=training.OPTIMIZERS.index(defaults["optimizer"]),
@@ -78,10 +197,13 @@ def settings_form(preset: str, defaults: dict) -> Optional[dict]:
         schedule = c5.selectbox("Learning-rate schedule", training.LR_SCHEDULES,
                                 index=training.LR_SCHEDULES.index(defaults["lr_schedule"]),
                                 key=f"sched-{preset}", help=PROPS["lr_schedule"].help)
-        train_examples = c1.number_input("Training examples",
-                                         **PROPS["train_examples"].widget_range(),
-                                         value=int(defaults["train_examples"]), step=1000,
-                                         key=f"n-{preset}")
+        low, high = PROPS["train_examples"].widget_range().values()
+        train_examples = c1.number_input("Training examples", min_value=min(low, info.n_train),
+                                         max_value=info.n_train,
+                                         value=min(int(defaults["train_examples"]),
+                                                   info.n_train),
+                                         step=1000, key=f"n-{preset}-{info.name}",
+                                         help=PROPS["train_examples"].help)
         validation_split = c2.slider("Validation split",
                                      **PROPS["validation_split"].widget_range(),
                                      value=float(defaults["validation_split"]), step=0.05,
@@ -93,14 +215,15 @@ def settings_form(preset: str, defaults: dict) -> Optional[dict]:
         seed = c4.number_input("Random seed", **PROPS["seed"].widget_range(),
                                value=int(defaults["seed"]), key=f"seed-{preset}",
                                help=PROPS["seed"].help)
-        probe = st.number_input("Probe digit (test set index, shown live)",
-                                **PROPS["probe_index"].widget_range(),
-                                value=int(defaults["probe_index"]), key="probe")
+        probe = st.number_input("Probe picture (test set index, shown live)", min_value=0,
+                                max_value=info.n_test - 1,
+                                value=min(int(defaults["probe_index"]), info.n_test - 1),
+                                key=f"probe-{info.name}", help=PROPS["probe_index"].help)
         start = st.form_submit_button("Start training", type="primary",
                                       icon=":material/play_arrow:")
     if not start:
         return None
-    return dict(preset=preset, optimizer=optimizer, learning_rate=learning_rate,
+    return dict(dataset=info.name, preset=preset, optimizer=optimizer, learning_rate=learning_rate,
                 lr_schedule=schedule, momentum=defaults["momentum"], batch_size=batch_size,
                 epochs=epochs, train_examples=train_examples, validation_split=validation_split,
                 dropout=dropout or None, seed=seed, probe_index=probe, spec=spec_text)
@@ -110,18 +233,34 @@ def new_run(reg: jobs.Registry) -> None:
     """The 'New run' form; Start begins a job and puts its id in the address."""
     problems_box = st.container()
     with st.expander("New run", expanded=not st.query_params.get("job")):
-        preset = pick_preset()
+        name = pick_dataset()
+        data = None
+        if name == training.PICTURES:
+            data = own_pictures(int(st.session_state.get("own_seed", 0)))
+            if data is None:
+                st.info("Upload a zip, or build two or more classes, to train on your own "
+                        "pictures.")
+                return
+        info = training.data_info(name, data)
+        dataset_caption(info)
+        preset = pick_preset(info)
         defaults, problems = training.settings_from_query(
             st.query_params, training.default_settings(preset))
         for problem in problems:
             problems_box.warning(f"Ignored a setting in the address: {problem}")
         if preset in network.PRESETS:
             st.caption(network.PRESETS[preset].get("description", ""))
-        raw = settings_form(preset, defaults)
+        raw = settings_form(preset, defaults, info)
         if raw is None:
             return
         try:
-            job = reg.start(raw)
+            training.normalize_settings(raw, data)  # a bad setting is named before loading
+            if data is None:
+                with st.spinner(f"Loading {info.title}…"):
+                    load_dataset(name)
+            job = reg.start(raw, data=data)
+        except DatasetUnavailable as err:
+            st.error(f"Cannot start: {info.title} is not on this machine. {err.how_to}")
         except ValueError as err:
             st.error(f"Cannot start: {err}")
         else:
@@ -165,22 +304,40 @@ def progress(job: jobs.Job, snap: Snapshot) -> None:
     c4.metric("Learning rate", f"{snap.learning_rate:.2g}" if snap.learning_rate else "–")
 
 
+def first_filters(first, name: str) -> None:
+    title = (f"first-layer filters ({name}: {first.shape[0]}×{first.shape[1]}×"
+             f"{first.shape[2]}, {first.shape[3]} filters)")
+    if first.shape[2] != 3:
+        chart(charts.filters_figure(first, 0, title=title), "live_filters")
+        return
+    shown = st.segmented_control("Colour filters as", ["RGB", "R", "G", "B"], default="RGB",
+                                 key="live_rgb")
+    if shown in (None, "RGB"):
+        chart(charts.rgb_filters_figure(first, title=title), "live_filters")
+    else:
+        chart(charts.filters_figure(first, "RGB".index(shown),
+                                    title=f"{title}: weights on {shown}"), "live_filters")
+
+
 def first_filters_and_probe(job: jobs.Job, snap: Snapshot) -> None:
     left, right = st.columns([3, 2])
     if snap.conv_kernels:
         name, first = next(iter(snap.conv_kernels.items()))
         with left:
-            chart(charts.filters_figure(first, 0, title=(
-                f"first-layer filters ({name}: {first.shape[0]}×{first.shape[1]}, "
-                f"{first.shape[3]} filters)")), "live_filters")
+            first_filters(first, name)
     if snap.probabilities is not None:
         index = job.settings["probe_index"]
-        image, label = results.test_set_digit(index)
+        names = results.class_names(job.run_id)
+        try:
+            image, label = results.test_picture(job.run_id, index)
+        except (DatasetUnavailable, ValueError) as err:
+            right.caption(f"The probe picture cannot be shown: {err}")
+            return
         with right:
-            chart(charts.digit_figure(image, f"probe: test digit #{index}, label {label}",
-                                      height=170), "live_probe")
-            chart(charts.probabilities_figure(snap.probabilities, label, height=200),
-                  "live_probs")
+            chart(charts.digit_figure(image, f"probe: test picture #{index}, "
+                                             f"{names[label]}", height=170), "live_probe")
+            chart(charts.probabilities_figure(snap.probabilities, label, height=200,
+                                              class_names=names), "live_probs")
 
 
 def activations_view(snap: Snapshot) -> None:
@@ -219,7 +376,7 @@ def live_charts(job: jobs.Job, snap: Snapshot) -> None:
         deeper_filters_view(snap)
     elif view == "Weights & gradients":
         chart(charts.layer_stats_figure(snap.layer_stats), "live_stats")
-        st.caption("Gradients of the loss on a fixed batch of 64 training digits, every "
+        st.caption("Gradients of the loss on a fixed batch of 64 training pictures, every "
                    f"{job.settings['stats_every']} batches (hover for min / max).")
     elif view == "Per epoch":
         chart(charts.epoch_figure(snap.epoch_log), "live_epochs")
@@ -269,7 +426,9 @@ def saved_curves(run: results.SavedRun) -> None:
 
 
 def evaluate_button(run_id: str) -> None:
-    if st.button("Evaluate on the 10,000 test digits", key="evaluate"):
+    info = results.run_info(run_id)
+    count = f"{info.n_test:,} " if info.n_test else ""
+    if st.button(f"Evaluate on the {count}test {info.what}", key="evaluate"):
         with st.spinner("Evaluating in a separate process…"):
             problem = results.evaluate_in_worker(run_id)
         if problem:
@@ -279,27 +438,31 @@ def evaluate_button(run_id: str) -> None:
 
 
 def mistakes(result: results.Evaluation) -> None:
-    """The confusion matrix; a click on a cell shows its digits (else the worst mistakes)."""
+    """The confusion matrix; a click on a cell shows its pictures (else the worst mistakes)."""
     n = len(result["labels"])
+    names = result["class_names"]
     left, right = st.columns([1, 1])
     with left:
-        event = chart(charts.confusion_figure(result["matrix"]), "confusion",
+        event = chart(charts.confusion_figure(result["matrix"], class_names=names), "confusion",
                       on_select="rerun", selection_mode="points")
-        st.caption("Rows: true digit, columns: predicted. Click a cell to see its digits.")
+        st.caption("Rows: true class, columns: predicted. Click a cell to see its pictures.")
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     with right:
         if points and points[0].get("customdata"):
             true, predicted = int(points[0]["customdata"][0]), int(points[0]["customdata"][1])
             picked = results.digits_where(result, true=true, predicted=predicted, limit=40)
-            st.markdown(f"**True {true}, predicted {predicted}**: {picked['count']} digits"
+            st.markdown(f"**True {names[true]}, predicted {names[predicted]}**: "
+                        f"{picked['count']} pictures"
                         + (" (first 40 shown)" if picked["count"] > 40 else ""))
         else:
             picked = results.digits_where(result, wrong_only=True, limit=40)
-            st.markdown(f"**Misclassified**: {picked['count']} of {n:,} test digits, most "
+            st.markdown(f"**Misclassified**: {picked['count']} of {n:,} test pictures, most "
                         "confident mistakes first (true→predicted, probability)")
-        chart(charts.gallery_figure(picked["images"], picked["captions"], ncols=8,
-                                    height=420), "gallery")
-    with st.expander("Top-3 probabilities of these digits"):
+        colour = picked["images"].ndim == 4
+        chart(charts.gallery_figure(picked["images"], picked["captions"],
+                                    ncols=6 if colour else 8, height=560 if colour else 420),
+              "gallery")
+    with st.expander("Top-3 probabilities of these pictures"):
         st.dataframe(results.top3_table(result, picked["indices"]), key="top3",
                      hide_index=True, height=300)
 
@@ -307,19 +470,21 @@ def mistakes(result: results.Evaluation) -> None:
 def one_digit(result: results.Evaluation) -> None:
     st.subheader("Get one and predict")
     n = len(result["labels"])
-    if st.button("Get a random test digit", icon=":material/casino:", key="get_one") or \
+    names = result["class_names"]
+    if st.button("Get a random test picture", icon=":material/casino:", key="get_one") or \
             "one_index" not in st.session_state:
         st.session_state["one_index"] = results.random_test_index(n)
     index = st.session_state["one_index"] % n
-    image, label = results.test_set_digit(index)
+    image, label = results.test_picture(result["run_id"], index)
     best = results.top_k(result["probabilities"][index], 1)[0]
     c1, c2 = st.columns([1, 2])
-    c1.plotly_chart(charts.digit_figure(image, f"test digit #{index}: label {label}",
+    c1.plotly_chart(charts.digit_figure(image, f"test picture #{index}: {names[label]}",
                                         height=240), key="one_digit", width="stretch")
     with c2:
         verdict = "right" if best[0] == label else "wrong"
-        st.markdown(f"Prediction **{best[0]}** ({best[1]:.1%}) — {verdict}.")
-        chart(charts.probabilities_figure(result["probabilities"][index], label), "one_probs")
+        st.markdown(f"Prediction **{names[best[0]]}** ({best[1]:.1%}) — {verdict}.")
+        chart(charts.probabilities_figure(result["probabilities"][index], label,
+                                          class_names=names), "one_probs")
 
 
 def model_files(run: results.SavedRun) -> None:
@@ -332,7 +497,8 @@ def model_files(run: results.SavedRun) -> None:
         st.caption(f"{summary.get('total_params', 0):,} parameters")
     c1, c2 = st.columns(2)
     c1.download_button("Download the model (.keras)", (run["path"] / "model.keras").read_bytes(),
-                       file_name=f"mnist-{run_id}.keras", on_click="ignore",
+                       file_name=f"{results.run_info(run_id).name}-{run_id}.keras",
+                       on_click="ignore",
                        icon=":material/download:", key="dl_model")
     history = run["path"] / "history.csv"
     if history.is_file():
@@ -359,7 +525,7 @@ def finished_run(run: results.SavedRun, job: Optional[jobs.Job]) -> None:
         return
     st.metric("Test accuracy", f"{result['accuracy']:.2%}",
               help=f"argmax of the softmax == label, over {len(result['labels']):,} test "
-                   "digits")
+                   "pictures")
     mistakes(result)
     one_digit(result)
     model_files(run)
@@ -383,11 +549,12 @@ def ensemble(ids: list[str]) -> None:
         return
     outcome = results.ensemble(members)
     if outcome["skipped"]:
-        st.caption("Not evaluated yet (open them first): " + ", ".join(outcome["skipped"]))
+        st.caption("Left out: not evaluated yet (open them first), or trained on another data "
+                   "set than the first: " + ", ".join(outcome["skipped"]))
     if outcome["members"]:
         st.dataframe(results.ensemble_rows(outcome), key="ensemble_table", hide_index=True)
         st.metric(f"Ensemble of {len(outcome['members'])} "
-                  f"(average of the softmax outputs, {outcome['n']:,} test digits)",
+                  f"(average of the softmax outputs, {outcome['n']:,} test pictures)",
                   f"{outcome['accuracy']:.2%}")
 
 
@@ -416,8 +583,9 @@ def main() -> None:
     reg = registry()
     reg.poll()
     st.title("Live Training")
-    st.caption("Train a CNN on MNIST and watch it learn. Each run trains in its own process; "
-               f"up to {reg.max_runs} run at once on this server, later ones wait their turn.")
+    st.caption("Train a CNN on digits, clothes, colour photos or your own pictures and watch it "
+               "learn. Each run trains in its own process; up to "
+               f"{reg.max_runs} run at once on this server, later ones wait their turn.")
     new_run(reg)
     job_id = st.query_params.get("job")
     job = reg.get(job_id) if job_id else None

@@ -150,19 +150,22 @@ def mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str 
     return fast_figure([heatmap], layout)
 
 
-def rgb_mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1) -> np.ndarray:
-    """(N, h, w, 3) float in [0, 1] -> uint8 (rows*(h+gap)-gap, cols*(w+gap)-gap, 3), the
-    tiles in a grid on white (the gaps)."""
+def rgb_mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
+               row_gap: Optional[int] = None) -> np.ndarray:
+    """(N, h, w, 3) float in [0, 1] -> uint8 (rows*(h+row_gap)-row_gap, cols*(w+gap)-gap, 3),
+    the tiles in a grid on white (the gaps; ``row_gap`` defaults to ``gap``)."""
+    row_gap = gap if row_gap is None else row_gap
     tiles = np.clip(np.asarray(tiles, dtype=np.float32), 0.0, 1.0)
     if tiles.ndim != 4 or tiles.shape[3] != 3:
         raise ValueError(f"tiles must be (N, h, w, 3), got shape {tiles.shape}")
     n, h, w, _ = tiles.shape
     ncols = ncols or max(1, math.ceil(math.sqrt(n)))
     nrows = max(1, math.ceil(n / ncols))
-    out = np.full((nrows * (h + gap) - gap, ncols * (w + gap) - gap, 3), 255, dtype=np.uint8)
+    out = np.full((nrows * (h + row_gap) - row_gap, ncols * (w + gap) - gap, 3), 255,
+                  dtype=np.uint8)
     for i in range(n):
         r, c = divmod(i, ncols)
-        out[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = \
+        out[r * (h + row_gap):r * (h + row_gap) + h, c * (w + gap):c * (w + gap) + w] = \
             np.rint(tiles[i] * 255.0).astype(np.uint8)
     return out
 
@@ -171,14 +174,19 @@ def rgb_mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: 
                       height: int = 360, labels: Optional[Sequence[str]] = None,
                       uirevision: str = "mosaic", hovertemplate: Optional[str] = None
                       ) -> go.Figure:
-    """N colour tiles (N, h, w, 3) in [0, 1] as one picture in a grid, a label above each."""
+    """N colour tiles (N, h, w, 3) in [0, 1] as one picture in a grid, a label above each (a
+    long "true→predicted" label on two lines, in a white band between the rows)."""
     tiles = np.asarray(tiles, dtype=np.float32)
     n, h, w, _ = tiles.shape
     ncols = ncols or max(1, math.ceil(math.sqrt(n)))
-    annotations = [dict(x=(i % ncols) * (w + 1) + (w - 1) / 2, y=(i // ncols) * (h + 1) - 0.9,
+    labels = [label.replace("→", "→<br>") if len(label) > 12 else label
+              for label in (labels or [])[:n]]
+    row_gap = max(1, h // 2) if labels else 1
+    annotations = [dict(x=(i % ncols) * (w + 1) + (w - 1) / 2,
+                        y=(i // ncols) * (h + row_gap) - 0.5, yanchor="bottom",
                         text=label, showarrow=False, font=dict(size=10))
-                   for i, label in enumerate((labels or [])[:n])]
-    image = dict(type="image", z=rgb_mosaic(tiles, ncols),
+                   for i, label in enumerate(labels)]
+    image = dict(type="image", z=rgb_mosaic(tiles, ncols, row_gap=row_gap),
                  hovertemplate=hovertemplate or "row %{y}, col %{x}: rgb %{z}<extra></extra>")
     layout = image_layout(title, height, uirevision, margin=dict(l=10, r=10, t=30, b=10))
     layout["annotations"] = annotations

@@ -257,3 +257,38 @@ def dataset_from_zip(source: Union[str, Path, bytes], size: int, color: bool, se
     return base.Dataset(name, x[train], y[train], x[test], y[test], names,
                         (size, size, 3 if color else 1), source=label, licence=LICENCE,
                         loaded_from=label, notes=tuple(notes))
+
+
+def _class_name(text: object) -> str:
+    """A class name usable as a folder: printable, no path separators, at most 40 chars."""
+    name = "".join(ch for ch in str(text) if ch.isprintable() and ch not in "/\\")
+    return " ".join(name.split())[:40].strip(" .")
+
+
+def dataset_from_classes(classes, size: int, color: bool, seed: int = 0,
+                         test_fraction: float = 0.2, min_per_class: int = MIN_PER_CLASS
+                         ) -> base.Dataset:
+    """The same as :func:`dataset_from_zip` for classes built on a page, as Teachable Machine
+    does: ``classes`` maps a class name to its pictures, a sequence of (file name, bytes).
+
+    The pictures are packed into an in-memory zip (one folder per class) and read back by the
+    zip reader, so they pass the very same checks. Raises :class:`ZipDatasetError` for an empty
+    or repeated class name and everything the zip reader refuses.
+    """
+    buffer = io.BytesIO()
+    seen: set[str] = set()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as zf:
+        for raw_name, pictures in classes.items():
+            name = _class_name(raw_name)
+            if not name:
+                raise ZipDatasetError("Every class needs a name.")
+            if name.casefold() in seen:
+                raise ZipDatasetError(f"Two classes are called {_quote(name)}; give each "
+                                      f"its own name.")
+            seen.add(name.casefold())
+            zf.writestr(f"{name}/", b"")
+            for index, (file_name, data) in enumerate(pictures):
+                stem = _class_name(PurePosixPath(str(file_name).replace("\\", "/")).name)
+                zf.writestr(f"{name}/{index:05d}-{stem or 'picture'}", bytes(data))
+    return dataset_from_zip(buffer.getvalue(), size, color, seed, test_fraction,
+                            min_per_class, name="own_pictures")

@@ -188,7 +188,7 @@ class Job:
         parts = [state]
         if accuracy is not None:
             parts.append(f"test accuracy {accuracy:.2%} on {final.get('test_examples')} "
-                         "test digits")
+                         "test pictures")
         if reason:
             parts.append(reason)
         return " — ".join(parts)

@@ -160,6 +160,11 @@ def test_pictures(run_id: str) -> tuple[np.ndarray, np.ndarray]:
     return _pictures(run_id, stamp)
 
 
+def run_info(run_id: str):
+    """The run's data set (a ``settings.DataInfo``: name, title, shape, class names, sizes)."""
+    return run_data.run_info(run_id)
+
+
 def class_names(run_id: str) -> tuple[str, ...]:
     """The names of the run's classes ("0".."9" for MNIST)."""
     return run_data.run_info(run_id).class_names
