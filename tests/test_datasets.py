@@ -452,3 +452,20 @@ def test_shapes_through_the_registry_are_quick_and_shared():
     assert data.class_counts("test") == (500,) * 4
     assert elapsed < 20, f"generating 12,000 pictures took {elapsed:.1f} s"
     assert load_dataset("shapes") is data
+
+
+def test_the_shapes_are_cached_once_generated_and_a_bad_cache_is_made_again(tmp_path,
+                                                                              monkeypatch):
+    from playground.datasets import registry
+    monkeypatch.setenv("PLAYGROUND_CACHE_DIR", str(tmp_path))
+    first = load_dataset("shapes", use_memory=False)
+    cached = tmp_path / "shapes-v1-seed0.npz"
+    assert cached.is_file()
+    made = generated.generate_shapes()
+    np.testing.assert_array_equal(first.x_train, made.x_train)
+    np.testing.assert_array_equal(first.y_test, made.y_test)
+    cached.write_bytes(b"PK\x03\x04 not really")
+    again = registry.load_dataset("shapes", use_memory=False)
+    np.testing.assert_array_equal(again.x_test, made.x_test)
+    with np.load(cached) as npz:  # written again, whole
+        assert npz["x_train"].shape == (generated.N_TRAIN, 32, 32, 3)
