@@ -1,20 +1,41 @@
-"""Model Inspector: pick a trained network, give it a digit, and follow the digit through it."""
+"""Model Inspector: pick a trained image classifier, give it a picture, and follow the picture
+through it."""
 import functools
 import hashlib
 import random
 from pathlib import Path
+from typing import NamedTuple, Optional
 
 import streamlit as st
 
 from playground.charts import inspector as charts
 from playground.core import network, runs
 from playground.core.shapes import shape_text
-from playground.inspector import loading, preprocess
+from playground.datasets import DatasetUnavailable, dataset_entry, dataset_names
+from playground.inspector import data, loading, preprocess
 
 HERE = Path(__file__).resolve().parent
-SOURCES = ("Test digit", "Draw", "Upload a photo")
-MODEL_SOURCES = ("A saved run", "Upload a .keras file")
+TEST, DRAW, PHOTO = "Test picture", "Draw", "Upload a photo"
+TEST_DIGIT = "Test digit"          # the test source's name for a digit model
+MODEL_SOURCES = ("A saved run", "Upload a .keras or .h5 file")
+PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 CANVAS_PX = 280
+
+
+class Inspected(NamedTuple):
+    """The model on the page and what is known about it."""
+
+    model: object                   # keras.Model (TensorFlow is imported only once loaded)
+    origin: str                     # "run 2026…" or "the uploaded model"
+    run_id: Optional[str]
+    dataset: str                    # registered set or "pictures" whose test pictures fit, or ""
+    class_names: tuple              # one per output
+    input_shape: tuple              # (H, W, C)
+
+    @property
+    def digits(self) -> bool:
+        """A 28×28×1 model of the digits 0..9: MNIST's recipe and the digit words apply."""
+        return data.is_digit_model(self.input_shape, self.class_names)
 
 
 @st.cache_resource(max_entries=6, show_spinner="Loading the model…")
@@ -24,22 +45,22 @@ def run_model(run_id: str, modified: float):
 
 
 @st.cache_resource(max_entries=4, show_spinner="Loading the uploaded model…")
-def uploaded_model(digest: str, _data: bytes):
-    return loading.load_model_bytes(_data)
+def uploaded_model(digest: str, filename: str, _data: bytes):
+    return loading.load_model_bytes(_data, filename)
 
 
-@st.cache_resource(show_spinner="Loading the MNIST test digits…")
-def test_digits():
-    from playground.datasets import mnist
-
-    (_, _), (x_test, y_test) = mnist.load_mnist()
-    return x_test, y_test
+@st.cache_resource(max_entries=4, show_spinner="Loading the test pictures…")
+def held_out(name: str, run_id: Optional[str], modified: float):
+    """(x_test, y_test) uint8 of a registered data set or of a run's own pictures."""
+    return data.held_out_pictures(name, run_id)
 
 
 def run_label(run: dict) -> str:
     settings, status = run["settings"], run["status"]
     net = settings.get("preset") or ("custom network" if settings.get("spec") else "?")
     label = f"{run['run_id']} · {net}"
+    if settings.get("dataset") and settings["dataset"] != "mnist":
+        label += f" · {settings['dataset']}"
     if status.get("status"):
         label += f" · {status['status']}"
     accuracy = status.get("test_accuracy")
@@ -48,132 +69,255 @@ def run_label(run: dict) -> str:
     return label
 
 
-def pick_model():
-    """The model to inspect and a short description of where it came from, or (None, None)."""
-    source = st.radio("Model", MODEL_SOURCES, horizontal=True, key="model_source")
-    if source == MODEL_SOURCES[0]:
-        saved = runs.list_runs()
-        if not saved:
-            st.info("No saved run yet. Train one on the **Live Training** page (one epoch of "
-                    "the course CNN takes about a minute), or upload a `.keras` file.")
-            st.page_link(HERE / "training.py", label="Live Training", icon=":material/monitoring:")
-            return None, None
-        ids = [run["run_id"] for run in saved]
-        wanted = st.query_params.get("run")
-        index = ids.index(wanted) if wanted in ids else 0
-        labels = {run["run_id"]: run_label(run) for run in saved}
-        run_id = st.selectbox("Saved run", ids, index=index, format_func=labels.get,
-                              key="run_id")
-        st.query_params["run"] = run_id
-        try:
-            modified = loading.run_model_path(run_id).stat().st_mtime
-            return run_model(run_id, modified), f"run {run_id}"
-        except (loading.ModelError, OSError) as err:
-            st.error(f"This run's model cannot be shown: {err}")
-            return None, None
+def outputs_of(model) -> int:
+    return int(model.outputs[0].shape[-1])
+
+
+def input_of(model) -> tuple:
+    return tuple(int(d) for d in model.inputs[0].shape[1:])
+
+
+def pick_run() -> Optional[Inspected]:
+    saved = runs.list_runs()
+    if not saved:
+        st.info("No saved run yet. Train one on the **Live Training** page (one epoch of "
+                "the course CNN takes about a minute), or upload a `.keras` or `.h5` file.")
+        st.page_link(HERE / "training.py", label="Live Training", icon=":material/monitoring:")
+        return None
+    ids = [run["run_id"] for run in saved]
+    wanted = st.query_params.get("run")
+    index = ids.index(wanted) if wanted in ids else 0
+    labels = {run["run_id"]: run_label(run) for run in saved}
+    run_id = st.selectbox("Saved run", ids, index=index, format_func=labels.get, key="run_id")
+    st.query_params["run"] = run_id
+    try:
+        modified = loading.run_model_path(run_id).stat().st_mtime
+        model = run_model(run_id, modified)
+    except (loading.ModelError, OSError) as err:
+        st.error(f"This run's model cannot be shown: {err}")
+        return None
+    info = data.run_data(run_id)
+    names = info.class_names
+    if len(names) != outputs_of(model):   # a damaged dataset.json: numbers, not wrong words
+        names = data.default_class_names(outputs_of(model))
+    if info.title:
+        st.caption(f"Trained on **{preprocess.safe_name(info.title, 80).replace('_', ' ')}**: "
+                   f"{len(names)} classes, pictures of {shape_text(info.input_shape)}.")
+    fits = tuple(info.input_shape) == input_of(model)
+    return Inspected(model, f"run {run_id}", run_id, info.name if fits else "", tuple(names),
+                     input_of(model))
+
+
+def pick_upload() -> Optional[Inspected]:
     upload = st.file_uploader(
-        f"A Keras model saved with `model.save('name.keras')` (at most "
-        f"{loading.MAX_MODEL_BYTES // 2**20} MB). Loaded in Keras' safe mode: no code from "
-        "the file runs.", type=["keras"], key="model_upload")
+        f"A Keras model saved with `model.save('name.keras')` or `model.save('name.h5')` (at "
+        f"most {loading.MAX_MODEL_BYTES // 2**20} MB). Its description is checked first and it "
+        "is loaded in Keras' safe mode: no code from the file runs.",
+        type=["keras", "h5", "hdf5"], key="model_upload")
     if upload is None:
-        st.info("Upload a `.keras` file: a digit classifier with a 28×28×1 input and 10 outputs.")
-        return None, None
+        st.info("Upload a `.keras` or `.h5` file: an image classifier with one H×W×1 or "
+                "H×W×3 picture input and one output per class.")
+        return None
     if upload.size > loading.MAX_MODEL_BYTES:
         st.error(f"The file is {upload.size / 2**20:.1f} MB; the limit is "
                  f"{loading.MAX_MODEL_BYTES // 2**20} MB.")
-        return None, None
+        return None
     payload = upload.getvalue()
     try:
-        return (uploaded_model(hashlib.sha256(payload).hexdigest(), payload),
-                "the uploaded model")
+        kind = loading.file_format(upload.name)
+        model = uploaded_model(hashlib.sha256(payload).hexdigest(), "model." + kind, payload)
     except loading.ModelError as err:
         st.error(f"This model cannot be inspected: {err}")
-        return None, None
+        return None
+    count = outputs_of(model)
+    labels = st.file_uploader(
+        f"Class names (optional): a `.txt` file with one name a line, {count} lines, as "
+        "`labels.txt` beside a model", type=["txt"], key="labels_upload")
+    names = data.default_class_names(count)
+    if labels is not None:
+        try:
+            names = data.parse_labels(labels.getvalue(), count)
+        except ValueError as err:
+            st.error(f"The class names cannot be used: {err}")
+    return Inspected(model, "the uploaded model", None, upload_test_set(model, names),
+                     tuple(names), input_of(model))
 
 
-def pick_digit():
-    """(28×28 digit in [0, 1], true label or None), or (None, None) until there is a digit."""
-    default = st.query_params.get("input", SOURCES[0])
-    source = st.radio("Input", SOURCES, horizontal=True, key="input_source",
-                      index=SOURCES.index(default) if default in SOURCES else 0)
+def upload_test_set(model, names) -> str:
+    """The registered data set whose test pictures fit an uploaded model ("" if none): the
+    one with the same class names, else a choice among those of the same shape and count."""
+    fitting = data.matching_datasets(input_of(model), outputs_of(model))
+    same = [name for name in fitting if tuple(dataset_entry(name).class_names) == tuple(names)]
+    if same or len(fitting) <= 1:
+        return (same or fitting or [""])[0]
+    return st.selectbox("Test pictures from", fitting, key="test_set",
+                        format_func=lambda name: dataset_entry(name).title)
+
+
+def pick_model() -> Optional[Inspected]:
+    """The model to inspect with its classes and data, or None."""
+    source = st.radio("Model", MODEL_SOURCES, horizontal=True, key="model_source")
+    return pick_run() if source == MODEL_SOURCES[0] else pick_upload()
+
+
+def picture_sources(inspected: Inspected) -> list[str]:
+    test = TEST_DIGIT if inspected.digits else TEST
+    sources = [test] if inspected.dataset else []
+    if inspected.input_shape[2] == 1:    # drawing makes sense for one channel only
+        sources.append(DRAW)
+    return sources + [PHOTO]
+
+
+def pick_picture(inspected: Inspected):
+    """((H, W, C) float32 picture in [0, 1], true class or None), or (None, None) until there
+    is a picture."""
+    sources = picture_sources(inspected)
+    default = st.query_params.get("input", sources[0])
+    current = st.session_state.get("input_source")
+    if current is not None and current not in sources:   # another model: its own choices
+        del st.session_state["input_source"]
+        default = current
+    if default in (TEST, TEST_DIGIT):
+        default = sources[0]
+    source = st.radio("Input", sources, horizontal=True, key="input_source",
+                      index=sources.index(default) if default in sources else 0)
     st.query_params["input"] = source
-    if source == "Test digit":
-        return test_digit()
-    if source == "Draw":
-        return drawn_digit()
-    return photo_digit()
+    if source in (TEST, TEST_DIGIT):
+        return test_picture(inspected)
+    if source == DRAW:
+        return drawn_picture(inspected)
+    return photo_picture(inspected)
 
 
-def random_digit():
-    st.session_state["digit_index"] = random.randrange(10_000)
+def random_picture(count: int):
+    st.session_state["digit_index"] = random.randrange(count)
 
 
-def test_digit():
+def test_picture(inspected: Inspected):
+    word = "digit" if inspected.digits else "picture"
+    name = inspected.dataset
+    title = dataset_entry(name).title if name in dataset_names() else "this run's pictures"
     try:
-        x_test, y_test = test_digits()
-    except Exception as err:  # noqa: BLE001 - mnist.MnistUnavailable or a missing module
-        st.error(f"The MNIST test digits are not available: {err}")
+        folder = runs.run_path(inspected.run_id) if inspected.run_id else None
+        modified = (folder / data.ARRAYS_FILE).stat().st_mtime if name == data.PICTURES else 0.0
+        x_test, y_test = held_out(name, inspected.run_id if name == data.PICTURES else None,
+                                  modified)
+    except DatasetUnavailable as err:
+        st.error(f"The test pictures of {title} are not on this machine: {err.how_to}")
         return None, None
-    if "digit_index" not in st.session_state:
-        wanted = st.query_params.get("digit", "0")
+    except (ValueError, OSError) as err:
+        st.error(f"The test pictures of {title} are not available: {err}")
+        return None, None
+    except Exception as err:  # noqa: BLE001 - mnist.MnistUnavailable or a missing module
+        st.error(f"The test pictures of {title} are not available: {err}")
+        return None, None
+    count = len(x_test)
+    if not count:
+        st.error(f"{title} has no test pictures.")
+        return None, None
+    param = "digit" if inspected.digits else "picture"
+    index = st.session_state.get("digit_index")
+    if not isinstance(index, int) or not 0 <= index < count:
+        wanted = st.query_params.get(param, "0")
         # isdecimal, not isdigit: "²" is a digit that int() cannot read.
         index = int(wanted) if wanted.isdecimal() else -1
-        st.session_state["digit_index"] = index if 0 <= index < len(x_test) else 0
+        st.session_state["digit_index"] = index if 0 <= index < count else 0
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    index = left.number_input("Test digit number", 0, len(x_test) - 1, step=1,
-                              key="digit_index")
-    right.button("Random digit", on_click=random_digit, icon=":material/casino:")
-    st.query_params["digit"] = str(index)
-    return preprocess.as_digit(x_test[int(index)]), int(y_test[int(index)])
+    index = left.number_input(f"Test {word} number ({title}, {count:,} pictures)", 0,
+                              count - 1, step=1, key="digit_index")
+    right.button(f"Random {word}", on_click=random_picture, args=(count,),
+                 icon=":material/casino:")
+    st.query_params[param] = str(index)
+    label = int(y_test[int(index)])
+    picture = data.as_picture(x_test[int(index)])
+    if picture.shape != inspected.input_shape:
+        st.error(f"The test pictures are {shape_text(picture.shape)} but the model takes "
+                 f"{shape_text(inspected.input_shape)}.")
+        return None, None
+    return picture, (label if label < len(inspected.class_names) else None)
 
 
-def drawn_digit():
+def drawn_picture(inspected: Inspected):
     try:
         from streamlit_drawable_canvas import st_canvas
     except Exception as err:  # noqa: BLE001 - the component failed to register
         st.error(f"The drawing canvas is not available here ({type(err).__name__}); pick a "
-                 "test digit or upload a photo instead.")
+                 "test picture or upload a photo instead.")
         return None, None
+    height, width, _ = inspected.input_shape
     left, right = st.columns(2)
     with left:
-        st.caption("Draw one digit, large, in the middle (the bin icon clears the canvas).")
-        result = st_canvas(stroke_width=20, stroke_color="#000000", background_color="#ffffff",
-                           height=CANVAS_PX, width=CANVAS_PX, drawing_mode="freedraw",
-                           return_image_data=True, key="canvas")
+        if inspected.digits:
+            st.caption("Draw one digit, large, in the middle (the bin icon clears the canvas).")
+            colours = dict(stroke_color="#000000", background_color="#ffffff")
+        else:  # like Fashion-MNIST: a light thing on black, drawn as it will be seen
+            st.caption("Draw one thing, large, in light strokes on black (the bin icon clears "
+                       "the canvas).")
+            colours = dict(stroke_color="#ffffff", background_color="#000000")
+        result = st_canvas(stroke_width=20, height=CANVAS_PX, width=CANVAS_PX,
+                           drawing_mode="freedraw", return_image_data=True, key="canvas",
+                           **colours)
     drawing = result.image_data if result is not None else None
     if drawing is None:
-        right.info("Draw a digit on the canvas.")
+        right.info("Draw a digit on the canvas." if inspected.digits else
+                   "Draw on the canvas.")
         return None, None
-    try:
-        digit = preprocess.preprocess_digit(drawing)
-    except ValueError:
-        right.info("Draw a digit on the canvas.")
+    if inspected.digits:
+        try:
+            digit = preprocess.preprocess_digit(drawing)
+        except ValueError:
+            right.info("Draw a digit on the canvas.")
+            return None, None
+        right.plotly_chart(charts.digit_figure(digit, "What the network sees (28×28, "
+                                                      "MNIST-style)"), key="drawn_digit")
+        return digit[..., None], None
+    if float(drawing[..., :3].max(initial=0)) < 26:   # nothing drawn yet: black everywhere
+        right.info("Draw on the canvas.")
         return None, None
-    right.plotly_chart(charts.digit_figure(digit, "What the network sees (28×28, MNIST-style)"),
-                       key="drawn_digit")
-    return digit, None
+    picture = preprocess.fit_picture(drawing, inspected.input_shape)
+    right.plotly_chart(charts.digit_figure(
+        picture, f"What the network sees ({height}×{width}, resized)"), key="drawn_digit")
+    return picture, None
 
 
-def photo_digit():
+def photo_picture(inspected: Inspected):
+    height, width, channels = inspected.input_shape
+    what = "one handwritten digit" if inspected.digits else "one thing, in the middle"
     upload = st.file_uploader(
-        f"A photo of one handwritten digit (PNG, JPEG, WebP, BMP or GIF; at most "
-        f"{preprocess.MAX_PHOTO_BYTES // 2**20} MB)", type=["png", "jpg", "jpeg", "webp", "bmp",
-                                                          "gif"], key="photo_upload")
+        f"A photo of {what} (PNG, JPEG, WebP, BMP or GIF; at most "
+        f"{preprocess.MAX_PHOTO_BYTES // 2**20} MB)", type=PHOTO_TYPES, key="photo_upload")
     if upload is None:
-        st.info("Upload a photo: dark ink on light paper or a light digit on a dark background.")
+        if inspected.digits:
+            st.info("Upload a photo: dark ink on light paper or a light digit on a dark "
+                    "background.")
+        else:
+            st.info(f"Upload a photo: its centre is cut out and resized to {height}×{width} "
+                    f"{'in colour' if channels == 3 else 'in grayscale'}.")
         return None, None
     try:
         photo = preprocess.decode_photo(upload.getvalue())
-        digit = preprocess.preprocess_digit(photo)
+        if inspected.digits:
+            picture = preprocess.preprocess_digit(photo)[..., None]
+        else:
+            picture = preprocess.fit_picture(photo, inspected.input_shape)
     except ValueError as err:
         st.error(f"This picture cannot be used: {err}")
         return None, None
     left, right = st.columns(2)
-    left.plotly_chart(charts.photo_figure(photo, "Your photo"), key="photo_original",
-)
-    right.plotly_chart(charts.digit_figure(digit, "Pre-processed like MNIST (28×28)"),
-                       key="photo_digit")
-    return digit, None
+    left.plotly_chart(charts.photo_figure(photo, "Your photo"), key="photo_original")
+    if inspected.digits:
+        title = "Pre-processed like MNIST (28×28)"
+        recipe = ("MNIST's recipe: grayscale, inverted if the paper is light, cut to the "
+                  "digit, scaled into a 20×20 box and centred by mass in 28×28.")
+    else:
+        mode = "RGB" if channels == 3 else "grayscale"
+        title = f"Centre-cropped and resized to {height}×{width} ({mode})"
+        recipe = (f"The largest centred {width}:{height} window of the photo, resized to "
+                  f"{height}×{width} in {mode} (no digit recipe: this model is not a "
+                  "digit classifier).")
+    right.plotly_chart(charts.digit_figure(picture, title), key="photo_digit")
+    right.caption(recipe)
+    return picture, None
 
 
 def remember_map(layer_name: str, chart_key: str, tiles: int, ncols: int,
@@ -192,10 +336,12 @@ def remember_map(layer_name: str, chart_key: str, tiles: int, ncols: int,
         st.session_state.setdefault("selected_maps", {})[layer_name] = int(index)
 
 
-def show_layer(model, number: int, name: str, output, previous) -> None:
+def show_layer(model, number: int, name: str, output, previous,
+               class_names: Optional[tuple] = None) -> None:
     """One stage of the pipeline: the layer, its output, its filters, a clicked map large.
 
-    ``previous``: (name, output) of the stage before, to show where a pooled map came from.
+    ``previous``: (name, output) of the stage before, to show where a pooled map came from;
+    ``class_names`` label the bars of the last layer.
     """
     from playground.inspector import explain as forward  # TensorFlow: a model is loaded
 
@@ -204,7 +350,8 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
     kind = preprocess.output_kind(output)
     if kind == "vector":
         st.plotly_chart(charts.vector_figure(output, f"{label}: {len(output)} values",
-                                             labels=charts.class_labels(len(output))),
+                                             labels=charts.class_labels(len(output),
+                                                                        class_names)),
                         key=f"vector_{number}")
         return
     if kind != "maps":
@@ -226,11 +373,15 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
     if kernel is not None:
         kh, kw, c, f = kernel.shape
         with columns[1]:
-            st.plotly_chart(
-                charts.filters_figure(kernel, title=f"its {f} filters, {kh}×{kw}×{c} each",
-                                      height=height),
-                key=f"filters_{number}")
-            if c > 1:
+            colour = c == 3 and previous[0] == "input"   # a first layer on colour pictures
+            figure = charts.rgb_filters_figure if colour else charts.filters_figure
+            st.plotly_chart(figure(kernel, title=f"its {f} filters, {kh}×{kw}×{c} each",
+                                   height=height), key=f"filters_{number}")
+            if colour:
+                st.caption("Each filter drawn as a small RGB picture (grey = weight 0): "
+                           "its red, green and blue slices slide over the picture's red, "
+                           "green and blue channels.")
+            elif c > 1:
                 st.caption(f"Column j is filter j: its {c} slices, one per input channel "
                            "(row), each sliding over that channel of the layer's input.")
     if selected is None or selected >= count:
@@ -259,62 +410,72 @@ def show_layer(model, number: int, name: str, output, previous) -> None:
 
 
 @st.fragment
-def show_pipeline(model, digit) -> None:
+def show_pipeline(model, picture, class_names: tuple, word: str) -> None:
     """A fragment: clicking a feature map reruns only this part of the page."""
     from playground.inspector import explain as forward  # TensorFlow: a model is loaded
 
     st.subheader("Through the network, layer by layer")
-    st.caption("Each layer's output for this digit; between layers, the shape and the smallest "
-               "and largest value that flow on. Click a feature map to see it and its filter "
-               "large.")
-    stages = forward.pipeline(model, digit)
+    st.caption(f"Each layer's output for this {word}; between layers, the shape and the "
+               "smallest and largest value that flow on. Click a feature map to see it and its "
+               "filter large.")
+    stages = forward.pipeline(model, picture)
     st.text(f"input  ⟶  {preprocess.describe_output(stages[0][1])}")
+    last = len(stages) - 1
     for number, (previous, (name, output)) in enumerate(zip(stages, stages[1:]), start=1):
         with st.container(border=True):
-            show_layer(model, number, name, output, previous)
+            show_layer(model, number, name, output, previous,
+                       class_names if number == last else None)
         st.text(f"  ⬇  {preprocess.describe_output(output)}")
 
 
 @st.fragment
-def show_explanations(model, digit, predicted: int) -> None:
+def show_explanations(model, picture, predicted: int, class_names: tuple, word: str) -> None:
     from playground.inspector import explain as forward  # TensorFlow: a model is loaded
 
     st.subheader("Which pixels mattered")
-    target = st.selectbox("Explain the score of digit", list(range(10)), index=predicted,
+    count = len(class_names)
+    if st.session_state.get("explain_class", 0) >= count:   # another model, fewer classes
+        del st.session_state["explain_class"]
+    target = st.selectbox(f"Explain the score of {word}", list(range(count)), index=predicted,
                           key="explain_class",
-                          format_func=lambda d: f"{d}" + (" (predicted)" if d == predicted
-                                                          else ""))
-    result = forward.explain(model, digit, target)
+                          format_func=lambda d: f"{class_names[d]}" + (
+                              " (predicted)" if d == predicted else ""))
+    name = class_names[target]
+    height, width = picture.shape[:2]
+    result = forward.explain(model, picture, target)
     columns = st.columns(3)
-    columns[0].plotly_chart(charts.overlay_figure(digit, result["saliency"],
-                                                  f"Saliency: |∂ score({target}) / ∂ pixel|"),
+    columns[0].plotly_chart(charts.overlay_figure(picture, result["saliency"],
+                                                  f"Saliency: |∂ score({name}) / ∂ pixel|"),
                             key="saliency")
+    colour = " (the largest over red, green and blue)" if picture.shape[-1] == 3 else ""
     columns[0].caption("Bright where changing the pixel would change the class score most "
-                       "(gradient of the pre-softmax score with respect to the input).")
+                       "(gradient of the pre-softmax score with respect to the input"
+                       f"{colour}).")
     if result["grad_cam"] is None:
         columns[1].info("No Grad-CAM: the model has no conv layer it can be computed on.")
         return
     layer = preprocess.safe_name(result["grad_cam_layer"])
-    columns[1].plotly_chart(charts.overlay_figure(digit, result["grad_cam"],
+    columns[1].plotly_chart(charts.overlay_figure(picture, result["grad_cam"],
                                                   f"Grad-CAM on {layer}"), key="grad_cam")
     if float(result["grad_cam"].max()) == 0.0:
         columns[1].info(
-            f"Grad-CAM is zero everywhere for digit {target}: averaged over each whole feature "
+            f"Grad-CAM is zero everywhere for {word} {name}: averaged over each whole feature "
             "map, the gradients point against the score. Grad-CAM assumes the score pools the "
             "maps globally; behind a Flatten → Dense head position matters, and the average "
             "loses it. HiResCAM (right) keeps it.")
     else:
         columns[1].caption(f"The feature maps of {layer}, each weighted by the average "
-                           f"gradient of the score of {target}, summed, ReLU, upsampled to "
-                           "28×28 (Selvaraju et al. 2017).")
-    columns[2].plotly_chart(charts.overlay_figure(digit, result["hires_cam"],
+                           f"gradient of the score of {name}, summed, ReLU, upsampled to "
+                           f"{height}×{width} (Selvaraju et al. 2017).")
+    columns[2].plotly_chart(charts.overlay_figure(picture, result["hires_cam"],
                                                   f"HiResCAM on {layer}"), key="hires_cam")
     columns[2].caption("Like Grad-CAM, but each position's activation is multiplied by the "
                        "gradient at that position (Draelos & Carin 2020): where the layer's "
-                       f"features raised the score of {target}.")
+                       f"features raised the score of {name}.")
 
 
-def show_summary(model) -> None:
+def show_summary(inspected: Inspected) -> None:
+    model = inspected.model
     st.subheader("Model summary")
     rows = network.model_summary(model)
     for row in rows:
@@ -327,25 +488,53 @@ def show_summary(model) -> None:
     else:
         st.caption(f"{total:,} parameters. This model has layers the Shape Lab does not "
                    "describe, so only Keras' numbers are shown.")
+    show_downloads(inspected)
 
 
-st.title("Model Inspector")
-st.caption("Take a trained network, give it one digit, and look inside: every layer's output, "
-           "its filters, the probabilities, and which pixels decided.")
+def show_downloads(inspected: Inspected) -> None:
+    """The model as a .keras archive and as an .h5 file (made when the button is clicked)."""
+    stem = f"run-{inspected.run_id}" if inspected.run_id else "model"
+    if inspected.run_id:
+        keras_bytes = functools.partial(loading.run_model_path(inspected.run_id).read_bytes)
+    else:
+        keras_bytes = functools.partial(loading.model_file_bytes, inspected.model, "keras")
+    left, right, _ = st.columns([1, 1, 2])
+    left.download_button("Download as .keras", keras_bytes, file_name=f"{stem}.keras",
+                         mime="application/octet-stream", icon=":material/download:",
+                         key="download_keras", on_click="ignore")
+    right.download_button("Download as .h5", functools.partial(
+        loading.model_file_bytes, inspected.model, "h5"), file_name=f"{stem}.h5",
+        mime="application/octet-stream", icon=":material/download:", key="download_h5",
+        on_click="ignore")
+    st.caption("`.h5` is the legacy format of `model.save('my_model.h5')` (the course's); "
+               "`keras.models.load_model` reads both.")
 
-model, origin = pick_model()
-if model is not None:
+
+def main() -> None:
+    st.title("Model Inspector")
+    st.caption("Take a trained image classifier, give it one picture, and look inside: every "
+               "layer's output, its filters, the probabilities, and which pixels decided.")
+    inspected = pick_model()
+    if inspected is None:
+        return
     from playground.inspector import explain as forward  # TensorFlow: a model is loaded
 
-    digit, true_label = pick_digit()
-    if digit is not None:
-        probabilities = forward.predict(model, digit)
+    picture, true_label = pick_picture(inspected)
+    if picture is not None:
+        names = inspected.class_names
+        word = "digit" if inspected.digits else "class"
+        probabilities = forward.predict(inspected.model, picture)
         predicted = preprocess.top_class(probabilities)
         left, right = st.columns([1, 2])
-        left.plotly_chart(charts.digit_figure(digit, "Input (28×28×1)"), key="input_digit",
-)
-        right.plotly_chart(charts.probabilities_figure(probabilities, true_label),
-                           key="probabilities")
-        show_pipeline(model, digit)
-        show_explanations(model, digit, predicted)
-    show_summary(model)
+        left.plotly_chart(charts.digit_figure(
+            picture, f"Input ({shape_text(inspected.input_shape)})"), key="input_digit")
+        right.plotly_chart(charts.probabilities_figure(
+            probabilities, true_label, class_names=None if inspected.digits else names),
+            key="probabilities")
+        show_pipeline(inspected.model, picture, names, "digit" if inspected.digits
+                      else "picture")
+        show_explanations(inspected.model, picture, predicted, names, word)
+    show_summary(inspected)
+
+
+main()

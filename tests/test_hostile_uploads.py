@@ -134,7 +134,7 @@ def _hostile_models(tiny_model_bytes: bytes, lambda_bytes: bytes) -> dict[str, b
 def test_hostile_files_through_the_inspector_model_box(tiny_model_bytes, tmp_path):
     lambda_bytes = lambda_model_file(tmp_path).read_bytes()
     at = app_test("inspector", timeout=120)
-    at.radio(key="model_source").set_value("Upload a .keras file").run()
+    at.radio(key="model_source").set_value("Upload a .keras or .h5 file").run()
     for name, payload in _hostile_models(tiny_model_bytes, lambda_bytes).items():
         at.file_uploader(key="model_upload").set_value(
             ("model.keras", payload, "application/octet-stream")).run()

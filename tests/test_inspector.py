@@ -367,12 +367,16 @@ def test_oversized_upload_is_refused_before_loading(monkeypatch, tiny_model_file
         loading.load_model_bytes(tiny_model_file.read_bytes())
 
 
+# Any H×W×1 or H×W×3 picture and any number of classes is shown (issue 11): a 32×32×3 input
+# and five classes are no longer wrong (tests/test_inspector_colour.py); two channels and an
+# output of feature maps still are.
 @pytest.mark.parametrize("model_fn,message", [
-    (lambda: models.build_model("32×32×3 image, six 5×5 filters"), "32×32×3, not 28×28×1"),
+    (lambda: keras.Sequential([keras.Input((28, 28, 2)), keras.layers.Flatten(),
+                               keras.layers.Dense(10, activation="softmax")]),
+     "28×28×2, not 28×28×1"),
     (lambda: keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(),
                                keras.layers.Dense(10, activation="softmax")]), "28×28, not"),
-    (lambda: keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
-                               keras.layers.Dense(5, activation="softmax")]), "outputs"),
+    (lambda: models.build_model("32×32×3 image, six 5×5 filters"), "outputs"),
 ])
 def test_model_with_wrong_input_or_output_gets_a_message(tmp_path, model_fn, message):
     path = tmp_path / "wrong.keras"

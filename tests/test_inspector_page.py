@@ -122,7 +122,7 @@ def test_page_draw_without_a_drawing_asks_for_one(saved_run):
 
 
 def upload_model(at, payload: bytes):
-    at.radio(key="model_source").set_value("Upload a .keras file").run()
+    at.radio(key="model_source").set_value("Upload a .keras or .h5 file").run()
     at.file_uploader(key="model_upload").set_value(("model.keras", payload,
                                                     "application/octet-stream")).run()
     return at
@@ -146,8 +146,10 @@ def test_page_upload_of_a_non_model_gets_a_message():
 
 
 def test_page_upload_wrong_input_shape_gets_a_message(tmp_path):
-    path = tmp_path / "rgb.keras"
-    models.build_model("32×32×3 image, six 5×5 filters").save(path)
+    # Two channels: neither grayscale nor RGB (a 32×32×3 classifier is inspected, issue 11).
+    path = tmp_path / "two_channels.keras"
+    keras.Sequential([keras.Input((28, 28, 2)), keras.layers.Flatten(),
+                      keras.layers.Dense(10, activation="softmax")]).save(path)
     at = upload_model(app_test("inspector"), path.read_bytes())
     assert not at.exception
     assert any("not 28×28×1" in e.value for e in at.error)
@@ -234,7 +236,7 @@ def test_browser_lambda_model_upload_is_refused_and_the_page_keeps_working(
     page.goto(f"{streamlit_server}/inspector")
     wait_for_app(page)
     # The first run of the page in a fresh server imports TensorFlow: allow a busy machine.
-    page.get_by_text("Upload a .keras file", exact=True).click(timeout=120_000)
+    page.get_by_text("Upload a .keras or .h5 file", exact=True).click(timeout=120_000)
     wait_for_app(page)
     dropzone = page.get_by_test_id("stFileUploaderDropzoneInput")
     dropzone.set_input_files(str(lambda_model_file(tmp_path)))

@@ -1,6 +1,7 @@
 """Figures of the Model Inspector: every layer's output, one map or filter large, heat maps
-over the digit. The digit, the ten probabilities and a layer's filters are charts.model's
-builders, shared with the Live Training page (imported here for the page).
+over the picture (a digit in grey, a colour picture in colour). The picture, the class
+probabilities and a layer's filters are charts.model's builders, shared with the Live Training
+page (imported here for the page).
 
 Grids of feature maps and filters are ONE heatmap mosaic each (charts.common.mosaic); a
 feature-map mosaic carries one invisible marker per tile so a click selects that map.
@@ -26,6 +27,7 @@ from playground.charts.model import (
     digit_figure,
     filters_figure,
     probabilities_figure,
+    rgb_filters_figure,
 )
 
 # Transparent where the map is 0, so the digit shows through the weak parts of an overlay.
@@ -42,8 +44,11 @@ def mosaic_height(n: int) -> int:
     return int(min(520, max(220, 60 + rows * 60)))
 
 
-def class_labels(n: int) -> Optional[list[str]]:
-    """'0'..'9' for a 10-unit output (the classes), None for any other vector."""
+def class_labels(n: int, class_names: Optional[Sequence[str]] = None) -> Optional[list[str]]:
+    """Bar labels of an n-unit layer output: the ``class_names`` when there are n of them (the
+    last layer), else '0'..'9' for a 10-unit output, None for any other vector."""
+    if class_names is not None and len(class_names) == n:
+        return [str(name) for name in class_names]
     return [str(i) for i in range(n)] if n == 10 else None
 
 
@@ -175,10 +180,11 @@ def vector_figure(values: np.ndarray, title: str = "", height: int = 220,
     return fig
 
 
-def overlay_figure(digit: np.ndarray, heat: np.ndarray, title: str = "",
+def overlay_figure(picture: np.ndarray, heat: np.ndarray, title: str = "",
                    height: int = 300) -> go.Figure:
-    """A (28, 28) heat map in [0, 1] laid over the grayscale digit (transparent where 0)."""
-    fig = digit_figure(digit, title, height)
+    """An (H, W) heat map in [0, 1] laid over the picture it explains: (H, W) or (H, W, 1)
+    grayscale, (H, W, 3) in colour, float in [0, 1] (transparent where the heat is 0)."""
+    fig = digit_figure(picture, title, height)
     fig.add_trace(go.Heatmap(z=np.asarray(heat, dtype=np.float32), colorscale=_HEAT, zmin=0,
                              zmax=1, colorbar=dict(thickness=10),
                              hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
@@ -187,5 +193,5 @@ def overlay_figure(digit: np.ndarray, heat: np.ndarray, title: str = "",
 
 __all__ = ["class_labels", "digit_figure", "feature_map_figure", "feature_maps_figure",
            "filter_detail_figure", "filters_figure", "grid_columns", "mosaic_height",
-           "overlay_figure", "photo_figure", "probabilities_figure", "tile_index",
-           "vector_figure"]
+           "overlay_figure", "photo_figure", "probabilities_figure", "rgb_filters_figure",
+           "tile_index", "vector_figure"]

@@ -2,9 +2,13 @@
 
 Imports keras and TensorFlow: only import it once a model is loaded.
 
+Works for any model with one H×W×C picture input (C = 1 or 3) and one (K,) output: a picture
+is float32 in [0, 1], (H, W, C) (or (H, W) for one channel); heat maps are (H, W).
+
+  * ``input_shape``                    (H, W, C) of the model's input
   * ``layer_outputs`` / ``pipeline``   (layer name, output) for every layer, one forward pass
-  * ``predict``                        (10,) float32 class probabilities
-  * ``explain``                        saliency, Grad-CAM and HiResCAM, (28, 28) float32 in [0, 1]
+  * ``predict``                        (K,) float32 class probabilities
+  * ``explain``                        saliency, Grad-CAM and HiResCAM, (H, W) float32 in [0, 1]
   * ``layer_filters`` / ``feature_map_detail``   a conv layer's weights, one map large
 """
 from __future__ import annotations
@@ -18,7 +22,6 @@ import tensorflow as tf
 from PIL import Image
 
 from playground.core import network
-from playground.inspector.preprocess import INPUT_SHAPE, NUM_CLASSES
 
 _layers = network.model_layers  # the model's layers without its InputLayer
 
@@ -36,13 +39,18 @@ def _probe(model: keras.Model) -> keras.Model:
     return probe
 
 
-def model_input(model: keras.Model, digit: np.ndarray) -> np.ndarray:
-    """(28, 28) float32 digit in [0, 1] -> (1, 28, 28, 1) float32 batch the model expects.
+def input_shape(model: keras.Model) -> tuple[int, int, int]:
+    """(H, W, C) of the model's one picture input (``loading.check_model`` made sure it is)."""
+    return tuple(int(d) for d in model.inputs[0].shape[1:])
+
+
+def model_input(model: keras.Model, picture: np.ndarray) -> np.ndarray:
+    """(H, W[, C]) float32 picture in [0, 1] -> (1, H, W, C) float32 batch the model expects.
 
     A model that starts with a Rescaling layer (e.g. 1/255) was trained on 0..255 pixels and
     gets them; otherwise the pixels are fed in [0, 1], as the playground trains.
     """
-    x = np.asarray(digit, dtype=np.float32).reshape(1, *INPUT_SHAPE)
+    x = np.asarray(picture, dtype=np.float32).reshape(1, *input_shape(model))
     first = _layers(model)[0] if _layers(model) else None
     if isinstance(first, keras.layers.Rescaling) and np.all(np.asarray(first.scale) < 0.1):
         x = x * 255.0
@@ -51,19 +59,23 @@ def model_input(model: keras.Model, digit: np.ndarray) -> np.ndarray:
 
 def _batch(model: keras.Model, x) -> np.ndarray:
     x = np.asarray(x, dtype=np.float32)
-    if x.shape == INPUT_SHAPE[:2] or x.shape == INPUT_SHAPE:
+    shape = input_shape(model)
+    if x.shape == shape or (shape[2] == 1 and x.shape == shape[:2]):
         return model_input(model, x)
-    if x.shape == (1,) + INPUT_SHAPE:
+    if x.shape == (1,) + shape:
         return x
-    raise ValueError(f"x must be one 28×28 digit, (28, 28[, 1]) or (1, 28, 28, 1), got {x.shape}")
+    h, w, c = shape
+    one = f"({h}, {w}, 1) or ({h}, {w})" if c == 1 else f"({h}, {w}, {c})"
+    raise ValueError(f"x must be one {h}×{w}×{c} picture, {one} or (1, {h}, {w}, {c}), got "
+                     f"{x.shape}")
 
 
 def layer_outputs(model: keras.Model, x) -> list[tuple[str, np.ndarray]]:
     """(layer name, output for the single input x without the batch axis) for every layer.
 
-    ``x``: a (28, 28) / (28, 28, 1) digit in [0, 1] (scaled by ``model_input``) or an already
-    prepared (1, 28, 28, 1) batch. One forward pass (inference mode: Dropout is the identity)
-    through a cached sub-model whose outputs are all the layers' outputs.
+    ``x``: an (H, W, C) picture in [0, 1] ((H, W) for one channel; scaled by ``model_input``)
+    or an already prepared (1, H, W, C) batch. One forward pass (inference mode: Dropout is
+    the identity) through a cached sub-model whose outputs are all the layers' outputs.
     """
     probe = _probe(model)
     outputs = probe(_batch(model, x), training=False)
@@ -71,14 +83,14 @@ def layer_outputs(model: keras.Model, x) -> list[tuple[str, np.ndarray]]:
     return [(layer.name, np.asarray(out)[0]) for layer, out in zip(layers, outputs)]
 
 
-def pipeline(model: keras.Model, digit) -> list[tuple[str, np.ndarray]]:
-    """[("input", (28, 28, 1) float32 digit)] + ``layer_outputs``: every stage, in order."""
-    digit = np.asarray(digit, dtype=np.float32).reshape(INPUT_SHAPE)
-    return [("input", digit)] + layer_outputs(model, digit)
+def pipeline(model: keras.Model, picture) -> list[tuple[str, np.ndarray]]:
+    """[("input", (H, W, C) float32 picture)] + ``layer_outputs``: every stage, in order."""
+    picture = np.asarray(picture, dtype=np.float32).reshape(input_shape(model))
+    return [("input", picture)] + layer_outputs(model, picture)
 
 
 def predict(model: keras.Model, x) -> np.ndarray:
-    """(10,) float32 class probabilities for one digit."""
+    """(K,) float32 class probabilities (the model's output) for one picture."""
     return np.asarray(model(_batch(model, x), training=False))[0].astype(np.float32)
 
 
@@ -111,27 +123,29 @@ def last_conv_layer(model: keras.Model) -> Optional[str]:
     return name
 
 
-def _upsample(heat: np.ndarray, size=(28, 28)) -> np.ndarray:
+def _upsample(heat: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(h, w) -> ``size`` = (H, W) float32, bilinear (as tf.image.resize)."""
     out = Image.fromarray(heat.astype(np.float32), mode="F").resize(
         (size[1], size[0]), Image.Resampling.BILINEAR)
     return np.asarray(out, dtype=np.float32)
 
 
 def _cam_to_input(cam: np.ndarray, model: keras.Model) -> np.ndarray:
-    """Upsample a conv layer's (h, w) map onto the 28×28 input it looks at.
+    """Upsample a conv layer's (h, w) map onto the (H, W) input picture it looks at.
 
     A model that starts with a CenterCrop (the ConvNetJS net on 28×28 digits) only sees the
     centre window: the map covers that window, zero outside.
     """
+    full = input_shape(model)[:2]
     first = _layers(model)[0]
     if isinstance(first, keras.layers.CenterCrop):
         height, width = int(first.height), int(first.width)
-        top, left = (INPUT_SHAPE[0] - height) // 2, (INPUT_SHAPE[1] - width) // 2
+        top, left = (full[0] - height) // 2, (full[1] - width) // 2
         if 0 <= top and 0 <= left:
-            out = np.zeros(INPUT_SHAPE[:2], np.float32)
+            out = np.zeros(full, np.float32)
             out[top:top + height, left:left + width] = _upsample(cam, (height, width))
             return out
-    return _upsample(cam, INPUT_SHAPE[:2])
+    return _upsample(cam, full)
 
 
 def _unit(heat: np.ndarray) -> np.ndarray:
@@ -189,13 +203,14 @@ def _forward_for_gradients(model: keras.Model, batch, tape):
 
 
 def explain(model: keras.Model, x, class_index: Optional[int] = None) -> dict:
-    """Saliency and Grad-CAM for one digit, from one forward and one backward pass.
+    """Saliency and Grad-CAM for one picture, from one forward and one backward pass.
 
-    Returns {"class_index": int (the predicted class unless given), "saliency": (28, 28)
-    float32 in [0, 1] (|d score / d pixel|, divided by its max), "grad_cam": (28, 28) float32
-    in [0, 1] or None when the model has no usable conv layer, "hires_cam": the same with
-    HiResCAM's position-wise weights, "grad_cam_layer": name or None}. Grad-CAM and HiResCAM
-    are 0 everywhere when no part of the conv output raises the score.
+    Returns {"class_index": int (the predicted class unless given), "saliency": (H, W)
+    float32 in [0, 1] (|d score / d pixel|, the largest over the colour channels, divided by
+    its max), "grad_cam": (H, W) float32 in [0, 1] or None when the model has no usable conv
+    layer, "hires_cam": the same with HiResCAM's position-wise weights, "grad_cam_layer": name
+    or None}. Grad-CAM and HiResCAM are 0 everywhere when no part of the conv output raises the
+    score.
     The score is the class's pre-softmax logit when the model ends in a softmax.
     """
     batch = tf.constant(_batch(model, x))
@@ -205,8 +220,9 @@ def explain(model: keras.Model, x, class_index: Optional[int] = None) -> dict:
         scores = _class_scores(model, last_output, last_input)
         if class_index is None:
             class_index = int(np.argmax(np.asarray(last_output)[0]))
-        if not 0 <= int(class_index) < NUM_CLASSES:
-            raise ValueError(f"class_index must be in 0..9, got {class_index}")
+        classes = int(scores.shape[-1])
+        if not 0 <= int(class_index) < classes:
+            raise ValueError(f"class_index must be in 0..{classes - 1}, got {class_index}")
         class_index = int(class_index)
         score = scores[0, class_index]
     watched = [batch] + ([feature_maps] if feature_maps is not None else [])
@@ -229,12 +245,13 @@ def explain(model: keras.Model, x, class_index: Optional[int] = None) -> dict:
 
 
 def saliency(model: keras.Model, x, class_index: Optional[int] = None) -> np.ndarray:
-    """(28, 28) float32 in [0, 1]: |gradient of the class score w.r.t. each input pixel|."""
+    """(H, W) float32 in [0, 1]: |gradient of the class score w.r.t. each input pixel| (the
+    largest over the colour channels)."""
     return explain(model, x, class_index)["saliency"]
 
 
 def grad_cam(model: keras.Model, x, class_index: Optional[int] = None) -> np.ndarray:
-    """(28, 28) float32 in [0, 1]: Grad-CAM on the last conv layer, upsampled to the input.
+    """(H, W) float32 in [0, 1]: Grad-CAM on the last conv layer, upsampled to the input.
 
     Raises ValueError when the model has no conv layer.
     """

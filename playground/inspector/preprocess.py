@@ -1,6 +1,8 @@
-"""Pre-processing one digit the way MNIST was made: pure NumPy and Pillow, no TensorFlow.
+"""Pre-processing a picture for a model: one digit the way MNIST was made, or any photo
+centre-cropped and resized to the model's input. Pure NumPy and Pillow, no TensorFlow.
 
   * ``preprocess_digit``   any photo / canvas drawing of one digit -> (28, 28) float32 in [0, 1]
+  * ``fit_picture``        any photo -> (H, W, C) float32 in [0, 1] for a model's H×W×C input
   * ``ink_image``          any digit image -> (H, W) float32, white ink on black
   * ``decode_photo``       uploaded bytes -> (H, W, 3) uint8, with this box's limits
   * ``as_digit``           an MNIST uint8 (28, 28) digit -> (28, 28) float32 network input
@@ -13,7 +15,7 @@ from PIL import Image
 from playground.core.shapes import shape_text
 from playground.datasets import images
 
-INPUT_SHAPE = (28, 28, 1)
+INPUT_SHAPE = (28, 28, 1)   # MNIST's: the digit recipe's field and the digit models' input
 NUM_CLASSES = 10
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTO_PIXELS = 40_000_000
@@ -139,6 +141,54 @@ def preprocess_digit(image) -> np.ndarray:
     out = np.zeros((_FIELD, _FIELD), np.float32)
     out[top:top + h, left:left + w] = digit
     return out
+
+
+def crop_box(height: int, width: int, target: tuple[int, int]) -> tuple[float, float, float,
+                                                                        float]:
+    """(left, top, right, bottom) of the largest centred window of an ``height`` × ``width``
+    picture with the aspect ratio of ``target`` = (h, w)."""
+    th, tw = target
+    if width * th > height * tw:           # wider than the target: cut the sides
+        keep = height * tw / th
+        left = (width - keep) / 2.0
+        return left, 0.0, left + keep, float(height)
+    keep = width * th / tw                 # taller: cut top and bottom
+    top = (height - keep) / 2.0
+    return 0.0, top, float(width), top + keep
+
+
+def fit_picture(image, input_shape) -> np.ndarray:
+    """Any picture -> float32 (H, W, C) in [0, 1] for a model whose input is ``input_shape`` =
+    (H, W, C) with C = 1 or 3.
+
+    ``image``: (h, w) or (h, w, C) with C in 1..4, uint8 / uint16 / bool / float, as
+    ``preprocess_digit`` takes. The largest centred window with the model's aspect ratio is cut
+    out and resized to H×W (Lanczos, anti-aliased), channel by channel; C = 1 gets grayscale
+    (ITU-R 601-2 luma, as Pillow's convert("L")), C = 3 RGB (a gray picture is repeated).
+    Transparent pixels count as white. No inversion, no centring by mass: that is the digit
+    recipe. Raises ValueError for a malformed image or shape.
+    """
+    arr = _as_unit_float(image)
+    try:
+        height, width, channels = (int(s) for s in input_shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"input_shape must be (H, W, C), got {input_shape!r}") from None
+    if channels not in (1, 3) or height < 1 or width < 1:
+        raise ValueError(f"input_shape must be H×W×1 or H×W×3, got {shape_text(input_shape)}")
+    if arr.ndim == 3 and arr.shape[2] in (2, 4):   # lay transparency on white
+        alpha = arr[..., -1:]
+        arr = arr[..., :-1] * alpha + (1.0 - alpha)
+    if arr.ndim == 3 and arr.shape[2] == 1:
+        arr = arr[..., 0]
+    if channels == 1:
+        planes = [_grayscale(arr)]
+    else:
+        planes = [arr] * 3 if arr.ndim == 2 else [arr[..., i] for i in range(3)]
+    box = crop_box(arr.shape[0], arr.shape[1], (height, width))
+    out = [np.asarray(Image.fromarray(plane.astype(np.float32), mode="F").resize(
+        (width, height), Image.Resampling.LANCZOS, box=box), dtype=np.float32)
+        for plane in planes]
+    return np.clip(np.stack(out, axis=-1), 0.0, 1.0).astype(np.float32)
 
 
 def decode_photo(data: bytes) -> np.ndarray:
