@@ -12,7 +12,7 @@ import streamlit as st
 
 from playground.charts import training as charts
 from playground.core import network
-from playground.datasets import DatasetUnavailable, load_dataset, zip_import
+from playground.datasets import DatasetUnavailable, images, load_dataset, zip_import
 from playground.datasets.base import Dataset
 from playground.datasets.registry import REGISTRY
 from playground.training import jobs, results
@@ -100,7 +100,8 @@ def built_classes() -> tuple[tuple, dict]:
                                  key=f"own_name_{index}")
             files = st.file_uploader("Pictures", accept_multiple_files=True,
                                      type=["png", "jpg", "jpeg", "webp", "gif", "bmp", "tiff"],
-                                     key=f"own_files_{index}")
+                                     key=f"own_files_{index}",
+                                     max_upload_size=images.MAX_BYTES // 2**20)
             with st.popover("Camera", icon=":material/photo_camera:"):
                 st.camera_input("Take a photo", key=f"own_camera_{index}")
                 st.button("Add this photo", key=f"own_add_{index}", on_click=_add_photo,
@@ -127,8 +128,13 @@ def own_pictures(seed: int) -> Optional[Dataset]:
                       help="Off: grayscale (one channel).")
     try:
         if source.startswith("A zip"):
-            upload = st.file_uploader("A .zip of pictures: cats/…, dogs/…", type=["zip"],
-                                      key="own_zip")
+            upload = st.file_uploader(
+                "A .zip of pictures: cats/…, dogs/…", type=["zip"], key="own_zip",
+                max_upload_size=zip_import.MAX_ZIP_BYTES // 2**20,
+                help=f"Up to {zip_import.MAX_ZIP_BYTES // 2**20:,} MB, "
+                     f"{zip_import.MAX_MEMBERS:,} files and {zip_import.MAX_CLASSES} classes; "
+                     "each class needs at least "
+                     f"{zip_import.MIN_PER_CLASS} pictures. Nothing is unpacked to disk.")
             if upload is None:
                 return None
             data = prepared_zip(upload.file_id, upload.getvalue(), size, color, seed)

@@ -323,3 +323,26 @@ def test_bad_arguments(kwargs, match):
 def test_bad_source_types(tmp_path):
     refused(12345, "Expected a path or the bytes")
     refused(tmp_path / "missing.zip", "There is no file")
+
+
+def test_a_big_jpeg_is_decoded_at_a_reduced_scale_with_the_same_result():
+    """The JPEG decoder's own 1/8 scaling for a 64-px data set: a 4000×3000 photo comes out as
+    the full decode, centre-cropped and resized, within one grey level on average."""
+    from playground.datasets import images
+    rng = np.random.default_rng(3)
+    small = rng.uniform(0, 255, (6, 8, 3)).astype(np.uint8)
+    big = Image.fromarray(small).resize((4000, 3000), Image.BICUBIC)
+    buffer = io.BytesIO()
+    big.save(buffer, "JPEG", quality=90)
+    data = buffer.getvalue()
+    assert images.load(data, "p.jpg", draft=256).pixels.shape == (375, 500, 3)  # 1/8
+    ours = dataset_from_zip(make_zip({"a/p.jpg": data, **{f"a/{i}.png": picture()
+                                                           for i in range(5)},
+                                      **{f"b/{i}.png": picture() for i in range(6)}}),
+                            64, True, min_per_class=2)
+    full = images.load(data, "p.jpg").pixels
+    want = np.asarray(Image.fromarray(full).resize((64, 64), Image.Resampling.LANCZOS,
+                                                   box=(500, 0, 3500, 3000)), np.float64)
+    got = [x for x in np.concatenate([ours.x_train, ours.x_test])
+           if np.abs(x.astype(np.float64) - want).mean() < 1.0]
+    assert len(got) == 1

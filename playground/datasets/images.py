@@ -154,12 +154,15 @@ def _label(name: str) -> str:
 
 
 def load(data: bytes, name: str = "", max_bytes: int = MAX_BYTES,
-         max_pixels: int = MAX_PIXELS) -> Picture:
+         max_pixels: int = MAX_PIXELS, draft: Optional[int] = None) -> Picture:
     """Decode an uploaded file's bytes into a :class:`Picture`; raise :class:`ImageError`.
 
     PNG, JPEG, WebP, GIF (first frame), BMP, TIFF (first page). EXIF orientation is applied;
     transparency (alpha, palette or tRNS) is composited on white; palette, 1-bit, grayscale,
     16-bit (scaled, not clipped), 32-bit/float grayscale and CMYK become RGB.
+    ``draft``: the caller needs only this many pixels on the short side, so a JPEG may be
+    decoded at 1/2, 1/4 or 1/8 of its size (the decoder's own scaling: a 12-megapixel photo
+    for a 64-px data set decodes ~6× faster); other formats are decoded whole.
     """
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
@@ -175,7 +178,7 @@ def load(data: bytes, name: str = "", max_bytes: int = MAX_BYTES,
     if sniffed:
         raise ImageError(sniffed)
     try:
-        return _decode(data, name, max_pixels)
+        return _decode(data, name, max_pixels, draft)
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
@@ -190,7 +193,7 @@ def load(data: bytes, name: str = "", max_bytes: int = MAX_BYTES,
                          f"corrupt): {detail}.") from None
 
 
-def _decode(data: bytes, name: str, max_pixels: int) -> Picture:
+def _decode(data: bytes, name: str, max_pixels: int, draft: Optional[int] = None) -> Picture:
     label = _label(name)
     with warnings.catch_warnings():
         # Pillow only *warns* between MAX_IMAGE_PIXELS and twice that; here it is an error.
@@ -221,6 +224,9 @@ def _decode(data: bytes, name: str, max_pixels: int) -> Picture:
         if frames > 1:
             image.seek(0)
             notes.append(f"{frames} frames/pages: the first one is used.")
+        if draft and fmt == "JPEG" and min(width, height) > draft:
+            scale = max(int(draft), MIN_SIDE) / min(width, height)
+            image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
         # Pillow's default (ImageFile.LOAD_TRUNCATED_IMAGES = False) refuses truncated files:
         # a half-received JPEG is an error message, not a grey half-picture.
         image.load()
