@@ -298,6 +298,20 @@ def _layer_estimate(kind: str, cfg: dict, shape: Optional[tuple]) -> tuple[int, 
         return 2 * channels, shape
     if kind == "Embedding":
         return int(cfg.get("input_dim", 0)) * int(cfg.get("output_dim", 0)), None
+    if kind in ("ZeroPadding2D", "Cropping2D"):
+        value = cfg.get("padding" if kind == "ZeroPadding2D" else "cropping")
+        ints = _as_ints(value)
+        if ints is not None and len(ints) in (1, 2):
+            pads = [[ints[0]] * 2, [ints[-1]] * 2]
+        elif isinstance(value, list) and len(value) == 2:
+            pads = [_pair(side, 0) for side in value]
+        else:
+            return 0, shape
+        sign = 1 if kind == "ZeroPadding2D" else -1
+        sides = tuple(s + sign * sum(p) for s, p in zip(shape[:-1], pads))
+        return 0, sides + (channels,)
+    if kind in ("CenterCrop", "Resizing"):
+        return 0, (int(cfg.get("height", 0)), int(cfg.get("width", 0)), channels)
     if kind in ("UpSampling2D", "UpSampling1D"):
         size = _pair(cfg.get("size"), 2, len(shape) - 1)
         return 0, tuple(s * k for s, k in zip(shape[:-1], size)) + (channels,)
