@@ -100,9 +100,10 @@ def pick_run() -> Optional[Inspected]:
     names = info.class_names
     if len(names) != outputs_of(model):   # a damaged dataset.json: numbers, not wrong words
         names = data.default_class_names(outputs_of(model))
-    if info.title:
-        st.caption(f"Trained on **{preprocess.safe_name(info.title, 80).replace('_', ' ')}**: "
-                   f"{len(names)} classes, pictures of {shape_text(info.input_shape)}.")
+    if info.title:   # from a file: cleaned, and no "_" or "*" left to start Markdown emphasis
+        title = data.clean_class_name(info.title, 0).replace("_", " ")
+        st.caption(f"Trained on {title}: {len(names)} classes, pictures of "
+                   f"{shape_text(info.input_shape)}.")
     fits = tuple(info.input_shape) == input_of(model)
     return Inspected(model, f"run {run_id}", run_id, info.name if fits else "", tuple(names),
                      input_of(model))

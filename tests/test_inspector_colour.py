@@ -346,3 +346,37 @@ def test_page_on_a_saved_colour_run_uses_its_classes_and_test_pictures(colour_fi
     assert bars and list(bars[0]["data"][0]["x"]) == list(SHAPE_NAMES)
     assert any(d.get("type") == "image" for s in specs for d in s["data"]
                if s.get("layout", {}).get("title", {}).get("text", "").startswith("its 6"))
+
+
+def test_page_grayscale_non_digit_model_gets_plain_resizing_and_its_test_pictures(tmp_path):
+    """A 28×28×1 model named with Fashion-MNIST's classes is no digit model: no MNIST recipe,
+    Fashion-MNIST's test pictures, a canvas in the data's colours."""
+    from playground.datasets import dataset_entry
+
+    names = dataset_entry("fashion_mnist").class_names
+    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
+                              keras.layers.Flatten(), keras.layers.Dense(10,
+                                                                         activation="softmax")])
+    path = tmp_path / "fashion.h5"
+    model.save(path)
+    at = app_test("inspector", timeout=120)
+    at.radio(key="model_source").set_value("Upload a .keras or .h5 file").run()
+    at.file_uploader(key="model_upload").set_value(("fashion.h5", path.read_bytes(),
+                                                    "application/octet-stream")).run()
+    at.file_uploader(key="labels_upload").set_value(
+        ("labels.txt", "\n".join(names).encode(), "text/plain")).run()
+    assert not page_errors(at)
+    assert at.radio(key="input_source").options == ["Test picture", "Draw", "Upload a photo"]
+    fashion = load_dataset("fashion_mnist")
+    expected = model.predict(to_float(fashion.x_test[:1]), verbose=0)[0]
+    prediction, = [t for t in plotly_titles(at) if t.startswith("Prediction:")]
+    shown = [data.clean_class_name(name, i) for i, name in enumerate(names)]
+    assert prediction.startswith(f"Prediction: {shown[int(expected.argmax())]} (")
+    assert prediction.endswith(f"true label {shown[int(fashion.y_test[0])]}")
+    at.radio(key="input_source").set_value("Upload a photo").run()
+    at.file_uploader(key="photo_upload").set_value(("p.png", png(photo()), "image/png")).run()
+    assert not page_errors(at)
+    assert "Centre-cropped and resized to 28×28 (grayscale)" in plotly_titles(at)
+    at.radio(key="input_source").set_value("Draw").run()
+    assert not page_errors(at)
+    assert any(info.value == "Draw on the canvas." for info in at.info)
