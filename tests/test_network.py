@@ -218,3 +218,33 @@ def test_spec_to_keras_to_spec_round_trip_keeps_every_row(name, built):
                                    else layer for layer in spec["layers"]]}
     assert network.layer_rows(again) == network.layer_rows(same_net)
     assert [built[name].layers[i] for i in index] == _row_layers(built[name], spec)
+
+
+def test_batch_norm_matches_keras_shapes_parameters_code_and_round_trip():
+    """BatchNorm: the table's shape and parameter count (γ, β, moving mean and variance: 4 per
+    channel) are Keras' own, its code builds the same model, and Keras' layer reads back."""
+    import keras
+
+    from playground.training import models
+    spec = {"input_shape": [12, 10, 3], "layers": [
+        {"type": "Conv2D", "filters": 6, "kernel_size": 3, "padding": "valid",
+         "activation": None},
+        {"type": "BatchNorm"}, {"type": "ReLU"}, {"type": "Flatten"},
+        {"type": "Dense", "units": 5, "activation": "softmax"}]}
+    model = models.build_model(spec)
+    rows = network.layer_rows(spec)
+    batch_norm = model.layers[1]
+    assert type(batch_norm).__name__ == "BatchNormalization"
+    assert rows[1].params == batch_norm.count_params() == 4 * 6
+    assert rows[1].output_shape == tuple(batch_norm.output.shape[1:]) == (10, 8, 6)
+    assert network.total_params(spec) == model.count_params()
+    namespace: dict = {}
+    exec(network.keras_code(spec), namespace)
+    assert [type(layer).__name__ for layer in namespace["model"].layers] == \
+        [type(layer).__name__ for layer in model.layers]
+    assert namespace["model"].count_params() == model.count_params()
+    again, _ = network.spec_from_model(model)
+    assert again == network.validate(spec)
+    # A batch norm over another axis has no counterpart in the table.
+    other = keras.Sequential([keras.Input((4, 4, 2)), keras.layers.BatchNormalization(axis=1)])
+    assert network.spec_from_model(other) is None

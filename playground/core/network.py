@@ -33,12 +33,13 @@ LAYER_DEFAULTS: dict[str, dict[str, Any]] = {
     "Dense": {"units": 10, "activation": None},
     "Dropout": {"rate": 0.5},
     "ReLU": {},
+    "BatchNorm": {},
 }
 LAYER_TYPES = tuple(LAYER_DEFAULTS)
 ACTIVATIONS = (None, "relu", "softmax", "sigmoid", "tanh")
 _KERAS_CLASS = {"Conv2D": "Conv2D", "MaxPool2D": "MaxPooling2D",
                 "AveragePool2D": "AveragePooling2D", "Flatten": "Flatten", "Dense": "Dense",
-                "Dropout": "Dropout", "ReLU": "ReLU"}
+                "Dropout": "Dropout", "ReLU": "ReLU", "BatchNorm": "BatchNormalization"}
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,8 @@ def describe_layer(layer: dict) -> str:
                                             else "")
     if kind == "Dropout":
         return f"rate {layer['rate']:g}"
+    if kind == "BatchNorm":
+        return "each channel: (x − mean) / std × γ + β"
     return ""
 
 
@@ -168,6 +171,9 @@ def layer_output(layer: dict, input_shape: tuple[int, ...]) -> tuple[tuple[int, 
         # Keras' Dense acts on the last axis only, whatever the rank.
         return tuple(input_shape[:-1]) + (layer["units"],), \
             input_shape[-1] * layer["units"] + layer["units"]
+    if kind == "BatchNorm":
+        # γ and β are learned; the moving mean and variance are kept too (Keras counts all 4).
+        return tuple(input_shape), 4 * input_shape[-1]
     return tuple(input_shape), 0
 
 
@@ -323,6 +329,11 @@ def spec_layer(layer, padding=None) -> Optional[dict]:
                 config.get("threshold", 0):
             return None
         entry = {"type": "ReLU"}
+    elif kind == "BatchNormalization":
+        if config.get("axis") not in (-1, [-1], (-1,), 3, [3]) or \
+                not config.get("center", True) or not config.get("scale", True):
+            return None
+        entry = {"type": "BatchNorm"}
     else:
         return None
     return entry
@@ -576,7 +587,7 @@ def pipeline_stages(spec: dict) -> list[tuple[str, tuple[int, ...]]]:
     stages = [("input", shape)]
     names = {"Conv2D": "conv", "MaxPool2D": "max pool", "AveragePool2D": "avg pool",
              "Flatten": "flatten", "Dense": "fully connected", "Dropout": "dropout",
-             "ReLU": "ReLU"}
+             "ReLU": "ReLU", "BatchNorm": "batch norm"}
     for layer in validate(spec)["layers"]:
         shape, _ = layer_output(layer, shape)
         label = f"{names[layer['type']]}\n{describe_layer(layer).split(', padding')[0]}" \
