@@ -10,7 +10,21 @@ A *spec* is plain JSON-able data::
 This module is pure Python (no numpy, tensorflow or streamlit): it computes each layer's output
 shape and parameter count with :mod:`playground.core.shapes`, and describes the Keras layers
 that build the network (``keras_layers``) so that ``playground.training.models.build_model`` and
-the copyable code from ``keras_code`` construct exactly the same model. The other way round,
+the copyable code from ``keras_code`` construct exactly the same model.
+
+Conv2D and Dense layers may also carry the Keras chapter's options (absent = Keras' default, so
+older specs and links are unchanged)::
+
+    "kernel_initializer": "he_normal"                    # a name from INITIALIZERS
+    "kernel_initializer": {"class": "RandomNormal", "stddev": 0.01}   # (+ "mean", default 0)
+    "bias_initializer": {"class": "Constant", "value": 2.0}
+    "kernel_regularizer": {"l2": 0.001}                  # {"l1": f}, {"l2": f} or both
+    "bias_regularizer": {"l1": 0.01, "l2": 0.01}
+
+Only these fixed names and classes are accepted, every number is bounded, and nothing from a
+spec is ever evaluated: ``keras_layers`` hands Keras its own config dicts of them
+(``{"class_name": "L2", "config": {"l2": 0.001}}``), which ``keras.layers`` deserialize from
+Keras' built-in initializers and regularizers. The other way round,
 ``spec_from_model`` reads the spec back from a built Keras model (duck-typed on its layers and
 their configs: no keras import) and ``model_summary`` tables a model's layers beside it.
 """
@@ -18,6 +32,9 @@ from __future__ import annotations
 
 import copy
 import json
+import math
+import re
+import struct
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
@@ -42,6 +59,25 @@ _KERAS_CLASS = {"Conv2D": "Conv2D", "MaxPool2D": "MaxPooling2D",
                 "Dropout": "Dropout", "ReLU": "ReLU", "BatchNorm": "BatchNormalization"}
 
 
+# The Keras chapter's layer options, on Conv2D and Dense only. Absent (or None) = Keras' default.
+LAYER_OPTIONS = ("kernel_initializer", "bias_initializer", "kernel_regularizer",
+                 "bias_regularizer")
+OPTION_LAYERS = ("Conv2D", "Dense")
+# Keras' defaults: a spec naming them is normalized to "absent" (same model, shorter links).
+OPTION_DEFAULTS = {"kernel_initializer": "glorot_uniform", "bias_initializer": "zeros",
+                   "kernel_regularizer": None, "bias_regularizer": None}
+# Initializers without arguments: spec name -> Keras class (the whole whitelist of names).
+INITIALIZERS = {"glorot_uniform": "GlorotUniform", "glorot_normal": "GlorotNormal",
+                "he_normal": "HeNormal", "he_uniform": "HeUniform",
+                "lecun_normal": "LecunNormal", "lecun_uniform": "LecunUniform",
+                "orthogonal": "Orthogonal", "zeros": "Zeros", "ones": "Ones"}
+# Initializers with arguments: class -> {argument: (default, low, high)}; stddev must be > 0.
+INITIALIZER_ARGS = {"RandomNormal": {"mean": (0.0, -1000.0, 1000.0),
+                                     "stddev": (0.05, 0.0, 1000.0)},
+                    "Constant": {"value": (0.0, -1000.0, 1000.0)}}
+REGULARIZER_FACTORS = ("l1", "l2")
+MAX_FACTOR = 100.0
+
 @dataclass(frozen=True)
 class LayerRow:
     """One row of the network table: what a layer does to the shape and how many weights it has."""
@@ -60,6 +96,197 @@ def _activation(value) -> Optional[str]:
     if value not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS[1:]} or none, got {value!r}")
     return value
+
+
+def _quote(value, limit: int = 60) -> str:
+    """repr(value), cut short: a hostile spec must not make a page-long message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _bounded(name: str, value, low: float, high: float, open_low: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {_quote(value)}")
+    number = float(value)
+    if not (math.isfinite(number) and (number > low if open_low else number >= low)
+            and number <= high):
+        where = f"({low:g}, {high:g}]" if open_low else f"[{low:g}, {high:g}]"
+        raise ValueError(f"{name} must be in {where}, got {_quote(value)}")
+    return number
+
+
+def _initializer(key: str, value):
+    """A spec initializer normalized (None for Keras' default); ValueError names ``key``."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        if value not in INITIALIZERS:
+            raise ValueError(f"{key} must be one of {', '.join(INITIALIZERS)}, RandomNormal or "
+                             f"Constant, got {_quote(value)}")
+        return None if value == OPTION_DEFAULTS[key] else value
+    if not isinstance(value, dict) or value.get("class") not in INITIALIZER_ARGS:
+        raise ValueError(f'{key} must be a name or {{"class": "RandomNormal" or "Constant", '
+                         f"...}}, got {_quote(value)}")
+    cls = value["class"]
+    args = INITIALIZER_ARGS[cls]
+    unknown = [k for k in value if k != "class" and k not in args]
+    if unknown:
+        raise ValueError(f"{key}: {cls} takes {', '.join(args)}, got {_quote(unknown[0])}")
+    out: dict[str, Any] = {"class": cls}
+    for name, (default, low, high) in args.items():
+        number = _bounded(f"{key}: {name}", value.get(name, default), low, high,
+                          open_low=name == "stddev")
+        if name != "mean" or number != 0.0:  # a zero mean is left out: Keras' default
+            out[name] = number
+    return out
+
+
+def _regularizer(key: str, value):
+    """A spec regularizer ({"l1": f}, {"l2": f} or both) normalized; None for none."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, dict) or not value or \
+            any(k not in REGULARIZER_FACTORS for k in value):
+        raise ValueError(f'{key} must be {{"l1": factor}}, {{"l2": factor}} or both, got '
+                         f"{_quote(value)}")
+    return {name: _bounded(f"{key}: {name}", value[name], 0.0, MAX_FACTOR)
+            for name in REGULARIZER_FACTORS if name in value}
+
+
+def normalize_option(key: str, value):
+    """One of LAYER_OPTIONS normalized: None for Keras' default, else its canonical JSON value.
+    Raises a one-line ValueError naming ``key`` for anything off the whitelist."""
+    if key not in LAYER_OPTIONS:
+        raise ValueError(f"option must be one of {', '.join(LAYER_OPTIONS)}, got {_quote(key)}")
+    if key.endswith("_initializer"):
+        return _initializer(key, value)
+    return _regularizer(key, value)
+
+
+def _num_text(value) -> str:
+    return repr(float(value))
+
+
+def option_text(value) -> str:
+    """An option as the table and the descriptions write it: 'he_normal',
+    'RandomNormal(stddev=0.01)', 'Constant(2.0)', 'L2(0.001)', 'L1L2(l1=0.01, l2=0.01)';
+    '' for None. Anything else (from a hand-made link) is written as its JSON."""
+    try:
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and value.get("class") == "RandomNormal":
+            mean = f"mean={_num_text(value['mean'])}, " if value.get("mean") else ""
+            return f"RandomNormal({mean}stddev={_num_text(value.get('stddev', 0.05))})"
+        if isinstance(value, dict) and value.get("class") == "Constant":
+            return f"Constant({_num_text(value.get('value', 0.0))})"
+        if isinstance(value, dict) and value and all(k in REGULARIZER_FACTORS for k in value):
+            if len(value) == 2:
+                return f"L1L2(l1={_num_text(value['l1'])}, l2={_num_text(value['l2'])})"
+            ((name, factor),) = value.items()
+            return f"{name.upper()}({_num_text(factor)})"
+    except (TypeError, ValueError, OverflowError):
+        pass
+    return json.dumps(value)
+
+
+_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+# option_text's forms (and Keras' keyword spellings): pattern -> the spec value from its numbers.
+_OPTION_FORMS = (
+    (re.compile(rf"RandomNormal\(\s*(?:mean\s*=\s*{_NUM}\s*,\s*)?(?:stddev\s*=\s*)?{_NUM}\s*\)"),
+     lambda mean, std: {"class": "RandomNormal", **({"mean": float(mean)} if mean else {}),
+                        "stddev": float(std)}),
+    (re.compile(rf"Constant\(\s*(?:value\s*=\s*)?{_NUM}\s*\)"),
+     lambda v: {"class": "Constant", "value": float(v)}),
+    (re.compile(rf"L1\(\s*(?:l1\s*=\s*)?{_NUM}\s*\)", re.IGNORECASE),
+     lambda f: {"l1": float(f)}),
+    (re.compile(rf"L2\(\s*(?:l2\s*=\s*)?{_NUM}\s*\)", re.IGNORECASE),
+     lambda f: {"l2": float(f)}),
+    (re.compile(rf"L1L2\(\s*(?:l1\s*=\s*)?{_NUM}\s*,\s*(?:l2\s*=\s*)?{_NUM}\s*\)",
+                re.IGNORECASE), lambda a, b: {"l1": float(a), "l2": float(b)}),
+)
+
+
+def option_from_text(text):
+    """option_text's inverse (for the table's cells): None for '' or 'none'; text in none of
+    its forms is passed on unchanged, for ``normalize_option`` to refuse with a message.
+    Numbers are read by float() from what a regular expression matched: nothing is evaluated."""
+    if text is None:
+        return None
+    text = str(text).strip()
+    if text.lower() in ("", "none"):
+        return None
+    for pattern, build in _OPTION_FORMS:
+        match = pattern.fullmatch(text)
+        if match:
+            return build(*match.groups())
+    return text
+
+
+def _keras_option(key: str, value):
+    """A normalized option as the value keras.layers takes: the name, or Keras' own config
+    dict ({"class_name", "config"}) of a built-in initializer or regularizer."""
+    if isinstance(value, str):
+        return value
+    if key.endswith("_initializer"):
+        return {"class_name": value["class"],
+                "config": {k: v for k, v in value.items() if k != "class"}}
+    cls = "L1L2" if len(value) == 2 else next(iter(value)).upper()
+    return {"class_name": cls, "config": dict(value)}
+
+
+def _float32_text(value: float) -> float:
+    """The shortest decimal with the same float32 value: Keras keeps an L1 factor as a float32
+    tensor, so L1(0.3) reports 0.30000001192092896; the spec reads back 0.3."""
+    try:
+        single = struct.pack("<f", value)
+    except (OverflowError, struct.error):
+        return value
+    for digits in range(1, 10):
+        short = float(f"{value:.{digits}g}")
+        if struct.pack("<f", short) == single:
+            return short
+    return value
+
+
+def _option_from_config(key: str, config: dict):
+    """The spec value of a Keras layer's initializer or regularizer config, None for Keras'
+    default, or for one the spec language cannot say (a seed, an Orthogonal gain, another
+    class): the spec then describes the layer's shape with Keras' default there."""
+    found = config.get(key)
+    if isinstance(found, str):
+        return _safe_option(key, found)
+    if not isinstance(found, dict) or not isinstance(found.get("config") or {}, dict):
+        return None
+    cls, args = found.get("class_name"), found.get("config") or {}
+    if key.endswith("_initializer"):
+        if args.get("seed") is not None:
+            return None
+        args = {k: v for k, v in args.items() if k != "seed"}
+        for name, keras_cls in INITIALIZERS.items():
+            if cls == keras_cls:
+                plain = all(v is None for k, v in args.items() if k != "gain") and \
+                    args.get("gain", 1.0) == 1.0
+                return _safe_option(key, name) if plain else None
+        if cls in INITIALIZER_ARGS and all(k in INITIALIZER_ARGS[cls] for k in args):
+            return _safe_option(key, {"class": cls, **args})
+        return None
+    if cls in ("L1", "L2", "L1L2") and args and all(k in REGULARIZER_FACTORS for k in args):
+        wanted = ("l1", "l2") if cls == "L1L2" else (cls.lower(),)
+        if all(k in args for k in wanted):
+            factors = {k: args[k] for k in wanted}
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                   for v in factors.values()):
+                return _safe_option(key, {k: _float32_text(float(v)) for k, v in factors.items()})
+    return None
+
+
+def _safe_option(key: str, value):
+    try:
+        return normalize_option(key, value)
+    except (TypeError, ValueError):
+        return None
 
 
 def normalize_layer(layer: dict) -> dict:
@@ -107,6 +334,11 @@ def normalize_layer(layer: dict) -> dict:
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"rate must be in [0, 1), got {rate}")
         out["rate"] = rate
+    if kind in OPTION_LAYERS:
+        for key in LAYER_OPTIONS:
+            value = normalize_option(key, layer.get(key))
+            if value is not None:
+                out[key] = value
     return out
 
 
@@ -125,8 +357,28 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def options_text(layer: dict) -> str:
+    """The layer's non-default options, e.g. ', kernel RandomNormal(stddev=0.01) + L2(0.001),
+    bias Constant(2.0)'; '' when it has none."""
+    parts = []
+    for part in ("kernel", "bias"):
+        words = [option_text(layer[key]) for key in (f"{part}_initializer", f"{part}_regularizer")
+                 if layer.get(key) is not None]
+        if words:
+            parts.append(f"{part} {' + '.join(words)}")
+    return "".join(f", {part}" for part in parts)
+
+
 def describe_layer(layer: dict) -> str:
-    """Short human description, e.g. ``3×3×32, stride 1, same, relu``."""
+    """Short human description, e.g. ``3×3×32, stride 1, same, relu``, then the non-default
+    initializers and regularizers (``options_text``)."""
+    kind = layer["type"]
+    if kind in OPTION_LAYERS:
+        return _describe_layer(layer) + options_text(layer)
+    return _describe_layer(layer)
+
+
+def _describe_layer(layer: dict) -> str:
     kind = layer["type"]
     if kind == "Conv2D":
         k = shapes.as_pair("kernel_size", layer["kernel_size"])
@@ -238,7 +490,10 @@ def keras_layers(spec: dict) -> list[list[tuple[str, dict]]]:
 
     A Conv2D with explicit padding p > 0 becomes ZeroPadding2D(p) then a VALID Conv2D, since
     Keras' Conv2D only knows 'valid' and 'same'; the last entry of each group is the layer
-    whose output shape and parameter count the table shows.
+    whose output shape and parameter count the table shows. Initializers and regularizers are
+    given as their name or as Keras' own config dict (``{"class_name": "RandomNormal",
+    "config": {"stddev": 0.01}}``): keras.layers take both as they are, so the kwargs stay
+    JSON and the built layer's get_config() equals that of one given Keras' objects.
     """
     groups = []
     for layer in validate(spec)["layers"]:
@@ -259,6 +514,7 @@ def keras_layers(spec: dict) -> list[list[tuple[str, dict]]]:
                 kwargs["dilation_rate"] = layer["dilation"]
             if layer["activation"]:
                 kwargs["activation"] = layer["activation"]
+            kwargs.update(_keras_options(layer))
             group.append((cls, kwargs))
         elif kind in ("MaxPool2D", "AveragePool2D"):
             kwargs = {"pool_size": layer["pool_size"]}
@@ -270,6 +526,7 @@ def keras_layers(spec: dict) -> list[list[tuple[str, dict]]]:
             kwargs = {"units": layer["units"]}
             if layer["activation"]:
                 kwargs["activation"] = layer["activation"]
+            kwargs.update(_keras_options(layer))
             group = [(cls, kwargs)]
         elif kind == "Dropout":
             group = [(cls, {"rate": layer["rate"]})]
@@ -277,6 +534,11 @@ def keras_layers(spec: dict) -> list[list[tuple[str, dict]]]:
             group = [(cls, {})]
         groups.append(group)
     return groups
+
+
+def _keras_options(layer: dict) -> dict:
+    return {key: _keras_option(key, layer[key]) for key in LAYER_OPTIONS
+            if layer.get(key) is not None}
 
 
 def model_layers(model) -> list:
@@ -294,10 +556,17 @@ def _activation_name(config) -> Optional[str]:
     return None if name in (None, "linear") else name
 
 
+def _spec_options(config: dict) -> dict:
+    found = {key: _option_from_config(key, config) for key in LAYER_OPTIONS}
+    return {key: value for key, value in found.items() if value is not None}
+
+
 def spec_layer(layer, padding=None) -> Optional[dict]:
     """The spec entry (not normalized) describing one Keras layer, or None when the spec
     language has no counterpart. ``padding``: pixels of a ZeroPadding2D folded into a conv.
-    Duck-typed on the layer's class name and ``get_config()``: no keras import."""
+    Duck-typed on the layer's class name and ``get_config()``: no keras import.
+    Initializers and regularizers in the spec's whitelist are read back; others (a seeded or
+    custom one) are left out, so the entry still describes the layer's shape."""
     config = layer.get_config()
     kind = type(layer).__name__
     if kind == "Conv2D":
@@ -309,7 +578,7 @@ def spec_layer(layer, padding=None) -> Optional[dict]:
                  "kernel_size": _pair(config["kernel_size"]),
                  "strides": _pair(config["strides"]), "padding": padding,
                  "dilation": _pair(config["dilation_rate"]),
-                 "activation": _activation_name(config)}
+                 "activation": _activation_name(config), **_spec_options(config)}
     elif kind in ("MaxPooling2D", "AveragePooling2D"):
         entry = {"type": "MaxPool2D" if kind == "MaxPooling2D" else "AveragePool2D",
                  "pool_size": _pair(config["pool_size"]),
@@ -321,7 +590,7 @@ def spec_layer(layer, padding=None) -> Optional[dict]:
         if not config.get("use_bias", True):
             return None
         entry = {"type": "Dense", "units": config["units"],
-                 "activation": _activation_name(config)}
+                 "activation": _activation_name(config), **_spec_options(config)}
     elif kind == "Dropout":
         entry = {"type": "Dropout", "rate": config["rate"]}
     elif kind == "ReLU":
@@ -451,16 +720,31 @@ def _py(value) -> str:
     return repr(value)
 
 
+def _code_arg(key: str, value) -> str:
+    """One keyword argument as code; an initializer or regularizer config dict becomes the
+    Keras object, e.g. ``keras.initializers.RandomNormal(stddev=0.01)``."""
+    if isinstance(value, dict) and "class_name" in value:
+        module = "initializers" if key.endswith("_initializer") else "regularizers"
+        args = ", ".join(f"{k}={_py(v)}" for k, v in value["config"].items())
+        return f"{key}=keras.{module}.{value['class_name']}({args})"
+    return f"{key}={_py(value)}"
+
+
 def keras_code(spec: dict, name: str = "model") -> str:
-    """Runnable Keras code that builds exactly ``models.build_model(spec)``."""
+    """Runnable Keras code that builds exactly ``models.build_model(spec)``. A layer whose line
+    would pass 99 characters gets one argument per line."""
     lines = ["import keras", "from keras import layers", "",
              f"{name} = keras.Sequential(["]
     shape = ", ".join(str(v) for v in input_shape_of(spec))
     lines.append(f"    keras.Input(shape=({shape})),")
     for group in keras_layers(spec):
         for cls, kwargs in group:
-            args = ", ".join(f"{k}={_py(v)}" for k, v in kwargs.items())
-            lines.append(f"    layers.{cls}({args}),")
+            args = [_code_arg(k, v) for k, v in kwargs.items()]
+            line = f"    layers.{cls}({', '.join(args)}),"
+            if len(line) > 99:
+                line = "\n".join([f"    layers.{cls}("] + [f"        {a}," for a in args]
+                                  + ["    ),"])
+            lines.append(line)
     lines.append("])")
     lines.append(f"{name}.summary()")
     return "\n".join(lines) + "\n"
