@@ -197,9 +197,23 @@ def network_inputs(saved: dict) -> str:
     return editor_key
 
 
+OPTION_LABELS = {"kernel_initializer": "kernel init", "bias_initializer": "bias init",
+                 "kernel_regularizer": "kernel regularizer", "bias_regularizer": "bias regularizer"}
+
+
+def option_columns(frame) -> dict:
+    """Selectbox columns for the Keras chapter's initializers and regularizers."""
+    return {key: st.column_config.SelectboxColumn(
+        OPTION_LABELS[key], options=options,
+        help="Conv2D and Dense: " + ("how the weights start" if key.endswith("_initializer")
+                                     else "a penalty on the weights added to the loss"))
+        for key, options in lab.option_choices(frame).items()}
+
+
 def layer_editor(editor_key: str):
+    frame = st.session_state[K + "net_frame"]
     return st.data_editor(
-        st.session_state[K + "net_frame"], key=editor_key,
+        frame, key=editor_key,
         num_rows="dynamic", width="stretch", hide_index=True,
         column_config={
             "type": st.column_config.SelectboxColumn("layer", options=network.LAYER_TYPES,
@@ -213,8 +227,9 @@ def layer_editor(editor_key: str):
             "dilation": st.column_config.TextColumn("dilation"),
             "units": st.column_config.NumberColumn("units", step=1),
             "activation": st.column_config.SelectboxColumn(
-                "activation", options=["none", "relu", "softmax", "sigmoid", "tanh"]),
+                "activation", options=["none", *network.ACTIVATIONS[1:]]),
             "rate": st.column_config.NumberColumn("dropout rate", step=0.05),
+            **option_columns(frame),
         })
 
 

@@ -100,14 +100,20 @@ def _activation(value) -> Optional[str]:
 
 def _quote(value, limit: int = 60) -> str:
     """repr(value), cut short: a hostile spec must not make a page-long message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an int of more than 4,300 digits
+        text = f"a {type(value).__name__} too long to print"
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _bounded(name: str, value, low: float, high: float, open_low: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{name} must be a number, got {_quote(value)}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an int beyond float's range
+        number = math.inf
     if not (math.isfinite(number) and (number > low if open_low else number >= low)
             and number <= high):
         where = f"({low:g}, {high:g}]" if open_low else f"[{low:g}, {high:g}]"
@@ -828,13 +834,14 @@ PRESETS: dict[str, dict] = {
                    _pool(3, 3, "valid"), _FLAT, dict(_SOFTMAX10)],
     },
     "Fast Fashion-MNIST CNN": {
-        "description": "The playground's Fashion-MNIST default: the fast MNIST layout with twice "
-                       "the filters (3×3×32 stride 2, 3×3×64), 2×2 max-pool, dense 256 with "
-                       "dropout, softmax over the 10 kinds of clothes.",
+        "description": "The playground's Fashion-MNIST default: conv 3×3×32 SAME, batch norm, "
+                       "2×2 max-pool, conv 3×3×64, batch norm, 2×2 max-pool, dense 128 with "
+                       "dropout, softmax over the 10 kinds of clothes. Batch normalisation "
+                       "lets it learn fast at a high rate.",
         "input_shape": [28, 28, 1],
-        "layers": [_conv(32, 3, padding="valid", strides=2), _conv(64, 3, padding="valid"),
-                   _pool(2, 2, "valid"), _FLAT,
-                   {"type": "Dense", "units": 256, "activation": "relu"},
+        "layers": [_conv(32, 3), {"type": "BatchNorm"}, _pool(2, 2, "valid"),
+                   _conv(64, 3, padding="valid"), {"type": "BatchNorm"}, _pool(2, 2, "valid"),
+                   _FLAT, {"type": "Dense", "units": 128, "activation": "relu"},
                    {"type": "Dropout", "rate": 0.3}, dict(_SOFTMAX10)],
     },
     "Course CIFAR-10 CNN": {

@@ -298,9 +298,20 @@ def _join(terms: list[str], sep: str, limit: int = 36) -> str:
 
 
 # --- the network table -------------------------------------------------------------------------
+# The Keras chapter's options come last, after the shape columns (the table stays readable).
+OPTION_COLUMNS = network.LAYER_OPTIONS
 EDITOR_COLUMNS = ("type", "filters", "size", "stride", "padding", "dilation", "units",
-                  "activation", "rate")
-_TEXT_COLUMNS = ("size", "stride", "padding", "dilation", "activation")
+                  "activation", "rate") + OPTION_COLUMNS
+_TEXT_COLUMNS = ("size", "stride", "padding", "dilation", "activation") + OPTION_COLUMNS
+# What an option cell of a Conv2D or Dense row says when the layer has Keras' default.
+OPTION_DEFAULT_TEXT = {key: network.option_text(network.OPTION_DEFAULTS[key]) or "none"
+                       for key in OPTION_COLUMNS}
+# The choices each option column offers (the course's among them), besides any in the table.
+_INITIALIZER_CHOICES = tuple(network.INITIALIZERS) + tuple(network.option_text(value) for value in (
+    {"class": "RandomNormal", "stddev": 0.01}, {"class": "RandomNormal", "stddev": 0.1},
+    {"class": "Constant", "value": 0.1}, {"class": "Constant", "value": 2.0}))
+_REGULARIZER_CHOICES = ("none",) + tuple(network.option_text(value) for value in (
+    {"l1": 0.001}, {"l1": 0.01}, {"l2": 0.001}, {"l2": 0.01}, {"l1": 0.001, "l2": 0.001}))
 _PAIR = re.compile(r"^\s*(\d+)\s*(?:[x×*,]\s*(\d+))?\s*$", re.IGNORECASE)
 
 
@@ -338,8 +349,23 @@ def spec_to_rows(spec: Mapping) -> list[dict]:
             row.update(units=layer.get("units"), activation=layer.get("activation") or "none")
         elif kind == "Dropout":
             row.update(rate=layer.get("rate"))
+        if kind in network.OPTION_LAYERS:
+            row.update({key: network.option_text(layer.get(key)) or OPTION_DEFAULT_TEXT[key]
+                        for key in OPTION_COLUMNS})
         rows.append(row)
     return rows
+
+
+def option_choices(frame: pd.DataFrame) -> dict[str, list[str]]:
+    """For each option column, the texts its selectbox offers: the fixed choices, then any
+    other text already in the column (a link's RandomNormal(stddev=0.05) stays selectable)."""
+    choices = {}
+    for key in OPTION_COLUMNS:
+        fixed = _INITIALIZER_CHOICES if key.endswith("_initializer") else _REGULARIZER_CHOICES
+        extra = [text for text in frame[key].dropna().unique()
+                 if text and text not in fixed] if key in frame else []
+        choices[key] = list(fixed) + sorted(str(text) for text in extra)
+    return choices
 
 
 def _blank(value) -> bool:
@@ -375,6 +401,13 @@ def _parse_padding(value):
 
 def _activation(value):
     return None if _blank(value) or str(value).lower() == "none" else value
+
+
+def _option(key: str, value):
+    """An option cell -> the spec's value (None for Keras' default, which links leave out)."""
+    if _blank(value) or str(value).strip() == OPTION_DEFAULT_TEXT[key]:
+        return None
+    return network.option_from_text(value)
 
 
 def _number(value):
@@ -435,17 +468,21 @@ def rows_to_spec(input_shape, rows) -> dict:
                          activation=_activation(row.get("activation")))
         elif kind == "Dropout":
             layer.update(rate=_number(row.get("rate")))
+        if kind in network.OPTION_LAYERS:
+            layer.update({key: _option(key, row.get(key)) for key in OPTION_COLUMNS})
         layers.append({k: v for k, v in layer.items() if v is not None or k == "activation"})
     return {"input_shape": list(input_shape), "layers": layers}
 
 
 def compact_spec(spec: Mapping) -> dict:
     """The spec without layer fields that equal their defaults (shorter links; lossless, since
-    network.normalize_layer fills exactly those defaults back in)."""
+    network.normalize_layer fills exactly those defaults back in), nor options at Keras'
+    default."""
     layers = []
     for layer in spec.get("layers", []):
         defaults = network.LAYER_DEFAULTS.get(layer.get("type"), {}) \
             if isinstance(layer, dict) else {}
+        defaults = {**network.OPTION_DEFAULTS, **defaults}
         layers.append({k: v for k, v in layer.items() if k not in defaults or v != defaults[k]}
                       if isinstance(layer, dict) else layer)
     return {"input_shape": list(spec.get("input_shape", [])), "layers": layers}
