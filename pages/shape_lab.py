@@ -204,7 +204,7 @@ OPTION_LABELS = {"kernel_initializer": "kernel init", "bias_initializer": "bias 
 def option_columns(frame) -> dict:
     """Selectbox columns for the Keras chapter's initializers and regularizers."""
     return {key: st.column_config.SelectboxColumn(
-        OPTION_LABELS[key], options=options,
+        OPTION_LABELS[key], options=options, width="medium",
         help="Conv2D and Dense: " + ("how the weights start" if key.endswith("_initializer")
                                      else "a penalty on the weights added to the loss"))
         for key, options in lab.option_choices(frame).items()}
@@ -216,8 +216,9 @@ def layer_editor(editor_key: str):
         frame, key=editor_key,
         num_rows="dynamic", width="stretch", hide_index=True,
         column_config={
+            # Pinned: it stays in view when the table scrolls to the option columns.
             "type": st.column_config.SelectboxColumn("layer", options=network.LAYER_TYPES,
-                                                     required=True),
+                                                     required=True, pinned=True),
             "filters": st.column_config.NumberColumn("filters", step=1),
             "size": st.column_config.TextColumn("size", help="kernel or pool size: 3 or 3x5"),
             "stride": st.column_config.TextColumn(
@@ -261,6 +262,8 @@ def network_section(saved: dict) -> dict:
     """Section 4; returns the table's spec."""
     st.header("4 · Whole network")
     rows = layer_editor(network_inputs(saved))
+    st.caption("Scroll the table sideways for the Conv2D and Dense layers' initializers and "
+               "regularizers (Keras' defaults: glorot_uniform kernels, zero biases, none).")
     input_shape = [st.session_state[K + n] for n in ("in_h", "in_w", "in_c")]
     spec = lab.rows_to_spec(input_shape, rows)
     network_results(spec)
