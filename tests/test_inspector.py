@@ -449,12 +449,13 @@ def test_spec_from_model_gives_back_the_network_description(preset):
 
 
 def test_summary_of_a_model_the_shape_lab_cannot_describe_has_keras_numbers_only():
+    # (BatchNormalization has a Shape Lab layer now; LayerNormalization has none.)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(4, 3),
-                              keras.layers.BatchNormalization(), keras.layers.Flatten(),
+                              keras.layers.LayerNormalization(), keras.layers.Flatten(),
                               keras.layers.Dense(10, activation="softmax")])
     rows = network.model_summary(model)
     assert "Shape Lab shape" not in rows[0]
-    assert [row["parameters"] for row in rows] == [40, 16, 0, 26 * 26 * 4 * 10 + 10]
+    assert [row["parameters"] for row in rows] == [40, 2 * 4, 0, 26 * 26 * 4 * 10 + 10]
 
 
 def test_filters_are_the_conv_kernels(tiny_model):
