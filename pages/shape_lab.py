@@ -10,8 +10,10 @@ import streamlit as st
 
 from playground.charts.shape_lab import window_figure
 from playground.core import network
+from playground.datasets.registry import REGISTRY
 from playground.shape_lab import lab
 from playground.shape_lab import settings as shape_settings
+from playground.training import settings as training_settings
 
 K = "sl_"  # session-state prefix of this page's widgets
 INT = dict(step=1, min_value=-100_000, max_value=100_000)
@@ -253,9 +255,17 @@ def network_results(spec: dict):
                        key=K + "keras_code", on_change="rerun")
     if code.open:
         code.code(network.keras_code(spec), language="python")
-    st.link_button("Train this network on MNIST", "training?" + urlencode(
-        {"spec": network.to_json(lab.compact_spec(spec))}), icon=":material/monitoring:",
+    fits, reason = training_settings.datasets_for(spec)
+    if not fits:
+        st.caption(f"To train this network on a data set: {reason}")
+        return
+    st.link_button(f"Train this network on {REGISTRY[fits[0]].title}", "training?" + urlencode(
+        {"dataset": fits[0], "spec": network.to_json(lab.compact_spec(spec))}),
+        icon=":material/monitoring:",
         help="Opens the Live Training page with this layer table as a custom network.")
+    if len(fits) > 1:
+        st.caption("It also fits " + ", ".join(REGISTRY[name].title for name in fits[1:])
+                   + " (pick it there).")
 
 
 def network_section(saved: dict) -> dict:

@@ -156,3 +156,45 @@ def test_a_short_run_on_an_uploaded_two_class_zip(tmp_path):
     assert "Test accuracy" in {m.label for m in at.metric}
     assert any(m.value.startswith("Prediction **cats**") or
                m.value.startswith("Prediction **dogs**") for m in at.markdown)
+
+
+def _train_links(at):
+    return [el.proto for el in at.get("link_button") if "Train this network" in el.proto.label]
+
+
+@pytest.mark.parametrize("preset, dataset, title, also", [
+    ("Course CNN (2 conv)", "mnist", "MNIST handwritten digits", "Fashion-MNIST clothes"),
+    ("Course CIFAR-10 CNN", "cifar10", "CIFAR-10 colour photos", None),
+])
+def test_the_shape_labs_train_link_names_a_data_set_the_network_fits(preset, dataset, title,
+                                                                     also):
+    from urllib.parse import parse_qs, urlparse
+
+    from tests.helpers import app_test
+    at = app_test("shape_lab")
+    at.selectbox(key="sl_preset").set_value(preset).run()
+    assert not at.exception
+    links = _train_links(at)
+    assert len(links) == 1 and links[0].label == f"Train this network on {title}"
+    query = parse_qs(urlparse(links[0].url).query)
+    assert query["dataset"] == [dataset]
+    also_captions = [c.value for c in at.caption if c.value.startswith("It also fits")]
+    assert also_captions == ([f"It also fits {also} (pick it there)."] if also else [])
+    # The link's page accepts it: the data set and the custom network are picked.
+    training = training_page(dataset=dataset, spec=query["spec"][0])
+    assert training.selectbox(key="dataset").value == dataset
+    assert training.selectbox(key="preset").value == training_settings.CUSTOM
+    assert not training.warning
+
+
+def test_a_network_no_data_set_fits_gets_the_reason_instead_of_a_link():
+    from tests.helpers import app_test
+    at = app_test("shape_lab")
+    at.selectbox(key="sl_preset").set_value("32×32×3 image, six 5×5 filters").run()
+    assert not at.exception
+    assert _train_links(at) == []
+    from playground.core import network
+    with pytest.raises(ValueError) as reason:
+        training_settings.check_spec(network.preset("32×32×3 image, six 5×5 filters"))
+    assert f"To train this network on a data set: {reason.value}" in [c.value for c in at.caption]
+    assert "channel" in str(reason.value)

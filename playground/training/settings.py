@@ -246,6 +246,21 @@ def trainable_presets(data: DataInfo = MNIST) -> list[str]:
     return names
 
 
+def datasets_for(spec: dict) -> tuple[list[str], str]:
+    """The registered data sets a network (a spec, as the Shape Lab's table gives it) can be
+    trained on as it is, in menu order; with none, the one-line reason it cannot be trained on
+    MNIST (what to change)."""
+    fits, reason = [], ""
+    for name in REGISTRY:
+        try:
+            check_spec(spec, data_info(name))
+        except ValueError as err:
+            reason = reason or str(err)
+            continue
+        fits.append(name)
+    return fits, ("" if fits else reason)
+
+
 def _network(raw: Mapping[str, Any], data: DataInfo) -> tuple[str, Optional[dict]]:
     """(preset, spec): spec is the checked custom network, or the preset made for ``data``
     (None when the preset is used as it is)."""
