@@ -5,51 +5,55 @@ import streamlit as st
 
 from playground.charts.home import pipeline_figure
 from playground.core import network
+from playground.i18n import N_, _, current_language
 from playground.shape_lab.settings import DEFAULT_PRESET as PRESET  # the course's network
 
 HERE = Path(__file__).resolve().parent
+# Texts marked with N_ here and translated with _ where they are shown (the language is the
+# session's, known only when the page runs).
 LABS = [
-    (HERE / "shape_lab.py", "Shape Lab", ":material/straighten:",
-     "Image size, kernel, stride, padding, dilation → output shape, the formula "
-     "(N − F + 2P)/S + 1, padding per side, parameter count, a sliding-window animation, "
-     "and whole networks layer by layer."),
-    (HERE / "filter_lab.py", "Filter Lab", ":material/filter_b_and_w:",
-     "Put edge, curve and classic image kernels on your own photo, then ReLU and pooling; "
-     "pick any output pixel to see exactly how its number is made."),
-    (HERE / "training.py", "Live Training", ":material/monitoring:",
-     "Train a CNN on MNIST and watch loss, accuracy, filters and activations update live; "
-     "then test, compare and export the model."),
-    (HERE / "inspector.py", "Model Inspector", ":material/biotech:",
-     "Draw a digit and follow it through every layer of a trained network: feature maps, "
-     "filters, probabilities, saliency and Grad-CAM."),
+    (HERE / "shape_lab.py", N_("Shape Lab"), ":material/straighten:",
+     N_("Image size, kernel, stride, padding, dilation → output shape, the formula "
+        "(N − F + 2P)/S + 1, padding per side, parameter count, a sliding-window animation, "
+        "and whole networks layer by layer.")),
+    (HERE / "filter_lab.py", N_("Filter Lab"), ":material/filter_b_and_w:",
+     N_("Put edge, curve and classic image kernels on your own photo, then ReLU and pooling; "
+        "pick any output pixel to see exactly how its number is made.")),
+    (HERE / "training.py", N_("Live Training"), ":material/monitoring:",
+     N_("Train a CNN on MNIST and watch loss, accuracy, filters and activations update live; "
+        "then test, compare and export the model.")),
+    (HERE / "inspector.py", N_("Model Inspector"), ":material/biotech:",
+     N_("Draw a digit and follow it through every layer of a trained network: feature maps, "
+        "filters, probabilities, saliency and Grad-CAM.")),
 ]
 
 
 @st.cache_resource
-def course_pipeline():
-    """The same static figure for every visitor: built once per server, not per rerun."""
+def course_pipeline(language: str):
+    """The same static figure for every visitor in ``language``: built once per server and
+    language, not per rerun."""
     return pipeline_figure(network.pipeline_stages(network.PRESETS[PRESET]))
 
 
 def pipeline_section():
-    st.subheader("The pipeline of a CNN")
-    st.caption(f"The course's MNIST network ({PRESET}); each arrow carries the shape "
-               "(height × width × channels) that flows along it.")
-    st.plotly_chart(course_pipeline(), key="pipeline",
+    st.subheader(_("The pipeline of a CNN"))
+    st.caption(_("The course's MNIST network ({preset}); each arrow carries the shape "
+                 "(height × width × channels) that flows along it.", preset=PRESET))
+    st.plotly_chart(course_pipeline(current_language()), key="pipeline",
                     config={"displayModeBar": False, "staticPlot": True})
 
 
 def lab_links():
-    st.subheader("Labs")
+    st.subheader(_("Labs"))
     for column, (path, title, icon, text) in zip(st.columns(len(LABS)), LABS):
         with column.container(border=True):
-            st.page_link(path, label=title, icon=icon)
-            st.caption(text)
+            st.page_link(path, label=_(title), icon=icon)
+            st.caption(_(text))
 
 
-st.title("CNN Playground")
-st.markdown(
+st.title(_("CNN Playground"))
+st.markdown(_(
     "A visual playground for **convolutional neural networks**. Change a number and see what "
-    "it does: to a shape, to a photo, to a network learning to read handwritten digits.")
+    "it does: to a shape, to a photo, to a network learning to read handwritten digits."))
 pipeline_section()
 lab_links()

@@ -23,7 +23,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from playground import heap  # noqa: E402
+from playground import heap, i18n_state  # noqa: E402
+from playground.i18n import _  # noqa: E402
 
 PAGES = ROOT / "pages"
 # A local picture, not ":material/…:": Streamlit's browser code fetches a material favicon from
@@ -31,19 +32,23 @@ PAGES = ROOT / "pages"
 # drawn with the font bundled in Streamlit's own static files, so they stay.
 FAVICON = HERE / "assets" / "favicon.png"
 
-st.set_page_config(page_title="CNN Playground", page_icon=str(FAVICON), layout="wide")
+# This session's language (?lang, the session's choice, the browser's), set for every `_` that
+# this run calls: first, before anything is written.
+i18n_state.apply()
+st.set_page_config(page_title=_("CNN Playground"), page_icon=str(FAVICON), layout="wide")
 
 navigation = st.navigation([
-    st.Page(PAGES / "home.py", title="Home", icon=":material/home:", default=True),
-    st.Page(PAGES / "shape_lab.py", title="Shape Lab", icon=":material/straighten:",
+    st.Page(PAGES / "home.py", title=_("Home"), icon=":material/home:", default=True),
+    st.Page(PAGES / "shape_lab.py", title=_("Shape Lab"), icon=":material/straighten:",
             url_path="shape_lab"),
-    st.Page(PAGES / "filter_lab.py", title="Filter Lab", icon=":material/filter_b_and_w:",
+    st.Page(PAGES / "filter_lab.py", title=_("Filter Lab"), icon=":material/filter_b_and_w:",
             url_path="filter_lab"),
-    st.Page(PAGES / "training.py", title="Live Training", icon=":material/monitoring:",
+    st.Page(PAGES / "training.py", title=_("Live Training"), icon=":material/monitoring:",
             url_path="training"),
-    st.Page(PAGES / "inspector.py", title="Model Inspector", icon=":material/biotech:",
+    st.Page(PAGES / "inspector.py", title=_("Model Inspector"), icon=":material/biotech:",
             url_path="inspector"),
 ])
+i18n_state.language_switch()
 try:
     navigation.run()
 finally:

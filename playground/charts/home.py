@@ -1,13 +1,32 @@
 """The home page's picture of the CNN pipeline."""
 from __future__ import annotations
 
+import re
+
 import plotly.graph_objects as go
 
 from playground.core.shapes import shape_text
+from playground.i18n import N_, _
 
 _COLOURS = {"input": "#dbe7fb", "conv": "#fbd9b8", "ReLU": "#d5efd1", "max pool": "#d3e4f5",
             "avg pool": "#d3e4f5", "flatten": "#e6e6e6", "fully connected": "#ecd5f1",
             "softmax": "#fff0b3", "dropout": "#e6e6e6"}
+# The stage names network.pipeline_stages writes, marked for the catalog; any other name (an
+# activation such as sigmoid) is a technical name and is shown as it is.
+_KINDS = frozenset((N_("input"), N_("conv"), N_("max pool"), N_("avg pool"), N_("flatten"),
+                    N_("fully connected"), N_("dropout"), N_("batch norm"), N_("softmax")))
+
+
+def stage_text(label: str) -> tuple[str, str]:
+    """(name, detail) of one stage label from ``network.pipeline_stages`` ("conv\n3×3×32,
+    stride 1"), in the current language. The detail's words are the few that function
+    writes (``stride …``, ``… units``; " window" is dropped to keep it inside the box)."""
+    kind, _sep, detail = label.partition("\n")
+    name = _(kind) if kind in _KINDS else kind
+    detail = detail.replace(" window", "")
+    detail = re.sub(r"stride (\S+)", lambda m: _("stride {stride}", stride=m.group(1)), detail)
+    detail = re.sub(r"^(\d+) units$", lambda m: _("{units} units", units=m.group(1)), detail)
+    return name, detail
 
 
 def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
@@ -19,7 +38,7 @@ def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
     fig = go.Figure()
     rows = (len(stages) + per_row - 1) // per_row
     positions = []
-    for i, (label, _) in enumerate(stages):
+    for i, (label, _shape) in enumerate(stages):
         r, c = divmod(i, per_row)
         x0, y0 = c * (box_w + gap), -r * 1.35
         positions.append((x0, y0))
@@ -27,8 +46,7 @@ def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
         fig.add_shape(type="rect", x0=x0, x1=x0 + box_w, y0=y0, y1=y0 + box_h,
                       line=dict(color="#666666", width=1),
                       fillcolor=_COLOURS.get(kind, "#ffffff"), layer="below")
-        title, _, detail = label.partition("\n")
-        detail = detail.replace(" window", "")  # keeps "2×2, stride 2" inside the box
+        title, detail = stage_text(label)
         text = f"<b>{title}</b>" + (f"<br><span style='font-size:11px'>{detail}</span>"
                                     if detail else "")
         fig.add_annotation(x=x0 + box_w / 2, y=y0 + box_h / 2, text=text, showarrow=False,
@@ -57,7 +75,7 @@ def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
                        text=shape_text(stages[-1][1]), showarrow=False,
                        font=dict(size=12, color="#1f4e96"))
     fig.add_annotation(x=last_x + box_w + gap + 0.05, y=last_y + box_h / 2, xanchor="left",
-                       text="class<br>probabilities", showarrow=False, font=dict(size=12))
+                       text=_("class<br>probabilities"), showarrow=False, font=dict(size=12))
     width_units = per_row * (box_w + gap) + 0.6
     fig.update_xaxes(visible=False, range=[-0.1, width_units])
     fig.update_yaxes(visible=False, range=[-(rows - 1) * 1.35 - 0.15, box_h + 0.15])

@@ -1,0 +1,115 @@
+"""Translations: every word the playground shows goes through ``_``.
+
+English is the source language: a message is written in English in the code, and its Korean
+translation lives in the gettext catalog ``locales/ko/LC_MESSAGES/messages.po`` (managed with
+Babel: ``babel.cfg`` names the files its messages are extracted from). The catalog is read from
+the ``.po`` itself, once per process, so there is no compile step to forget.
+
+The language is per session, not per process: Streamlit runs every session's script in a thread
+of its own, so the choice is a ``ContextVar`` that ``playground/i18n_state.py`` sets at the top
+of every script run. A thread where it was never set (a fragment's rerun on a fresh thread) asks
+the fallback function that ``i18n_state`` registers; without one it is English. This module
+imports no streamlit.
+
+    _("Labs")                                 -> "실험실" in Korean, "Labs" in English
+    _("stride {stride}", stride=2)            -> "스트라이드 2"
+
+Placeholders keep the same names in both languages (tests/test_i18n.py checks the catalog).
+"""
+from __future__ import annotations
+
+import functools
+import string
+from collections.abc import Callable
+from contextvars import ContextVar
+from pathlib import Path
+
+LOCALES = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+SOURCE = "en"
+# The languages the switch offers, each named in itself.
+LANGUAGES = {"en": "English", "ko": "한국어"}
+
+_language: ContextVar[str | None] = ContextVar("playground_language", default=None)
+_fallback: Callable[[], str | None] | None = None
+
+
+def normalize(value: object) -> str | None:
+    """A language code of ours from an address value or a browser locale ('ko', 'ko-KR',
+    'ko_KR', ' EN '), or None when it names no language we have."""
+    if not isinstance(value, str):
+        return None
+    code = value.strip().replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+def choose_language(query: object = None, chosen: object = None, browser: object = None) -> str:
+    """The address's ``?lang`` when it is one of ours, else the session's earlier choice, else
+    the browser's language, else English."""
+    for candidate in (query, chosen, browser):
+        code = normalize(candidate)
+        if code:
+            return code
+    return SOURCE
+
+
+def set_language(language: object) -> str:
+    """Make ``language`` (or English, when it is not one of ours) this thread's language;
+    returns the code set."""
+    code = normalize(language) or SOURCE
+    _language.set(code)
+    return code
+
+
+def set_fallback(getter: Callable[[], str | None] | None) -> None:
+    """The function asked for the language where this thread never set one."""
+    global _fallback
+    _fallback = getter
+
+
+def current_language() -> str:
+    """'en' or 'ko': this thread's language."""
+    code = _language.get()
+    if code is None and _fallback is not None:
+        code = normalize(_fallback())
+    return code or SOURCE
+
+
+@functools.cache
+def catalog(language: str) -> dict[str, str]:
+    """msgid -> msgstr of the language's ``.po`` file; fuzzy and untranslated entries are left
+    out (they show in English). English, or a missing file, is the empty catalog."""
+    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if language == SOURCE or not path.is_file():
+        return {}
+    from babel.messages.pofile import read_po  # only the first translated message pays it
+
+    with path.open("rb") as file:
+        po = read_po(file, locale=language, domain=DOMAIN)
+    return {message.id: message.string for message in po
+            if message.id and isinstance(message.id, str) and message.string
+            and not message.fuzzy}
+
+
+def placeholders(text: str) -> set[str]:
+    """The names of the ``{…}`` fields in ``text`` (``{count:,}`` -> 'count')."""
+    return {name for _literal, name, _spec, _conv in string.Formatter().parse(text)
+            if name is not None}
+
+
+def _(message: str, **kwargs: object) -> str:
+    """``message`` in the current language, formatted with ``kwargs`` when there are any
+    (without kwargs the text is returned as it is, braces and all)."""
+    translated = catalog(current_language()).get(message, message)
+    if not kwargs:
+        return translated
+    try:
+        return translated.format(**kwargs)
+    except (KeyError, IndexError, ValueError):   # a broken translation shows the English
+        return message.format(**kwargs)
+
+
+def N_(message: str) -> str:
+    """Marks a message for extraction without translating it now (module-level tables whose
+    texts are translated with ``_`` where they are shown)."""
+    return message
