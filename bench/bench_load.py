@@ -107,8 +107,8 @@ async def _start_training(browser, url: str, examples: int, epochs: int, result:
     page = await context.new_page()
     page.set_default_timeout(120_000)
     await page.goto(url + "/training")
-    await page.get_by_label("Training examples").fill(str(examples))
-    await page.get_by_label("Epochs").fill(str(epochs))
+    await page.get_by_label("Training examples", exact=True).fill(str(examples))
+    await page.get_by_label("Epochs", exact=True).fill(str(epochs))
     await page.get_by_role("button", name="Start training").click()
     await page.wait_for_url("**job=*", timeout=120_000)
     result.trainings_started += 1
