@@ -26,7 +26,15 @@ def stage_text(label: str) -> tuple[str, str]:
     detail = detail.replace(" window", "")
     detail = re.sub(r"stride (\S+)", lambda m: _("stride {stride}", stride=m.group(1)), detail)
     detail = re.sub(r"^(\d+) units$", lambda m: _("{units} units", units=m.group(1)), detail)
+    if _text_width(detail) > 17:   # wider than the box at 11 px: one part per line
+        detail = detail.replace(", ", "<br>")
     return name, detail
+
+
+def _text_width(text: str) -> int:
+    """Width in Latin characters: a Hangul syllable is about two ("스트라이드" is wider than
+    "stride")."""
+    return sum(2 if "\uac00" <= ch <= "\ud7a3" else 1 for ch in text)
 
 
 def pipeline_figure(stages: list[tuple[str, tuple[int, ...]]], per_row: int = 6,
