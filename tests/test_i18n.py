@@ -271,3 +271,42 @@ def test_the_switch_writes_lang_and_the_session_keeps_it():
     assert not at.exception
     assert at.title[0].value == "CNN 플레이그라운드"
     assert at.get("button_group")[0].value == "ko"
+
+
+# --- a real browser -----------------------------------------------------------------------
+
+@pytest.mark.browser
+def test_a_korean_browser_gets_korean_and_the_switch_keeps_the_page_settings(
+        browser, streamlit_server):
+    from tests.helpers import wait_for_app
+
+    context = browser.new_context(locale="ko-KR", viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    tab.set_default_timeout(60_000)
+    try:
+        tab.goto(streamlit_server)   # no ?lang: the browser's language
+        wait_for_app(tab, timeout=120_000)
+        tab.wait_for_selector("h1:has-text('CNN 플레이그라운드')", timeout=120_000)
+        sidebar = tab.get_by_test_id("stSidebar")
+        assert "형태 실험실" in sidebar.inner_text()
+
+        sidebar.locator("button", has_text="English").click()
+        tab.wait_for_selector("h1:has-text('CNN Playground')")
+        assert "lang=en" in tab.url
+        sidebar.get_by_text("Shape Lab").click()   # same session, a page of the app
+        height = tab.get_by_label("Input height H")
+        height.fill("7")
+        height.press("Enter")
+        metric = "document.querySelector('[data-testid=\"stMetricValue\"]')"
+        tab.wait_for_function(f"() => {metric}.innerText.trim() === '6 × 2 × 1'")
+
+        for language, nav in (("한국어", "형태 실험실"), ("English", "Shape Lab")):
+            sidebar.locator("button", has_text=language).click()
+            tab.wait_for_function(
+                "(nav) => document.querySelector('[data-testid=\"stSidebarNav\"]')"
+                ".innerText.includes(nav)", arg=nav)
+            wait_for_app(tab)
+            tab.wait_for_function(f"() => {metric}.innerText.trim() === '6 × 2 × 1'")
+            assert tab.get_by_label("Input height H").input_value() == "7"
+    finally:
+        context.close()
