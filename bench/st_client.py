@@ -73,6 +73,10 @@ def _shown_state(kind: str, proto) -> Optional[WidgetState]:
             proto.raw_values if proto.set_value else [proto.options[i] for i in proto.default])
     elif kind == "checkbox":
         state.bool_value = proto.value if proto.set_value else proto.default
+    elif kind == "button_group":  # st.segmented_control / st.pills (the language switch)
+        state.string_array_value.data.extend(
+            proto.raw_values if proto.set_value else [proto.options[i].content
+                                                      for i in proto.default])
     elif kind in ("text_input", "text_area"):
         state.string_value = proto.value if proto.set_value else proto.default
     else:

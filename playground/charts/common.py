@@ -13,6 +13,11 @@ import math
 from typing import Optional, Sequence
 
 import numpy as np
+
+# Imported whole before any figure is built: plotly looks for pandas in sys.modules, and when the
+# first import of pandas runs in one session's thread, another session's figure would find it
+# half-initialised ("partially initialized module 'pandas' has no attribute 'Series'").
+import pandas  # noqa: F401
 import plotly.colors
 import plotly.graph_objects as go
 
