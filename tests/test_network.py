@@ -248,3 +248,15 @@ def test_batch_norm_matches_keras_shapes_parameters_code_and_round_trip():
     # A batch norm over another axis has no counterpart in the table.
     other = keras.Sequential([keras.Input((4, 4, 2)), keras.layers.BatchNormalization(axis=1)])
     assert network.spec_from_model(other) is None
+
+
+def test_batch_norm_uses_a_momentum_short_runs_can_follow():
+    """The moving statistics inference uses follow the data within tens of steps (momentum
+    0.9, not Keras' 0.99): the built layer, and the exported code, say so."""
+    from playground.training import models
+    spec = {"input_shape": [8, 8, 2], "layers": [{"type": "BatchNorm"}, {"type": "Flatten"},
+                                                 {"type": "Dense", "units": 3,
+                                                  "activation": "softmax"}]}
+    layer = models.build_model(spec).layers[0]
+    assert layer.momentum == network.BATCH_NORM_MOMENTUM == 0.9
+    assert "layers.BatchNormalization(momentum=0.9)" in network.keras_code(spec)
