@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import io
 import math
-import os
 import sys
 import time
 import zipfile
@@ -30,12 +29,8 @@ from PIL import Image, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} / {five:.2f} / {fifteen:.2f} on {os.cpu_count()} cores"
+from bench.bench_time_to_accuracy import load  # noqa: E402  (the load average, one line)
 
 
 def photo(seed: int, width: int = 4000, height: int = 3000) -> bytes:
