@@ -77,18 +77,23 @@ def current_language() -> str:
 
 @functools.cache
 def catalog(language: str) -> dict[str, str]:
-    """msgid -> msgstr of the language's ``.po`` file; fuzzy and untranslated entries are left
-    out (they show in English). English, or a missing file, is the empty catalog."""
-    path = LOCALES / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if language == SOURCE or not path.is_file():
+    """msgid -> msgstr of the language's ``.po`` files (``messages.po``, and any other ``*.po``
+    beside it: a part of the interface may keep its own file, e.g. the lessons); fuzzy and
+    untranslated entries are left out (they show in English). English, or no file, is the
+    empty catalog."""
+    folder = LOCALES / language / "LC_MESSAGES"
+    if language == SOURCE or not folder.is_dir():
         return {}
     from babel.messages.pofile import read_po  # only the first translated message pays it
 
-    with path.open("rb") as file:
-        po = read_po(file, locale=language, domain=DOMAIN)
-    return {message.id: message.string for message in po
-            if message.id and isinstance(message.id, str) and message.string
-            and not message.fuzzy}
+    merged: dict[str, str] = {}
+    for path in sorted(folder.glob("*.po")):
+        with path.open("rb") as file:
+            po = read_po(file, locale=language, domain=path.stem)
+        merged.update({message.id: message.string for message in po
+                       if message.id and isinstance(message.id, str) and message.string
+                       and not message.fuzzy})
+    return merged
 
 
 def placeholders(text: str) -> set[str]:

@@ -2,7 +2,7 @@
 both languages, and sessions that do not see each other's language.
 
 The catalog test extracts the messages with Babel exactly as ``pybabel extract -F babel.cfg``
-does and compares them with ``locales/ko/LC_MESSAGES/messages.po``.
+does and compares them with the ``.po`` files of ``locales/ko/LC_MESSAGES/`` (merged).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from playground import i18n
 from playground.i18n import _
 from tests.helpers import APP, ROOT, app_test
 
-PO = ROOT / "locales" / "ko" / "LC_MESSAGES" / "messages.po"
+CATALOGS = ROOT / "locales" / "ko" / "LC_MESSAGES"
 HOME_EN = ["CNN Playground", "The pipeline of a CNN", "Labs", "Shape Lab", "Filter Lab",
            "Live Training", "Model Inspector"]
 
@@ -42,10 +42,28 @@ def source_messages():
     return _source_messages()
 
 
+def _read_catalogs():
+    """Every ``*.po`` of the Korean folder, merged (a msgid may live in one file only)."""
+    from babel.messages.catalog import Catalog
+
+    merged, owner = Catalog(locale="ko"), {}
+    for path in sorted(CATALOGS.glob("*.po")):
+        with path.open("rb") as file:
+            part = read_po(file, locale="ko")
+        for message in part:
+            if not message.id:
+                continue
+            assert message.id not in owner, (
+                f"{message.id!r} is in both {owner[message.id]} and {path.name}")
+            owner[message.id] = path.name
+            merged[message.id] = message
+        merged.obsolete.update(part.obsolete)
+    return merged
+
+
 @pytest.fixture(scope="module")
 def korean():
-    with PO.open("rb") as file:
-        return read_po(file, locale="ko")
+    return _read_catalogs()
 
 
 def test_extraction_finds_the_home_page_and_the_navigation(source_messages):
@@ -64,7 +82,7 @@ def test_every_message_has_a_korean_translation(source_messages, korean):
 
 def test_the_catalog_has_no_stale_entries(source_messages, korean):
     stale = sorted(m.id for m in korean if m.id and m.id not in source_messages)
-    assert stale == [], f"in messages.po but no longer in the source: {stale}"
+    assert stale == [], f"in a .po file but no longer in the source: {stale}"
     assert not korean.obsolete, f"obsolete (#~) entries: {list(korean.obsolete)}"
 
 
