@@ -29,6 +29,7 @@ from playground.charts.model import (
     probabilities_figure,
     rgb_filters_figure,
 )
+from playground.i18n import _
 
 # Transparent where the map is 0, so the digit shows through the weak parts of an overlay.
 _HEAT = [[0.0, "rgba(255,255,0,0)"], [0.25, "rgba(255,200,0,0.35)"],
@@ -94,17 +95,17 @@ def feature_maps_figure(maps: np.ndarray, title: str = "", height: int = 320,
     fig = mosaic_figure(tiles, ncols, title=title, height=height,
                         colorscale=DIVERGING if signed else SEQUENTIAL, symmetric=signed,
                         uirevision=title or "maps")
-    fig.update_traces(hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
+    fig.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z:.3f}") + "<extra></extra>",
                       selector=dict(type="heatmap"))
     rows = np.arange(n) // ncols
     cols = np.arange(n) % ncols
     xs = cols * (w + 1) + (w - 1) / 2
     ys = rows * (h + 1) + (h - 1) / 2
-    hover = [f"feature map {j}: min {tiles[j].min():.3f}, max {tiles[j].max():.3f}"
-             for j in range(n)]
+    hover = [_("feature map {index}: min {low}, max {high}", index=j,
+               low=f"{tiles[j].min():.3f}", high=f"{tiles[j].max():.3f}") for j in range(n)]
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", customdata=np.arange(n),
-                             text=hover, hovertemplate="%{text}<br>click to enlarge"
-                                                       "<extra></extra>",
+                             text=hover, hovertemplate="%{text}<br>" + _("click to enlarge")
+                                                       + "<extra></extra>",
                              marker=dict(symbol="square", size=max(6, min(40, 300 // ncols)),
                                          color="rgba(0,0,0,0.01)"),
                              showlegend=False))
@@ -125,10 +126,11 @@ def filter_detail_figure(kernel: np.ndarray, bias: float, title: str = "",
     kernel = np.asarray(kernel, dtype=np.float32)
     c, kh, kw = kernel.shape
     ncols = grid_columns(c)
-    fig = mosaic_figure(kernel, ncols, title=f"{title} · bias {bias:+.3f}" if title else
-                        f"bias {bias:+.3f}", height=height, colorscale=DIVERGING, symmetric=True,
+    bias_text = _("bias {value}", value=f"{bias:+.3f}")
+    fig = mosaic_figure(kernel, ncols, title=f"{title} · {bias_text}" if title else
+                        bias_text, height=height, colorscale=DIVERGING, symmetric=True,
                         uirevision=title or "filter")
-    fig.update_traces(hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>",
+    fig.update_traces(hovertemplate=_("row %{y}, col %{x}: %{z:.4f}") + "<extra></extra>",
                       selector=dict(type="heatmap"))
     if c * kh * kw <= 50:  # few enough weights to read them all
         annotations = list(fig.layout.annotations)
@@ -154,7 +156,7 @@ def feature_map_figure(feature_map: np.ndarray, title: str = "",
     fig = go.Figure(go.Heatmap(
         z=feature_map, colorscale=DIVERGING if signed else SEQUENTIAL,
         zmin=-bound if signed else 0.0, zmax=bound, colorbar=dict(thickness=10),
-        hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+        hovertemplate=_("row %{y}, col %{x}: %{z:.3f}") + "<extra></extra>"))
     return fig.update_layout(**image_layout(title, height, title))
 
 
@@ -171,10 +173,10 @@ def vector_figure(values: np.ndarray, title: str = "", height: int = 220,
                       colorscale=[[0, "#c44e52"], [0.5, "#c44e52"], [0.5, "#4c72b0"],
                                   [1, "#4c72b0"]])
     fig = go.Figure(go.Bar(x=x, y=values, marker=marker,
-                           hovertemplate="unit %{x}: %{y:.4f}<extra></extra>"))
+                           hovertemplate=_("unit %{x}: %{y:.4f}") + "<extra></extra>"))
     fig.update_layout(title=title or None, height=height, margin=MARGIN, bargap=0.05,
-                      uirevision=title or "vector", xaxis=dict(title="unit"),
-                      yaxis=dict(title="value"))
+                      uirevision=title or "vector", xaxis=dict(title=_("unit")),
+                      yaxis=dict(title=_("value")))
     if labels is not None:
         fig.update_xaxes(type="category")
     return fig
@@ -187,7 +189,8 @@ def overlay_figure(picture: np.ndarray, heat: np.ndarray, title: str = "",
     fig = digit_figure(picture, title, height)
     fig.add_trace(go.Heatmap(z=np.asarray(heat, dtype=np.float32), colorscale=_HEAT, zmin=0,
                              zmax=1, colorbar=dict(thickness=10),
-                             hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+                             hovertemplate=_("row %{y}, col %{x}: %{z:.3f}")
+                             + "<extra></extra>"))
     return fig
 
 

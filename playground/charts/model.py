@@ -18,6 +18,7 @@ from playground.charts.common import (
     rgb_mosaic_figure,
     scale_pairs,
 )
+from playground.i18n import _
 
 MARGIN = dict(l=10, r=10, t=34, b=10)  # what image_layout uses too
 _PREDICTED, _TRUE, _OTHER = "#d62728", "#2ca02c", "#8da0cb"
@@ -35,14 +36,14 @@ def digit_figure(image: np.ndarray, title: str = "", height: int = 260,
     if image.ndim == 3 and image.shape[2] == 3:
         pixels = np.rint(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
         picture = dict(type="image", z=pixels,
-                       hovertemplate="row %{y}, col %{x}: rgb %{z}<extra></extra>")
+                       hovertemplate=_("row %{y}, col %{x}: rgb %{z}") + "<extra></extra>")
         return fast_figure([picture], image_layout(title, height, uirevision or "picture"))
     if image.ndim == 3:
         image = image[..., 0] if image.shape[2] == 1 else image.mean(axis=2)
     heatmap = dict(type="heatmap", z=image, colorscale=scale_pairs(SEQUENTIAL),
                    zmin=float(min(0.0, image.min(initial=0.0))),
                    zmax=float(max(1.0, image.max(initial=1.0))), showscale=False,
-                   hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>")
+                   hovertemplate=_("row %{y}, col %{x}: %{z:.3f}") + "<extra></extra>")
     return fast_figure([heatmap], image_layout(title, height, uirevision or "digit"))
 
 
@@ -57,20 +58,21 @@ def probabilities_figure(probabilities: Sequence[float], label: Optional[int] = 
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     names = [str(c) for c in class_names] if class_names is not None and \
         len(class_names) == len(probabilities) else [str(i) for i in range(len(probabilities))]
-    kind = "class" if class_names is not None else "digit"
+    kind = _("class") if class_names is not None else _("digit")
     best = int(probabilities.argmax())
     colours = [_TRUE if i == label else (_PREDICTED if i == best else _OTHER)
                for i in range(len(probabilities))]
-    title = f"Prediction: {names[best]} ({100 * probabilities[best]:.1f} %)"
+    title = _("Prediction: {name} ({percent} %)", name=names[best],
+              percent=f"{100 * probabilities[best]:.1f}")
     if label is not None:
-        title += f" · true label {names[label]}"
+        title += " · " + _("true label {name}", name=names[label])
     bars = dict(type="bar", x=names, y=probabilities,
                 marker=dict(color=colours), text=[f"{100 * p:.1f}%" for p in probabilities],
                 textposition="outside", cliponaxis=False,
                 hovertemplate=kind + " %{x}: %{y:.4f}<extra></extra>")
     layout = dict(title=dict(text=title), height=height, margin=MARGIN, uirevision=uirevision,
                   showlegend=False, bargap=0.25,
-                  yaxis=dict(range=[0, 1.15], title=dict(text="probability"), tickformat=".0%"),
+                  yaxis=dict(range=[0, 1.15], title=dict(text=_("probability")), tickformat=".0%"),
                   xaxis=dict(title=dict(text=kind), type="category"))
     return fast_figure([bars], layout)
 
@@ -99,7 +101,7 @@ def filters_figure(kernel: np.ndarray, channel: Optional[int] = None, title: str
         tiles, ncols = np.transpose(kernel, (2, 3, 0, 1)).reshape(c_in * c_out, kh, kw), c_out
     return mosaic_figure(tiles, ncols, title=title, colorscale=DIVERGING, symmetric=True,
                          height=height, uirevision=uirevision or title or "filters",
-                         hovertemplate="weight %{z:.4f}<extra></extra>")
+                         hovertemplate=_("weight %{z:.4f}") + "<extra></extra>")
 
 
 def rgb_filters_figure(kernel: np.ndarray, title: str = "", height: int = 320,
@@ -117,5 +119,5 @@ def rgb_filters_figure(kernel: np.ndarray, title: str = "", height: int = 320,
     tiles = np.transpose(kernel, (3, 0, 1, 2)) / (2.0 * bound) + 0.5
     return rgb_mosaic_figure(tiles, grid_columns(kernel.shape[3]), title=title, height=height,
                              uirevision=uirevision or title or "rgb-filters",
-                             hovertemplate=f"(rgb / 255 − 0.5) × {2 * bound:.3g} = weights"
-                                           "<extra></extra>")
+                             hovertemplate=_("(rgb / 255 − 0.5) × {scale} = weights",
+                                             scale=f"{2 * bound:.3g}") + "<extra></extra>")

@@ -27,6 +27,7 @@ from playground.charts.model import filters_figure as filters_figure
 from playground.charts.model import probabilities_figure as probabilities_figure
 from playground.charts.model import rgb_filters_figure as rgb_filters_figure
 from playground.core.shapes import shape_text
+from playground.i18n import _
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22")
@@ -73,39 +74,44 @@ def learning_curves_figure(batch_log, epoch_log: Sequence[dict] = (), smoothing:
     """
     samples, losses, accuracies = _batch_columns(batch_log, "samples_seen", "loss", "accuracy")
     traces = []
-    for col, (values, name) in enumerate(((losses, "loss"), (accuracies, "accuracy")), start=1):
+    samples_hover = _("%{x:,} samples")
+    for col, (values, name) in enumerate(((losses, _("batch loss")),
+                                          (accuracies, _("batch accuracy"))), start=1):
         axes = panel_axes(col)
         x_raw, y_raw = _thin(samples, values)
         traces.append(dict(type="scatter", x=x_raw, y=y_raw, mode="lines",
-                           name=f"batch {name}", line=dict(color=COLOURS[0], width=1),
+                           name=name, line=dict(color=COLOURS[0], width=1),
                            opacity=0.3, legendgroup="raw", showlegend=col == 1,
-                           hovertemplate="%{x:,} samples<br>%{y:.4f}<extra>batch</extra>",
+                           hovertemplate=samples_hover + "<br>%{y:.4f}<extra>"
+                                         + _("batch") + "</extra>",
                            **axes))
         traces.append(dict(type="scatter", x=samples,
                            y=smooth(values, smoothing) if len(values) else [], mode="lines",
-                           name=f"smoothed ({smoothing:g})",
+                           name=_("smoothed ({weight})", weight=f"{smoothing:g}"),
                            line=dict(color=COLOURS[0], width=2.5), legendgroup="smooth",
                            showlegend=col == 1,
-                           hovertemplate="%{x:,} samples<br>%{y:.4f}<extra>smoothed</extra>",
+                           hovertemplate=samples_hover + "<br>%{y:.4f}<extra>"
+                                         + _("smoothed") + "</extra>",
                            **axes))
     ends = _epoch_end_samples(samples, epoch_log)
     for col, key in ((1, "loss"), (2, "accuracy")):
         axes = panel_axes(col)
-        for prefix, colour, label in (("", COLOURS[2], "epoch train"),
-                                      ("val_", COLOURS[1], "epoch validation")):
+        for prefix, colour, group, label in (("", COLOURS[2], "train", _("epoch train")),
+                                             ("val_", COLOURS[1], "val",
+                                              _("epoch validation"))):
             xs = [x for x, row in zip(ends, epoch_log) if row.get(prefix + key) is not None]
             ys = [row[prefix + key] for row in epoch_log if row.get(prefix + key) is not None]
             traces.append(dict(type="scatter", x=xs, y=ys, mode="markers+lines", name=label,
                                marker=dict(color=colour, size=9, symbol="diamond"),
                                line=dict(color=colour, dash="dot", width=1),
-                               legendgroup=label, showlegend=col == 1,
-                               hovertemplate="epoch end, %{x:,} samples<br>%{y:.4f}"
+                               legendgroup=group, showlegend=col == 1,
+                               hovertemplate=_("epoch end, %{x:,} samples") + "<br>%{y:.4f}"
                                              f"<extra>{label}</extra>", **axes))
     layout = dict(height=height, margin=dict(l=10, r=10, t=30, b=10), uirevision=uirevision,
                   legend=dict(orientation="h", y=-0.25), hovermode="closest",
-                  **subplot_grid(1, 2, ("loss", "accuracy"), horizontal_spacing=0.08))
+                  **subplot_grid(1, 2, (_("loss"), _("accuracy")), horizontal_spacing=0.08))
     for axis in ("xaxis", "xaxis2"):
-        layout[axis]["title"] = dict(text="training samples seen")
+        layout[axis]["title"] = dict(text=_("training samples seen"))
     layout["yaxis"]["rangemode"] = "tozero"
     layout["yaxis2"]["range"] = [0, 1.02]
     return fast_figure(traces, layout)
@@ -123,17 +129,17 @@ def _epoch_end_samples(samples: np.ndarray, epoch_log: Sequence[dict]) -> list[f
 def epoch_figure(epoch_log: Sequence[dict], height: int = 300,
                  uirevision: str = "epochs") -> go.Figure:
     """Per-epoch train and validation loss (left) and accuracy (right)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch",
-                                                        "accuracy per epoch"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("loss per epoch"),
+                                                        _("accuracy per epoch")))
     epochs = [row.get("epoch") for row in epoch_log]
     for col, key in ((1, "loss"), (2, "accuracy")):
-        for prefix, colour, label in (("", COLOURS[0], "train"), ("val_", COLOURS[1],
-                                                                 "validation")):
+        for prefix, colour, label in (("", COLOURS[0], _("train")), ("val_", COLOURS[1],
+                                                                    _("validation"))):
             ys = [row.get(prefix + key) for row in epoch_log]
             fig.add_trace(go.Scatter(x=epochs, y=ys, mode="lines+markers", name=label,
                                      line=dict(color=colour), legendgroup=label,
                                      showlegend=col == 1), row=1, col=col)
-    fig.update_xaxes(title_text="epoch", dtick=1)
+    fig.update_xaxes(title_text=_("epoch"), dtick=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       uirevision=uirevision, legend=dict(orientation="h", y=-0.3))
     return fig
@@ -147,8 +153,9 @@ def activations_figure(activation: dict, height: int = 300,
     maps = np.asarray(activation["values"], np.float32)
     tiles = np.transpose(maps, (2, 0, 1))
     shape = shape_text(activation["shape"])
-    title = (f"{activation['name']} ({activation['type']}) {shape}, "
-             f"min {activation['min']:.3g}, max {activation['max']:.3g}")
+    title = _("{layer} ({kind}) {shape}, min {low}, max {high}", layer=activation["name"],
+              kind=activation["type"], shape=shape, low=f"{activation['min']:.3g}",
+              high=f"{activation['max']:.3g}")
     signed = activation["min"] < 0
     return mosaic_figure(tiles, title=title, colorscale=DIVERGING if signed else SEQUENTIAL,
                          symmetric=signed, height=height,
@@ -165,9 +172,11 @@ def layer_stats_figure(rows: Sequence[dict], height: int = 320,
 
     rows: dicts with step, layer, w_mean_abs, w_min, w_max, g_mean_abs, g_min, g_max.
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("mean |weight| per layer",
-                                                        "mean |gradient| per layer"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("mean |weight| per layer"),
+                                                        _("mean |gradient| per layer")))
     layers = list(dict.fromkeys(row["layer"] for row in rows))
+    hover = _("step %{x}<br>mean |·| %{y:.3g}<br>min %{customdata[0]:.3g}, "
+              "max %{customdata[1]:.3g}")
     for i, layer in enumerate(layers):
         mine = [row for row in rows if row["layer"] == layer]
         steps = [row["step"] for row in mine]
@@ -180,11 +189,10 @@ def layer_stats_figure(rows: Sequence[dict], height: int = 320,
                 x=steps, y=ys, customdata=custom, mode="lines+markers", name=layer,
                 marker=dict(size=4), line=dict(color=COLOURS[i % len(COLOURS)]),
                 legendgroup=layer, showlegend=col == 1,
-                hovertemplate="step %{x}<br>mean |·| %{y:.3g}<br>min %{customdata[0]:.3g}, "
-                              "max %{customdata[1]:.3g}<extra>" + layer + "</extra>"),
+                hovertemplate=hover + "<extra>" + layer + "</extra>"),
                 row=1, col=col)
     fig.update_yaxes(type="log")
-    fig.update_xaxes(title_text="training step (batch)")
+    fig.update_xaxes(title_text=_("training step (batch)"))
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       uirevision=uirevision, legend=dict(orientation="h", y=-0.3))
     return fig
@@ -204,7 +212,7 @@ def confusion_figure(matrix: np.ndarray, height: int = 460, uirevision: str = "c
     n = matrix.shape[0]
     ids = list(range(n))
     names = [str(c) for c in class_names] if class_names is not None else [str(i) for i in ids]
-    kind = "class" if class_names is not None else "digit"
+    digits = class_names is None
     shown = np.log1p(matrix.astype(np.float64))  # the diagonal would wash out the mistakes
     fig = go.Figure(go.Heatmap(z=shown, x=ids, y=ids, colorscale="Blues",
                                showscale=False, text=matrix, texttemplate="%{text}",
@@ -214,14 +222,17 @@ def confusion_figure(matrix: np.ndarray, height: int = 460, uirevision: str = "c
         x=pred.ravel(), y=true.ravel(), mode="markers",
         marker=dict(symbol="square", size=28, color="rgba(0,0,0,0.01)"),
         customdata=np.stack([true.ravel(), pred.ravel(), matrix.ravel()], axis=1),
-        text=[f"true {names[t]}, predicted {names[q]}" for t, q in
-              zip(true.ravel(), pred.ravel())],
-        hovertemplate="%{text}: %{customdata[2]} pictures<extra>click to show</extra>",
+        text=[_("true {true}, predicted {predicted}", true=names[t], predicted=names[q])
+              for t, q in zip(true.ravel(), pred.ravel())],
+        hovertemplate=_("%{text}: %{customdata[2]} pictures") + "<extra>"
+                      + _("click to show") + "</extra>",
         showlegend=False))
     # Ticks at the cells only: plotly's automatic ticks put −1 and n beyond the matrix.
     ticks = dict(tickmode="array", tickvals=ids, ticktext=names, range=[-0.5, n - 0.5])
-    fig.update_xaxes(title_text=f"predicted {kind}", side="top", **ticks)
-    fig.update_yaxes(title_text=f"true {kind}", autorange=False, **{
+    fig.update_xaxes(title_text=_("predicted digit") if digits else _("predicted class"),
+                     side="top", **ticks)
+    fig.update_yaxes(title_text=_("true digit") if digits else _("true class"),
+                     autorange=False, **{
         **ticks, "range": [n - 0.5, -0.5]})
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10),
                       uirevision=uirevision, clickmode="event+select", dragmode=False)
@@ -237,7 +248,7 @@ def gallery_figure(images: np.ndarray, captions: Sequence[str], ncols: int = 8,
         images = images[..., 0]
     if not len(images):
         fig = go.Figure()
-        fig.update_layout(height=height, annotations=[dict(text="no pictures", showarrow=False)])
+        fig.update_layout(height=height, annotations=[dict(text=_("no pictures"), showarrow=False)])
         return fig
     if images.ndim == 4:
         return rgb_mosaic_figure(images, ncols=min(ncols, len(images)), height=height,
@@ -257,8 +268,8 @@ def comparison_figure(series: Sequence[dict], smoothing: float = 0.9, height: in
     series: dicts with name, batch_log (structured array or rows, see ``_batch_columns``),
     epoch_log (rows).
     """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("smoothed training loss",
-                                                        "validation accuracy per epoch"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_("smoothed training loss"),
+                                                        _("validation accuracy per epoch")))
     for i, item in enumerate(series):
         colour = COLOURS[i % len(COLOURS)]
         samples, losses = _batch_columns(item.get("batch_log"), "samples_seen", "loss")
@@ -274,7 +285,7 @@ def comparison_figure(series: Sequence[dict], smoothing: float = 0.9, height: in
             fig.add_trace(go.Scatter(x=ends, y=ys, mode="lines+markers", name=item["name"],
                                      line=dict(color=colour), legendgroup=item["name"],
                                      showlegend=not len(samples)), row=1, col=2)
-    fig.update_xaxes(title_text="training samples seen")
+    fig.update_xaxes(title_text=_("training samples seen"))
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10),
                       uirevision=uirevision, legend=dict(orientation="h", y=-0.25))
