@@ -18,6 +18,7 @@ import threading
 import time
 from typing import Optional
 
+from playground.training import texts
 from playground.training.snapshot import Snapshot
 
 # The worker's states, in order; Channels.state holds the index.
@@ -60,10 +61,10 @@ class WorkerControl:
         if self.terminate:
             return self.terminate
         if os.getppid() != self.c.parent_pid:
-            return "the server went away"
+            return texts.SERVER_GONE
         idle = time.time() - self.c.heartbeat.value
         if idle > self.c.viewer_timeout:
-            return f"nobody watched the run for {idle:.0f} s (viewer time-out)"
+            return texts.VIEWER_GONE.format(seconds=f"{idle:.0f}")
         return ""
 
 
@@ -152,7 +153,7 @@ class Channels:
         control = WorkerControl(self)
 
         def _terminate(signum, frame):  # server shutting down / Ctrl+C: stop and save
-            control.terminate = f"the server shut down (signal {signal.Signals(signum).name})"
+            control.terminate = texts.SERVER_SHUTDOWN.format(signal=signal.Signals(signum).name)
         signal.signal(signal.SIGTERM, _terminate)
         signal.signal(signal.SIGINT, _terminate)
         return control

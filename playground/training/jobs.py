@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Optional
 
 from playground.core import runs
+from playground.i18n import N_, _
+from playground.training import texts
 from playground.training.channels import CONTEXT, STATES, Channels
 from playground.training.data import write_run_data
 from playground.training.settings import PROPS, normalize_settings
@@ -113,7 +115,7 @@ class Job:
         try:
             self.channels.commands.put_nowait(("lr", value))
         except queue.Full:
-            raise ValueError("too many commands waiting; try again in a moment") from None
+            raise ValueError(_("too many commands waiting; try again in a moment")) from None
 
     def start_process(self) -> None:
         self.process = CONTEXT.Process(target=_worker_entry, name=f"train-{self.run_id}",
@@ -148,58 +150,56 @@ class Job:
         status = runs.read_json(self.folder / "status.json") or {}
         if self.channels.stop.is_set() and self.channels.state.value <= STATES.index("loading"):
             status = runs.update_status(self.folder, "stopped",
-                                       reason="stopped before training started")
+                                       reason=texts.STOPPED_BEFORE_START)
         elif STATES[self.channels.state.value] != "done" or \
                 status.get("status") not in ("finished", "stopped", "failed"):
             if code is not None and code < 0:
-                how = f"was killed by signal {signal.Signals(-code).name}"
+                how = texts.KILLED.format(signal=signal.Signals(-code).name)
             else:
-                how = f"ended unexpectedly (exit code {code})"
+                how = texts.EXITED.format(code=code)
             runs.remove_partial_files(self.folder)
             status = runs.update_status(self.folder, "died",
-                                       reason=f"the training process {how}."
-                                              f"{_what_was_kept(self.folder, status)}")
+                                       reason=texts.PROCESS_DIED.format(
+                                           how=how, kept=_what_was_kept(self.folder, status)))
         self.final = status
         self.process.close()
 
     def describe(self) -> str:
         """One line for the page: what the job is doing now."""
         state = self.state
+        if state == "queued":
+            return _("waiting for a free training slot (number {position} in the queue)",
+                     position=self.queue_position)
         text = {
-            "queued": f"waiting for a free training slot (number {self.queue_position} in "
-                      "the queue)",
-            "starting": "starting a training process (loading TensorFlow)",
-            "loading": "loading the data and building the network",
-            "running": "training", "paused": "paused", "stopping": "stopping",
-            "saving": "saving the model", "testing": "testing on the test pictures",
-            "done": "finishing",
+            "starting": N_("starting a training process (loading TensorFlow)"),
+            "loading": N_("loading the data and building the network"),
+            "running": N_("training"), "paused": N_("paused"), "stopping": N_("stopping"),
+            "saving": N_("saving the model"), "testing": N_("testing on the test pictures"),
+            "done": N_("finishing"),
         }.get(state)
-        pending = {("pause", "running"): "pausing (after the current batch)",
-                   ("resume", "paused"): "resuming",
-                   ("stop", "running"): "stopping (after the current batch)",
-                   ("stop", "paused"): "stopping"}.get((self.requested, state))
-        if pending:
-            return pending
-        if text:
-            return text
+        pending = {("pause", "running"): N_("pausing (after the current batch)"),
+                   ("resume", "paused"): N_("resuming"),
+                   ("stop", "running"): N_("stopping (after the current batch)"),
+                   ("stop", "paused"): N_("stopping")}.get((self.requested, state))
+        if pending or text:
+            return _(pending or text)
         final = self.final or {}
         reason = final.get("reason") or ""
         accuracy = final.get("test_accuracy")
-        parts = [state]
+        parts = [texts.status_word(state)]
         if accuracy is not None:
-            parts.append(f"test accuracy {accuracy:.2%} on {final.get('test_examples')} "
-                         "test pictures")
+            parts.append(_("test accuracy {accuracy} on {count} test pictures",
+                           accuracy=f"{accuracy:.2%}", count=final.get("test_examples")))
         if reason:
-            parts.append(reason)
+            parts.append(texts.shown(reason))
         return " — ".join(parts)
 
 
 def _what_was_kept(folder: Path, status: dict) -> str:
     if not (folder / "model.keras").is_file():
-        return " No model had been saved yet."
+        return texts.NO_MODEL_KEPT
     done = status.get("epochs_done")
-    return f" The model saved at the end of epoch {done} was kept." if done \
-        else " The last saved model was kept."
+    return texts.EPOCH_MODEL_KEPT.format(epoch=done) if done else texts.LAST_MODEL_KEPT
 
 
 class Registry:
@@ -267,11 +267,11 @@ class Registry:
         for job in waiting:
             if job.channels.stop.is_set():
                 job.final = runs.update_status(job.folder, "stopped",
-                                              reason="stopped while waiting for a slot")
+                                              reason=texts.STOPPED_WAITING)
                 job.ended = now
             elif now - max(job.last_seen, job.channels.heartbeat.value) > self.viewer_timeout:
                 job.final = runs.update_status(job.folder, "stopped",
-                                              reason="nobody watched it while it waited")
+                                              reason=texts.UNWATCHED_IN_QUEUE)
                 job.ended = now
         waiting = [j for j in waiting if j.final is None]
         free = self.max_runs - len(self.running())
@@ -318,5 +318,5 @@ def mark_interrupted_runs() -> None:
             # Its writer is dead: a save it was in the middle of is only a temp file.
             runs.remove_partial_files(folder)
             runs.update_status(folder, "interrupted",
-                              reason="the server stopped while this run was active."
-                                     + _what_was_kept(folder, status))
+                              reason=texts.SERVER_STOPPED.format(
+                                  kept=_what_was_kept(folder, status)))

@@ -14,6 +14,7 @@ from typing import Any, Mapping, NamedTuple, Optional, Sequence, Union
 
 from playground.core import network, shapes
 from playground.datasets.registry import REGISTRY, dataset_names
+from playground.i18n import N_, _
 from playground.settings import Prop, Props
 
 N_TRAIN, N_TEST = 60_000, 10_000      # the largest data set's training and test pictures
@@ -38,31 +39,33 @@ CUSTOM = "Custom network (spec JSON)"
 # the page with an error.
 PROPS = Props([
     Prop("dataset", str, "mnist", choices=DATASETS,
-         help="what the network learns to classify"),
-    Prop("optimizer", str, "Adam", choices=OPTIMIZERS, help="Keras optimizer"),
+         help=N_("what the network learns to classify")),
+    Prop("optimizer", str, "Adam", choices=OPTIMIZERS, help=N_("Keras optimizer")),
     Prop("learning_rate", float, 1e-3, low=1e-7, high=10.0,
-         help="the optimizer's rate (the peak of a one-cycle schedule)"),
-    Prop("momentum", float, 0.9, low=0.0, high=0.999, help="only SGD+momentum uses it"),
+         help=N_("the optimizer's rate (the peak of a one-cycle schedule)")),
+    Prop("momentum", float, 0.9, low=0.0, high=0.999, help=N_("only SGD+momentum uses it")),
     Prop("lr_schedule", str, "constant", choices=LR_SCHEDULES,
-         help="one-cycle: warm up to the rate, then a cosine decay (the fast preset's recipe)."),
+         help=N_("one-cycle: warm up to the rate, then a cosine decay (the fast preset's "
+                 "recipe).")),
     Prop("batch_size", int, 100, low=1, high=8192),
     Prop("epochs", int, 5, low=1, high=200),
     Prop("train_examples", int, N_TRAIN, low=10, high=N_TRAIN,
-         help="training pictures used, drawn by seed (at most as many as the data set has)"),
+         help=N_("training pictures used, drawn by seed (at most as many as the data set has)")),
     Prop("validation_split", float, 0.0, low=0.0, high=0.5,
-         help="fraction of the training pictures held out for validation"),
+         help=N_("fraction of the training pictures held out for validation")),
     Prop("dropout", float, None, low=0.0, high=0.95, optional=True,
-         help="Sets every Dropout layer of the network to this rate (blank: as in the network)."),
+         help=N_("Sets every Dropout layer of the network to this rate (blank: as in the "
+                 "network).")),
     Prop("seed", int, 0, low=0, high=2**31 - 1,
-         help="Same seed, same settings: same initial weights, same pictures, same order."),
+         help=N_("Same seed, same settings: same initial weights, same pictures, same order.")),
     Prop("probe_index", int, 0, low=0, high=N_TEST - 1,
-         help="the test picture whose activations are shown live"),
+         help=N_("the test picture whose activations are shown live")),
     Prop("snapshot_interval", float, 0.5, low=0.05, high=10.0,
-         help="seconds between live snapshots"),
+         help=N_("seconds between live snapshots")),
     Prop("stats_every", int, 25, low=1, high=10_000,
-         help="batches between gradient statistics"),
+         help=N_("batches between gradient statistics")),
     Prop("test_examples", int, None, low=1, high=N_TEST, optional=True,
-         help="test pictures evaluated at the end (blank: all of them)"),
+         help=N_("test pictures evaluated at the end (blank: all of them)")),
 ])
 # (low, high) of every number setting, for callers that want the numbers only.
 LIMITS = {name: (prop.low, prop.high) for name, prop in PROPS.items()
@@ -165,9 +168,9 @@ def data_info(name: str, data: Any = None) -> DataInfo:
     own pictures) for PICTURES. ValueError for an unknown name or PICTURES without data."""
     if name == PICTURES:
         if data is None:
-            raise ValueError("dataset: your own pictures need a zip or classes built on the "
-                             "page first")
-        return DataInfo(PICTURES, "Your own pictures", tuple(data.input_shape),
+            raise ValueError(_("dataset: your own pictures need a zip or classes built on "
+                               "the page first"))
+        return DataInfo(PICTURES, N_("Your own pictures"), tuple(data.input_shape),
                         tuple(data.class_names), len(data.y_train), len(data.y_test))
     if name not in REGISTRY:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}, got {name!r}")
@@ -188,11 +191,16 @@ def input_fit(want: Sequence[int], have: Sequence[int], what: str = "digits") ->
         return False
     shown = shapes.shape_text(want)
     if want[2] != have[2]:
-        raise ValueError(f"input_shape: the network expects {shown} images but the data has "
-                         f"{have[2]} channel(s) ({shapes.shape_text(have)})")
+        raise ValueError(_("input_shape: the network expects {shape} images but the data has "
+                           "{channels} channel(s) ({data_shape})", shape=shown,
+                           channels=have[2], data_shape=shapes.shape_text(have)))
     if want[0] > have[0] or want[1] > have[1]:
-        raise ValueError(f"input_shape: the network expects {shown} images, larger than the "
-                         f"{'×'.join(map(str, have))} {what}")
+        size = "×".join(map(str, have))
+        if what == "digits":
+            raise ValueError(_("input_shape: the network expects {shape} images, larger than "
+                               "the {size} digits", shape=shown, size=size))
+        raise ValueError(_("input_shape: the network expects {shape} images, larger than the "
+                           "{size} pictures", shape=shown, size=size))
     return True
 
 
@@ -205,12 +213,13 @@ def check_spec(spec: dict, data: DataInfo = MNIST) -> dict:
     n = len(data.class_names)
     out = network.output_shape(spec)
     if out != (n,):
-        raise ValueError(f"output: a classifier of {n} classes must end with {n} values, this "
-                         f"network outputs {out}; end it with Flatten and Dense({n}, softmax)")
+        raise ValueError(_("output: a classifier of {n} classes must end with {n} values, "
+                           "this network outputs {out}; end it with Flatten and Dense({n}, "
+                           "softmax)", n=n, out=out))
     last = spec["layers"][-1]
     if last["type"] != "Dense" or last.get("activation") != "softmax":
-        raise ValueError(f"output: the last layer must be Dense with {n} units and softmax "
-                         "activation (the loss expects probabilities)")
+        raise ValueError(_("output: the last layer must be Dense with {n} units and softmax "
+                           "activation (the loss expects probabilities)", n=n))
     return spec
 
 
@@ -273,7 +282,7 @@ def _network(raw: Mapping[str, Any], data: DataInfo) -> tuple[str, Optional[dict
         if isinstance(spec, str):
             spec = network.from_json(spec)
         if not isinstance(spec, dict):
-            raise ValueError("a custom network needs a spec (paste the Shape Lab's JSON)")
+            raise ValueError(_("a custom network needs a spec (paste the Shape Lab's JSON)"))
         return CUSTOM, check_spec(spec, data)
     if preset in network.PRESETS:
         spec = preset_for(preset, data)
@@ -300,12 +309,13 @@ def normalize_settings(raw: Mapping[str, Any], data: Any = None) -> dict[str, An
     out.update(PROPS.check({**default_settings(preset), **given, "dataset": info.name}))
     out["train_examples"] = min(out["train_examples"], info.n_train)
     if out["probe_index"] >= info.n_test:
-        raise ValueError(f"probe_index must be below {info.n_test} (the test pictures of "
-                         f"{info.title}), got {out['probe_index']}")
+        raise ValueError(_("probe_index must be below {count} (the test pictures of {title}), "
+                           "got {value}", count=info.n_test, title=_(info.title),
+                           value=out["probe_index"]))
     if out["test_examples"] is not None:
         out["test_examples"] = min(out["test_examples"], info.n_test)
     if out["train_examples"] - round(out["train_examples"] * out["validation_split"]) < 1:
-        raise ValueError("validation_split leaves no training examples")
+        raise ValueError(_("validation_split leaves no training examples"))
     return out
 
 

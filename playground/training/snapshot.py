@@ -12,6 +12,8 @@ from typing import Optional, TypedDict
 
 import numpy as np
 
+from playground.i18n import _
+
 # The batch log's columns, in the order of batches.csv.
 BATCH_FIELDS = ("step", "samples_seen", "loss", "accuracy")
 BATCH_DTYPE = np.dtype([("step", np.int64), ("samples_seen", np.int64),
@@ -108,9 +110,9 @@ class Snapshot:
     def progress_text(self) -> str:
         """"epoch 2/5, batch 31/600" (1-based), or a line saying training has not begun."""
         if not self.started:
-            return "waiting for the first batch"
-        return (f"epoch {self.epoch + 1}/{self.epochs}, "
-                f"batch {self.batch + 1}/{self.steps}")
+            return _("waiting for the first batch")
+        return _("epoch {epoch}/{epochs}, batch {batch}/{batches}", epoch=self.epoch + 1,
+                 epochs=self.epochs, batch=self.batch + 1, batches=self.steps)
 
     def eta_text(self) -> str:
         return f"{self.eta_seconds:,.0f} s" if self.eta_seconds is not None and self.started \
@@ -123,5 +125,6 @@ class Snapshot:
 
 def activations_text(activations: list[Activation]) -> str:
     """"conv2d: 28×28×8, min 0, max 1.2 · ..." — one line under the feature maps."""
-    return " · ".join(f"{a['name']}: {'×'.join(map(str, a['shape']))}, "
-                      f"min {a['min']:.3g}, max {a['max']:.3g}" for a in activations)
+    return " · ".join(_("{layer}: {shape}, min {low}, max {high}", layer=a["name"],
+                        shape="×".join(map(str, a["shape"])), low=f"{a['min']:.3g}",
+                        high=f"{a['max']:.3g}") for a in activations)

@@ -24,7 +24,7 @@ import tensorflow as tf
 from playground.core import network, runs
 from playground.datasets.base import training_slice
 from playground.training import data as run_data
-from playground.training import models
+from playground.training import models, texts
 from playground.training.settings import MNIST, DataInfo
 from playground.training.snapshot import (
     BATCH_FIELDS,
@@ -212,11 +212,11 @@ def set_learning_rate(model, value: float) -> str:
     """Set the optimizer's rate while fit runs. Returns "" or a one-line reason it could not."""
     value = float(value)
     if not (math.isfinite(value) and value > 0):
-        return f"learning rate must be a positive number, got {value}"
+        return texts.RATE_NOT_POSITIVE.format(value=value)
     optimizer = model.optimizer
     if isinstance(getattr(optimizer, "_learning_rate", None),
                   keras.optimizers.schedules.LearningRateSchedule):
-        return "this run follows a learning-rate schedule; its rate cannot be set by hand"
+        return texts.RATE_SCHEDULED
     optimizer.learning_rate = value
     return ""
 
@@ -405,7 +405,7 @@ class ControlCallback(keras.callbacks.Callback):
             kind, value = command
             if kind == "lr":
                 problem = set_learning_rate(self.model, value)
-                control.reply(problem or f"learning rate set to {float(value):g}")
+                control.reply(problem or texts.RATE_SET.format(rate=f"{float(value):g}"))
                 if self.streaming is not None:
                     self.streaming.emit(force=True)
         gone = control.viewer_gone()
@@ -424,7 +424,7 @@ class ControlCallback(keras.callbacks.Callback):
                 while (command := control.next_command()) is not None:
                     if command[0] == "lr":
                         control.reply(set_learning_rate(self.model, command[1]) or
-                                      f"learning rate set to {float(command[1]):g}")
+                                      texts.RATE_SET.format(rate=f"{float(command[1]):g}"))
             if self.streaming is not None:
                 self.streaming.paused_seconds += time.perf_counter() - began
                 self.streaming.phase = phase
@@ -433,7 +433,7 @@ class ControlCallback(keras.callbacks.Callback):
                 control.set_state("running")
         if control.stopped() or self.stop_reason or control.viewer_gone():
             if not self.stop_reason:
-                self.stop_reason = control.viewer_gone() or "stopped by the user"
+                self.stop_reason = control.viewer_gone() or texts.STOPPED_BY_USER
             control.set_state("stopping")
             self.model.stop_training = True
             if evaluating:
@@ -549,7 +549,7 @@ def train_run(run_id: str, settings: dict, sink: Sink, control) -> dict:
     streaming = _streaming(arrays, settings, sink)
     controls = ControlCallback(control, streaming)
     if control.stopped():
-        return write_status(folder, "stopped", reason="stopped before training started")
+        return write_status(folder, "stopped", reason=texts.STOPPED_BEFORE_START)
     batch_size = int(settings["batch_size"])
     _trace_validation(model, arrays, batch_size)
     write_status(folder, "running")
