@@ -27,10 +27,12 @@ import numpy as np
 
 from playground.datasets import base, mnist
 from playground.datasets.base import Arrays, BadSource
+from playground.i18n import N_
 
 NAME = "cifar10"
-CLASS_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-               "truck")
+# N_: shown translated by the pages (the files name them in English; a saved run keeps these).
+CLASS_NAMES = (N_("airplane"), N_("automobile"), N_("bird"), N_("cat"), N_("deer"), N_("dog"),
+               N_("frog"), N_("horse"), N_("ship"), N_("truck"))
 N_TRAIN, N_TEST = 50_000, 10_000
 PER_CLASS = (5_000, 1_000)
 IMAGE_SHAPE = (32, 32, 3)

