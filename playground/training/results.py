@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, Sequence, TypedDict
 import numpy as np
 
 from playground.core import runs
+from playground.i18n import _
 from playground.training import data as run_data
 from playground.training.channels import CONTEXT
 from playground.training.snapshot import Snapshot
@@ -130,9 +131,9 @@ def evaluate_in_worker(run_id: str, timeout: float = 300) -> Optional[str]:
     process.join(timeout)
     if process.is_alive():
         process.terminate()
-        return "evaluation took too long and was stopped"
+        return _("evaluation took too long and was stopped")
     if process.exitcode != 0:
-        return f"evaluation failed (exit code {process.exitcode})"
+        return _("evaluation failed (exit code {code})", code=process.exitcode)
     return None
 
 
@@ -211,9 +212,9 @@ def digits_where(result: Evaluation, true: Optional[int] = None,
     indices = np.flatnonzero(mask)
     confidence = result["probabilities"][indices, predictions[indices]]
     indices = indices[np.argsort(-confidence, kind="stable")][:limit]
-    x_test, _ = test_pictures(result["run_id"])
+    x_test, _labels = test_pictures(result["run_id"])
     images = x_test[indices].astype(np.float32) / 255.0
-    names = result["class_names"]
+    names = [_(name) for name in result["class_names"]]   # English in files, shown translated
     captions = []
     for i in indices:
         best = top_k(result["probabilities"][i], 1)[0]
@@ -223,7 +224,7 @@ def digits_where(result: Evaluation, true: Optional[int] = None,
 
 def top3_table(result: Evaluation, indices) -> list[dict]:
     """Rows for a table: test index, label, then the 3 most probable classes with p."""
-    names = result["class_names"]
+    names = [_(name) for name in result["class_names"]]
     rows = []
     for i in indices:
         row = {"test picture": int(i), "label": names[int(result["labels"][i])]}
