@@ -12,12 +12,14 @@ from playground.charts import inspector as charts
 from playground.core import network, runs
 from playground.core.shapes import shape_text
 from playground.datasets import DatasetUnavailable, dataset_entry, dataset_names
-from playground.inspector import data, loading, preprocess
+from playground.i18n import N_, _
+from playground.inspector import data, loading, preprocess, pretrained
 
 HERE = Path(__file__).resolve().parent
 TEST, DRAW, PHOTO = "Test picture", "Draw", "Upload a photo"
 TEST_DIGIT = "Test digit"          # the test source's name for a digit model
 MODEL_SOURCES = ("A saved run", "Upload a .keras or .h5 file")
+PRETRAINED = N_("The pretrained MNIST model")   # shown first when there is no saved run
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 CANVAS_PX = 280
 
@@ -155,9 +157,41 @@ def upload_test_set(model, names) -> str:
                         format_func=lambda name: dataset_entry(name).title)
 
 
+def pick_pretrained(has_runs: bool) -> Optional[Inspected]:
+    """The model that ships with the playground (scripts/train_pretrained.py made it)."""
+    st.query_params.pop("run", None)   # a reload stays on this model
+    try:
+        info = pretrained.pretrained_info()
+        with st.spinner(_("Loading the pretrained model…")):
+            model = pretrained.pretrained_model()
+    except pretrained.PretrainedUnavailable as err:
+        st.error(_("The pretrained model cannot be shown: {error}", error=err))
+        return None
+    if not has_runs:
+        st.info(_("No saved run yet, so here is the pretrained model. Train your own on the "
+                  "**Live Training** page (the default network takes about half a minute)."))
+        st.page_link(HERE / "training.py", label=_("Live Training"),
+                     icon=":material/monitoring:")
+    st.caption(_("The playground's default network ({preset}, {parameters} parameters) trained "
+                 "on the 60,000 MNIST training digits with its own recipe, seed {seed}: "
+                 "{accuracy} % test accuracy. `{command}` makes it again.",
+                 preset=info.get("preset", "?"), parameters=f"{model.count_params():,}",
+                 seed=info["seed"], accuracy=f"{100 * info['test_accuracy']:.2f}",
+                 command=info.get("command", pretrained.REPRODUCE)))
+    return Inspected(model, "the pretrained model", None, "mnist", data.MNIST_NAMES,
+                     input_of(model))
+
+
 def pick_model() -> Optional[Inspected]:
-    """The model to inspect with its classes and data, or None."""
-    source = st.radio("Model", MODEL_SOURCES, horizontal=True, key="model_source")
+    """The model to inspect with its classes and data, or None. With no saved run (and no
+    run in the address) the pretrained model is shown at once."""
+    has_runs = bool(runs.list_runs())
+    sources = ((PRETRAINED,) if pretrained.pretrained_available() else ()) + MODEL_SOURCES
+    default = MODEL_SOURCES[0] if has_runs or "run" in st.query_params else sources[0]
+    source = st.radio("Model", sources, index=sources.index(default), horizontal=True,
+                      key="model_source", format_func=_)
+    if source == PRETRAINED:
+        return pick_pretrained(has_runs)
     return pick_run() if source == MODEL_SOURCES[0] else pick_upload()
 
 

@@ -16,6 +16,9 @@ from tests.helpers import APP, ROOT
 PAGES = sorted(path.name for path in (ROOT / "pages").glob("*.py"))
 # What a visitor must be able to use at once, TensorFlow or not.
 BUTTONS = {"training.py": "Start training"}
+# Pages that show a trained model on a first visit, so they need TensorFlow at once: the
+# Inspector opens on the pretrained MNIST model when there is no saved run (issue 13).
+SHOWS_A_MODEL = {"inspector.py"}
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -38,6 +41,7 @@ def test_opening_the_page_imports_neither_tensorflow_nor_keras(page):
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert report["exceptions"] == []
     assert report["titles"], f"{page} shows no title"
-    assert report["loaded"] == []
+    if page not in SHOWS_A_MODEL:
+        assert report["loaded"] == []
     if page in BUTTONS:
         assert BUTTONS[page] in report["buttons"]
