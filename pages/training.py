@@ -11,12 +11,12 @@ from typing import Optional
 import streamlit as st
 
 from playground.charts import training as charts
-from playground.core import network
+from playground.core import layers, network
 from playground.datasets import DatasetUnavailable, images, load_dataset, zip_import
 from playground.datasets.base import Dataset
 from playground.datasets.registry import REGISTRY
 from playground.i18n import N_, _
-from playground.training import jobs, results, texts
+from playground.training import backends, jobs, results, texts
 from playground.training import settings as training
 from playground.training.snapshot import Snapshot, activations_text
 
@@ -27,8 +27,9 @@ LIVE_VIEWS = [N_("Activations"), N_("Deeper filters"), N_("Weights & gradients")
 
 @st.cache_resource
 def registry() -> jobs.Registry:
-    """One registry per server: jobs survive browser refreshes and are shared by sessions."""
-    return jobs.Registry()
+    """One registry per server: jobs survive browser refreshes and are shared by sessions.
+    Local processes, or a Ray cluster when $PLAYGROUND_RAY_ADDRESS is set (backends.py)."""
+    return backends.make_registry()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -369,6 +370,11 @@ def first_filters_and_probe(job: jobs.Job, snap: Snapshot) -> None:
         name, first = next(iter(snap.conv_kernels.items()))
         with left:
             first_filters(first, name)
+    undrawn = layers.undrawn_filter_kinds(job.settings.get("spec"))
+    if undrawn:
+        left.caption(_("The weights of {kinds} layers are not drawn here (only Conv2D "
+                       "filters); their feature maps are under Activations.",
+                       kinds=", ".join(undrawn)))
     if snap.probabilities is not None:
         index = job.settings["probe_index"]
         names = class_words(results.class_names(job.run_id))
@@ -439,7 +445,11 @@ def live_panel(run_id: str) -> None:
     progress(job, snap)
     if job.active:
         controls(job)
-    if job.state == "queued":
+    if job.state == "queued" and getattr(reg, "name", "") == "ray":
+        st.info(_("The Ray cluster has no free room for this run yet: it waits as a pending "
+                  "actor, number {position} in the queue, and starts by itself.",
+                  position=job.queue_position))
+    elif job.state == "queued":
         st.info(_("All {slots} training slots are busy: this run is number {position} in the "
                   "queue and starts by itself.", slots=reg.max_runs,
                   position=job.queue_position))

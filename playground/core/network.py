@@ -38,7 +38,9 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
+from playground.core import layers as _layers
 from playground.core import shapes
+from playground.i18n import N_, _
 
 # Every layer kind with its fields and defaults; the order is the order of the editor's columns.
 LAYER_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -50,14 +52,17 @@ LAYER_DEFAULTS: dict[str, dict[str, Any]] = {
     "Dense": {"units": 10, "activation": None},
     "Dropout": {"rate": 0.5},
     "ReLU": {},
-    "BatchNorm": {},
+    **_layers.LAYER_DEFAULTS,  # BatchNormalization and the other modern layers
 }
 LAYER_TYPES = tuple(LAYER_DEFAULTS)
-BATCH_NORM_MOMENTUM = 0.9  # of the moving statistics (see keras_layers)
+# Older spec names still read (saved runs, links), normalised to the Keras name.
+LAYER_ALIASES = _layers.ALIASES
+BATCH_NORM_MOMENTUM = _layers.BATCH_NORM_MOMENTUM  # of the moving statistics
 ACTIVATIONS = (None, "relu", "softmax", "sigmoid", "tanh")
 _KERAS_CLASS = {"Conv2D": "Conv2D", "MaxPool2D": "MaxPooling2D",
                 "AveragePool2D": "AveragePooling2D", "Flatten": "Flatten", "Dense": "Dense",
-                "Dropout": "Dropout", "ReLU": "ReLU", "BatchNorm": "BatchNormalization"}
+                "Dropout": "Dropout", "ReLU": "ReLU",
+                **{kind: kind for kind in _layers.KINDS}}
 
 
 # The Keras chapter's layer options, on Conv2D and Dense only. Absent (or None) = Keras' default.
@@ -95,7 +100,8 @@ def _activation(value) -> Optional[str]:
     if value in (None, "", "none", "None", "linear"):
         return None
     if value not in ACTIVATIONS:
-        raise ValueError(f"activation must be one of {ACTIVATIONS[1:]} or none, got {value!r}")
+        raise ValueError(_("activation must be one of {choices} or none, got {value}",
+                           choices=", ".join(ACTIVATIONS[1:]), value=repr(value)))
     return value
 
 
@@ -110,7 +116,8 @@ def _quote(value, limit: int = 60) -> str:
 
 def _bounded(name: str, value, low: float, high: float, open_low: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {_quote(value)}")
+        raise ValueError(_("{name} must be a number, got {value}", name=name,
+                           value=_quote(value)))
     try:
         number = float(value)
     except OverflowError:  # an int beyond float's range
@@ -118,7 +125,8 @@ def _bounded(name: str, value, low: float, high: float, open_low: bool = False) 
     if not (math.isfinite(number) and (number > low if open_low else number >= low)
             and number <= high):
         where = f"({low:g}, {high:g}]" if open_low else f"[{low:g}, {high:g}]"
-        raise ValueError(f"{name} must be in {where}, got {_quote(value)}")
+        raise ValueError(_("{name} must be in {where}, got {value}", name=name, where=where,
+                           value=_quote(value)))
     return number
 
 
@@ -128,17 +136,20 @@ def _initializer(key: str, value):
         return None
     if isinstance(value, str):
         if value not in INITIALIZERS:
-            raise ValueError(f"{key} must be one of {', '.join(INITIALIZERS)}, RandomNormal or "
-                             f"Constant, got {_quote(value)}")
+            raise ValueError(_("{name} must be one of {choices}, RandomNormal or Constant, "
+                               "got {value}", name=key, choices=", ".join(INITIALIZERS),
+                               value=_quote(value)))
         return None if value == OPTION_DEFAULTS[key] else value
     if not isinstance(value, dict) or value.get("class") not in INITIALIZER_ARGS:
-        raise ValueError(f'{key} must be a name or {{"class": "RandomNormal" or "Constant", '
-                         f"...}}, got {_quote(value)}")
+        raise ValueError(_("{name} must be a name or {form}, got {value}", name=key,
+                           form='{"class": "RandomNormal" or "Constant", ...}',
+                           value=_quote(value)))
     cls = value["class"]
     args = INITIALIZER_ARGS[cls]
     unknown = [k for k in value if k != "class" and k not in args]
     if unknown:
-        raise ValueError(f"{key}: {cls} takes {', '.join(args)}, got {_quote(unknown[0])}")
+        raise ValueError(_("{name}: {cls} takes {args}, got {value}", name=key, cls=cls,
+                           args=", ".join(args), value=_quote(unknown[0])))
     out: dict[str, Any] = {"class": cls}
     for name, (default, low, high) in args.items():
         number = _bounded(f"{key}: {name}", value.get(name, default), low, high,
@@ -154,8 +165,8 @@ def _regularizer(key: str, value):
         return None
     if not isinstance(value, dict) or not value or \
             any(k not in REGULARIZER_FACTORS for k in value):
-        raise ValueError(f'{key} must be {{"l1": factor}}, {{"l2": factor}} or both, got '
-                         f"{_quote(value)}")
+        raise ValueError(_("{name} must be {l1}, {l2} or both, got {value}", name=key,
+                           l1='{"l1": factor}', l2='{"l2": factor}', value=_quote(value)))
     return {name: _bounded(f"{key}: {name}", value[name], 0.0, MAX_FACTOR)
             for name in REGULARIZER_FACTORS if name in value}
 
@@ -300,9 +311,10 @@ def normalize_layer(layer: dict) -> dict:
     """Fill defaults, coerce numbers, and validate one layer dict. Raises ValueError."""
     if not isinstance(layer, dict):
         raise ValueError(f"layer must be a dict, got {layer!r}")
-    kind = layer.get("type")
+    kind = _layers.canonical(layer.get("type"))
     if kind not in LAYER_DEFAULTS:
-        raise ValueError(f"type must be one of {', '.join(LAYER_TYPES)}, got {kind!r}")
+        raise ValueError(_("type must be one of {choices}, got {value}",
+                           choices=", ".join(LAYER_TYPES), value=repr(kind)))
     out: dict[str, Any] = {"type": kind}
     for key, default in LAYER_DEFAULTS[kind].items():
         value = layer.get(key, default)
@@ -319,7 +331,8 @@ def normalize_layer(layer: dict) -> dict:
         out["activation"] = _activation(out["activation"])
         if max(shapes.as_pair("strides", out["strides"])) > 1 and \
                 max(shapes.as_pair("dilation", out["dilation"])) > 1:
-            raise ValueError("strides: Keras' Conv2D cannot combine strides > 1 with dilation > 1")
+            raise ValueError(_("strides: Keras' Conv2D cannot combine strides > 1 with "
+                               "dilation > 1"))
     elif kind in ("MaxPool2D", "AveragePool2D"):
         out["pool_size"] = _int_or_pair("pool_size", out["pool_size"])
         if _blank_to(out["strides"], None) is not None:
@@ -328,8 +341,8 @@ def normalize_layer(layer: dict) -> dict:
             out["strides"] = None
         out["padding"] = shapes.normalize_padding(out["padding"])
         if isinstance(out["padding"], int):
-            raise ValueError(
-                f"padding: pooling layers take 'valid' or 'same', got {out['padding']!r}")
+            raise ValueError(_("padding: pooling layers take 'valid' or 'same', got {value}",
+                               value=repr(out["padding"])))
     elif kind == "Dense":
         out["units"] = shapes.as_pair("units", out["units"])[0]
         out["activation"] = _activation(out["activation"])
@@ -337,10 +350,13 @@ def normalize_layer(layer: dict) -> dict:
         try:
             rate = float(out["rate"])
         except (TypeError, ValueError):
-            raise ValueError(f"rate must be a number in [0, 1), got {out['rate']!r}") from None
+            raise ValueError(_("rate must be a number in [0, 1), got {value}",
+                               value=repr(out["rate"]))) from None
         if not 0.0 <= rate < 1.0:
-            raise ValueError(f"rate must be in [0, 1), got {rate}")
+            raise ValueError(_("rate must be in [0, 1), got {value}", value=rate))
         out["rate"] = rate
+    elif kind in _layers.KINDS:
+        _layers.normalize(out)
     if kind in OPTION_LAYERS:
         for key in LAYER_OPTIONS:
             value = normalize_option(key, layer.get(key))
@@ -403,16 +419,15 @@ def _describe_layer(layer: dict) -> str:
                                             else "")
     if kind == "Dropout":
         return f"rate {layer['rate']:g}"
-    if kind == "BatchNorm":
-        return "each channel: (x − mean) / std × γ + β"
-    return ""
+    return _layers.describe(layer)
 
 
 def layer_output(layer: dict, input_shape: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
     """(output_shape, parameter count) of one normalized layer, as Keras computes them."""
     kind = layer["type"]
     if kind in ("Conv2D", "MaxPool2D", "AveragePool2D") and len(input_shape) != 3:
-        raise ValueError(f"input_shape: {kind} needs an (H, W, C) input, got {input_shape}")
+        raise ValueError(_("input_shape: {kind} needs an (H, W, C) input, got {shape}",
+                           kind=kind, shape=input_shape))
     if kind == "Conv2D":
         out = shapes.conv_output_shape(input_shape, layer["filters"], layer["kernel_size"],
                                        layer["strides"], layer["padding"], layer["dilation"])
@@ -430,16 +445,15 @@ def layer_output(layer: dict, input_shape: tuple[int, ...]) -> tuple[tuple[int, 
         # Keras' Dense acts on the last axis only, whatever the rank.
         return tuple(input_shape[:-1]) + (layer["units"],), \
             input_shape[-1] * layer["units"] + layer["units"]
-    if kind == "BatchNorm":
-        # γ and β are learned; the moving mean and variance are kept too (Keras counts all 4).
-        return tuple(input_shape), 4 * input_shape[-1]
+    if kind in _layers.KINDS:
+        return _layers.output(layer, input_shape)
     return tuple(input_shape), 0
 
 
 def input_shape_of(spec: dict) -> tuple[int, int, int]:
     shape = spec.get("input_shape") if isinstance(spec, dict) else None
     if not isinstance(shape, (list, tuple)) or len(shape) != 3:
-        raise ValueError(f"input_shape must be (H, W, C), got {shape!r}")
+        raise ValueError(_("input_shape must be (H, W, C), got {value}", value=repr(shape)))
     return tuple(shapes.as_pair(f"input_shape[{i}]", v)[0] for i, v in enumerate(shape))
 
 
@@ -448,9 +462,9 @@ def layer_rows(spec: dict) -> list[LayerRow]:
     shape: Optional[tuple[int, ...]] = input_shape_of(spec)
     rows = []
     for i, raw in enumerate(spec.get("layers", [])):
-        kind = raw.get("type", "?") if isinstance(raw, dict) else "?"
+        kind = _layers.canonical(raw.get("type", "?")) if isinstance(raw, dict) else "?"
         if shape is None:
-            rows.append(LayerRow(i, kind, "", None, 0, "follows a layer that does not fit"))
+            rows.append(LayerRow(i, kind, "", None, 0, _("follows a layer that does not fit")))
             continue
         try:
             layer = normalize_layer(raw)
@@ -473,9 +487,9 @@ def validate(spec: dict) -> dict:
     for i, raw in enumerate(spec.get("layers", [])):
         try:
             layer = normalize_layer(raw)
-            shape, _ = layer_output(layer, shape)
+            shape, _params = layer_output(layer, shape)
         except ValueError as err:
-            raise ValueError(f"layer {i + 1}: {err}") from None
+            raise ValueError(_("layer {index}: {error}", index=i + 1, error=err)) from None
         normalized["layers"].append(layer)
     return normalized
 
@@ -488,7 +502,7 @@ def output_shape(spec: dict) -> tuple[int, ...]:
     """Shape of the network's output (without the batch axis)."""
     shape: tuple[int, ...] = input_shape_of(spec)
     for layer in validate(spec)["layers"]:
-        shape, _ = layer_output(layer, shape)
+        shape, _params = layer_output(layer, shape)
     return shape
 
 
@@ -537,12 +551,8 @@ def keras_layers(spec: dict) -> list[list[tuple[str, dict]]]:
             group = [(cls, kwargs)]
         elif kind == "Dropout":
             group = [(cls, {"rate": layer["rate"]})]
-        elif kind == "BatchNorm":
-            # Keras' default momentum (0.99) needs hundreds of steps before the moving mean and
-            # variance that inference uses catch up: a short run (a few thousand pictures, a
-            # couple of epochs) then tests far below its training accuracy. 0.9 catches up in
-            # tens of steps (PyTorch's default).
-            group = [(cls, {"momentum": BATCH_NORM_MOMENTUM})]
+        elif kind in _layers.KINDS:
+            group = _layers.keras_group(layer)  # BatchNormalization: momentum 0.9, says why
         else:
             group = [(cls, {})]
         groups.append(group)
@@ -611,11 +621,8 @@ def spec_layer(layer, padding=None) -> Optional[dict]:
                 config.get("threshold", 0):
             return None
         entry = {"type": "ReLU"}
-    elif kind == "BatchNormalization":
-        if config.get("axis") not in (-1, [-1], (-1,), 3, [3]) or \
-                not config.get("center", True) or not config.get("scale", True):
-            return None
-        entry = {"type": "BatchNorm"}
+    elif kind in _layers.KINDS:
+        entry = _layers.from_keras(kind, config)
     else:
         return None
     return entry
@@ -773,9 +780,9 @@ def from_json(text: str) -> dict:
     try:
         spec = json.loads(text)
     except (TypeError, ValueError) as err:
-        raise ValueError(f"spec is not valid JSON: {err}") from None
+        raise ValueError(_("spec is not valid JSON: {error}", error=err)) from None
     if not isinstance(spec, dict):
-        raise ValueError("spec must be a JSON object with input_shape and layers")
+        raise ValueError(_("spec must be a JSON object with input_shape and layers"))
     return validate(spec)
 
 
@@ -792,16 +799,17 @@ _FLAT = {"type": "Flatten"}
 _SOFTMAX10 = {"type": "Dense", "units": 10, "activation": "softmax"}
 
 # The course's networks (display name -> spec). Treat as read-only: use preset() for a copy.
+# The descriptions are marked with N_ and translated with _ where they are shown.
 PRESETS: dict[str, dict] = {
     "Course CNN (2 conv)": {
-        "description": "The course's TensorFlow MNIST CNN: two 3×3 conv layers with 2×2 "
-                       "max-pooling, then a 10-way softmax.",
+        "description": N_("The course's TensorFlow MNIST CNN: two 3×3 conv layers with 2×2 "
+                          "max-pooling, then a 10-way softmax."),
         "input_shape": [28, 28, 1],
         "layers": [_conv(32, 3), _pool(), _conv(64, 3), _pool(), _FLAT, dict(_SOFTMAX10)],
     },
     "Course deep CNN (3 conv)": {
-        "description": "The course's deeper net: three conv blocks 32/64/128 with pooling and "
-                       "dropout, a 625-unit dense layer, dropout, softmax.",
+        "description": N_("The course's deeper net: three conv blocks 32/64/128 with pooling and "
+                          "dropout, a 625-unit dense layer, dropout, softmax."),
         "input_shape": [28, 28, 1],
         "layers": [_conv(32, 3), _pool(), {"type": "Dropout", "rate": 0.3},
                    _conv(64, 3), _pool(), {"type": "Dropout", "rate": 0.3},
@@ -810,57 +818,58 @@ PRESETS: dict[str, dict] = {
                    {"type": "Dropout", "rate": 0.5}, dict(_SOFTMAX10)],
     },
     "Keras Sequential CNN": {
-        "description": "The course's Keras Sequential model: conv 32/64/128 with pooling, "
-                       "dense 256, dropout 0.4, softmax (619,786 parameters).",
+        "description": N_("The course's Keras Sequential model: conv 32/64/128 with pooling, "
+                          "dense 256, dropout 0.4, softmax (619,786 parameters)."),
         "input_shape": [28, 28, 1],
         "layers": [_conv(32, 3), _pool(), _conv(64, 3), _pool(), _conv(128, 3), _pool(),
                    _FLAT, {"type": "Dense", "units": 256, "activation": "relu"},
                    {"type": "Dropout", "rate": 0.4}, dict(_SOFTMAX10)],
     },
     "32×32×3 image, six 5×5 filters": {
-        "description": "The lecture's example: a 32×32×3 image and six 5×5×3 filters give a "
-                       "28×28×6 stack of feature maps (456 parameters).",
+        "description": N_("The lecture's example: a 32×32×3 image and six 5×5×3 filters give a "
+                          "28×28×6 stack of feature maps (456 parameters)."),
         "input_shape": [32, 32, 3],
         "layers": [_conv(6, 5, padding="valid", activation=None)],
     },
     "Fast MNIST CNN": {
-        "description": "The playground's default, built for speed on a CPU: a 3×3×16 conv "
-                       "with stride 2 (no pooling needed at full size), a 3×3×32 conv, 2×2 "
-                       "max-pool, dense 256, softmax. With its one-cycle settings it passes "
-                       "99 % test accuracy in three epochs (~26 s on 2 CPU cores).",
+        "description": N_("The playground's default, built for speed on a CPU: a 3×3×16 conv "
+                          "with stride 2 (no pooling needed at full size), a 3×3×32 conv, 2×2 "
+                          "max-pool, dense 256, softmax. With its one-cycle settings it passes "
+                          "99 % test accuracy in three epochs (~26 s on 2 CPU cores)."),
         "input_shape": [28, 28, 1],
         "layers": [_conv(16, 3, padding="valid", strides=2), _conv(32, 3, padding="valid"),
                    _pool(2, 2, "valid"), _FLAT,
                    {"type": "Dense", "units": 256, "activation": "relu"}, dict(_SOFTMAX10)],
     },
     "ConvNetJS MNIST demo": {
-        "description": "Karpathy's ConvNetJS MNIST demo: 24×24 crops, conv 5×5×8 pad 2, "
-                       "pool 2, conv 5×5×16 pad 2, pool 3 stride 3, softmax.",
+        "description": N_("Karpathy's ConvNetJS MNIST demo: 24×24 crops, conv 5×5×8 pad 2, "
+                          "pool 2, conv 5×5×16 pad 2, pool 3 stride 3, softmax."),
         "input_shape": [24, 24, 1],
         "layers": [_conv(8, 5, padding=2), _pool(2, 2, "valid"), _conv(16, 5, padding=2),
                    _pool(3, 3, "valid"), _FLAT, dict(_SOFTMAX10)],
     },
     "Fast Fashion-MNIST CNN": {
-        "description": "The playground's Fashion-MNIST default: conv 3×3×32 SAME, batch norm, "
-                       "2×2 max-pool, conv 3×3×64, batch norm, 2×2 max-pool, dense 128 with "
-                       "dropout, softmax over the 10 kinds of clothes. Batch normalisation "
-                       "lets it learn fast at a high rate.",
+        "description": N_("The playground's Fashion-MNIST default: conv 3×3×32 SAME, batch norm, "
+                          "2×2 max-pool, conv 3×3×64, batch norm, 2×2 max-pool, dense 128 with "
+                          "dropout, softmax over the 10 kinds of clothes. Batch normalisation "
+                          "lets it learn fast at a high rate."),
         "input_shape": [28, 28, 1],
-        "layers": [_conv(32, 3), {"type": "BatchNorm"}, _pool(2, 2, "valid"),
-                   _conv(64, 3, padding="valid"), {"type": "BatchNorm"}, _pool(2, 2, "valid"),
+        "layers": [_conv(32, 3), {"type": "BatchNormalization"}, _pool(2, 2, "valid"),
+                   _conv(64, 3, padding="valid"), {"type": "BatchNormalization"},
+                   _pool(2, 2, "valid"),
                    _FLAT, {"type": "Dense", "units": 128, "activation": "relu"},
                    {"type": "Dropout", "rate": 0.3}, dict(_SOFTMAX10)],
     },
     "Course CIFAR-10 CNN": {
-        "description": "The course's CIFAR-10 network (its TensorFlow and Keras versions): conv "
-                       "3×3×32 SAME, 2×2 max-pool, conv 3×3×64 SAME, 2×2 max-pool, flatten, "
-                       "10-way softmax on 32×32 colour pictures.",
+        "description": N_("The course's CIFAR-10 network (its TensorFlow and Keras versions): conv "
+                          "3×3×32 SAME, 2×2 max-pool, conv 3×3×64 SAME, 2×2 max-pool, flatten, "
+                          "10-way softmax on 32×32 colour pictures."),
         "input_shape": [32, 32, 3],
         "layers": [_conv(32, 3), _pool(), _conv(64, 3), _pool(), _FLAT, dict(_SOFTMAX10)],
     },
     "Fast colour CNN": {
-        "description": "A small, fast network for 32×32 colour pictures: conv 3×3×16 stride 2, "
-                       "conv 3×3×32, 2×2 max-pool, dense 64, softmax.",
+        "description": N_("A small, fast network for 32×32 colour pictures: conv 3×3×16 stride 2, "
+                          "conv 3×3×32, 2×2 max-pool, dense 64, softmax."),
         "input_shape": [32, 32, 3],
         "layers": [_conv(16, 3, strides=2), _conv(32, 3), _pool(2, 2, "valid"), _FLAT,
                    {"type": "Dense", "units": 64, "activation": "relu"}, dict(_SOFTMAX10)],
@@ -885,9 +894,9 @@ def pipeline_stages(spec: dict) -> list[tuple[str, tuple[int, ...]]]:
     stages = [("input", shape)]
     names = {"Conv2D": "conv", "MaxPool2D": "max pool", "AveragePool2D": "avg pool",
              "Flatten": "flatten", "Dense": "fully connected", "Dropout": "dropout",
-             "ReLU": "ReLU", "BatchNorm": "batch norm"}
+             "ReLU": "ReLU", **_layers.STAGE_NAMES}
     for layer in validate(spec)["layers"]:
-        shape, _ = layer_output(layer, shape)
+        shape, _params = layer_output(layer, shape)
         label = f"{names[layer['type']]}\n{describe_layer(layer).split(', padding')[0]}" \
             if layer["type"] in ("Conv2D", "MaxPool2D", "AveragePool2D") else names[layer["type"]]
         if layer["type"] == "Dense":

@@ -12,6 +12,8 @@ import operator
 from dataclasses import dataclass
 from typing import Sequence, Union
 
+from playground.i18n import _
+
 Padding = Union[str, int]
 IntOrPair = Union[int, Sequence[int]]
 
@@ -33,16 +35,19 @@ __all__ = [
 def _as_int(name: str, value, minimum: int) -> int:
     # bool is an int subclass; True as a stride is a bug in the caller, not a 1.
     if isinstance(value, bool):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
+        raise ValueError(_("{name} must be an integer, got {value}", name=name,
+                           value=repr(value)))
     try:
         number = operator.index(value)
     except TypeError:
         if isinstance(value, float) and value.is_integer():
             number = int(value)
         else:
-            raise ValueError(f"{name} must be an integer, got {value!r}") from None
+            raise ValueError(_("{name} must be an integer, got {value}", name=name,
+                               value=repr(value))) from None
     if number < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {number}")
+        raise ValueError(_("{name} must be >= {minimum}, got {value}", name=name,
+                           minimum=minimum, value=number))
     return number
 
 
@@ -50,7 +55,8 @@ def as_pair(name: str, value: IntOrPair, minimum: int = 1) -> tuple[int, int]:
     """An int or an (h, w) pair -> (h, w) ints >= minimum."""
     if isinstance(value, (list, tuple)):
         if len(value) != 2:
-            raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
+            raise ValueError(_("{name} must be an int or a pair (h, w), got {value}",
+                               name=name, value=repr(value)))
         return _as_int(f"{name}[0]", value[0], minimum), _as_int(f"{name}[1]", value[1], minimum)
     number = _as_int(name, value, minimum)
     return number, number
@@ -64,13 +70,13 @@ def normalize_padding(padding: Padding) -> Union[str, int]:
             return lowered
         if lowered.isdigit():
             return int(lowered)
-        raise ValueError(f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}")
+        raise ValueError(_("padding must be 'valid', 'same' or an int >= 0, got {value}",
+                           value=repr(padding)))
     try:
         return _as_int("padding", padding, 0)
     except ValueError:
-        raise ValueError(
-            f"padding must be 'valid', 'same' or an int >= 0, got {padding!r}"
-        ) from None
+        raise ValueError(_("padding must be 'valid', 'same' or an int >= 0, got {value}",
+                           value=repr(padding))) from None
 
 
 def effective_kernel_size(f: int, dilation: int = 1) -> int:
@@ -125,16 +131,19 @@ def _output_size(n, f, stride, padding, dilation, names=("n", "f", "stride", "di
     pad = 0 if mode == "valid" else 2 * mode
     padded = f"{n} + 2*{mode} = {n + pad}" if pad else f"{n}"
     if f > n + pad:
-        raise ValueError(f"{f_name}: kernel {f} is larger than the padded input {padded}")
+        raise ValueError(_("{name}: kernel {size} is larger than the padded input {padded}",
+                           name=f_name, size=f, padded=padded))
     if eff > n + pad:
-        raise ValueError(f"{dilation_name}: kernel {f} dilated by {dilation} spans {eff}, "
-                         f"larger than the padded input {padded}")
+        raise ValueError(_("{name}: kernel {size} dilated by {dilation} spans {span}, larger "
+                           "than the padded input {padded}", name=dilation_name, size=f,
+                           dilation=dilation, span=eff, padded=padded))
     return (n + pad - eff) // stride + 1
 
 
 def _shape3(name: str, shape) -> tuple[int, int, int]:
     if not isinstance(shape, (list, tuple)) or len(shape) != 3:
-        raise ValueError(f"{name} must be (H, W, C), got {shape!r}")
+        raise ValueError(_("{name} must be (H, W, C), got {value}", name=name,
+                           value=repr(shape)))
     return (_as_int(f"{name}[0] (height)", shape[0], 1),
             _as_int(f"{name}[1] (width)", shape[1], 1),
             _as_int(f"{name}[2] (channels)", shape[2], 1))
@@ -143,7 +152,7 @@ def _shape3(name: str, shape) -> tuple[int, int, int]:
 def conv_output_shape(input_shape, filters: int, kernel_size: IntOrPair, strides: IntOrPair = 1,
                       padding: Padding = "valid", dilation: IntOrPair = 1) -> tuple[int, int, int]:
     """(H, W, C) -> (H', W', filters) of a Conv2D layer."""
-    h, w, _ = _shape3("input_shape", input_shape)
+    h, w, _channels = _shape3("input_shape", input_shape)
     filters = _as_int("filters", filters, 1)
     kh, kw = as_pair("kernel_size", kernel_size)
     sh, sw = as_pair("strides", strides)
@@ -164,8 +173,8 @@ def pool_output_shape(input_shape, pool_size: IntOrPair, strides: IntOrPair | No
     mode = normalize_padding(padding)
     if isinstance(mode, int) and mode >= min(ph, pw):
         # TensorFlow's pooling refuses a window that could lie entirely in the padding.
-        raise ValueError(f"padding: {mode} pixels per side must be smaller than the pool "
-                         f"window {ph}×{pw}")
+        raise ValueError(_("padding: {pixels} pixels per side must be smaller than the pool "
+                           "window {height}×{width}", pixels=mode, height=ph, width=pw))
     names = ("input_shape[{}]", "pool_size[{}]", "strides[{}]", "dilation")
     return (_output_size(h, ph, sh, padding, 1, tuple(n.format(0) for n in names)),
             _output_size(w, pw, sw, padding, 1, tuple(n.format(1) for n in names)), c)
@@ -224,3 +233,95 @@ def axis_report(n: int, f: int, stride: int = 1, padding: Padding = "valid",
 def shape_text(shape) -> str:
     """'28×28×32' for a shape (any sequence of ints); unknown sizes (None) print as '?'."""
     return "×".join("?" if d is None else str(int(d)) for d in shape)
+
+
+# --- the layers modern CNNs use (Keras' Conv2DTranspose, DepthwiseConv2D, SeparableConv2D) ---
+def _same_or_valid(padding) -> str:
+    mode = normalize_padding(padding)
+    if isinstance(mode, int):
+        # Keras' transposed, depthwise and separable convolutions know only these two.
+        raise ValueError(_("padding: this layer takes 'valid' or 'same', got {value}",
+                           value=repr(mode)))
+    return mode
+
+
+def transposed_output_size(n: int, f: int, stride: int = 1, padding: Padding = "valid",
+                           output_padding: int | None = None) -> int:
+    """Output length of one axis of a transposed convolution, as Keras' Conv2DTranspose.
+
+    VALID: (N − 1)·S + max(F, S), i.e. (N − 1)·S + F whenever F ≥ S (with F < S the last
+    S − F cells only receive the bias); SAME: N·S. With ``output_padding`` p (0 <= p < S,
+    added to the end): VALID (N − 1)·S + F + p, SAME (N − 1)·S + (F mod 2) + p.
+    """
+    n = _as_int("n", n, 1)
+    f = _as_int("kernel_size", f, 1)
+    stride = _as_int("stride", stride, 1)
+    mode = _same_or_valid(padding)
+    if output_padding is not None:
+        output_padding = _as_int("output_padding", output_padding, 0)
+        if output_padding >= stride:
+            raise ValueError(_("output_padding must be smaller than the stride {stride}, got "
+                               "{value}", stride=stride, value=output_padding))
+        return (n - 1) * stride + (f if mode == "valid" else f % 2) + output_padding
+    return (n - 1) * stride + max(f, stride) if mode == "valid" else n * stride
+
+
+def transposed_padding(n: int, f: int, stride: int = 1, padding: Padding = "valid") \
+        -> tuple[int, int]:
+    """(before, after) zeros around the *spread* input (its N cells S apart, S − 1 zeros
+    between) that the flipped kernel slides over, stride 1, to give the transposed
+    convolution's output (the gradient of the forward convolution it transposes).
+
+    before = F − 1 − p, where p is the padding before of the forward convolution that maps
+    the output back to N cells (TensorFlow's SAME rule on the output's size; 0 for VALID);
+    after fills the padded length to out + F − 1.
+    """
+    out = transposed_output_size(n, f, stride, padding)
+    mode = _same_or_valid(padding)
+    forward_before = same_padding(out, f, stride)[0] if mode == "same" else 0
+    before = f - 1 - forward_before
+    spread = (n - 1) * stride + 1
+    return before, out + f - 1 - spread - before
+
+
+def conv_transpose_output_shape(input_shape, filters: int, kernel_size: IntOrPair,
+                                strides: IntOrPair = 1, padding: Padding = "valid",
+                                output_padding=None) -> tuple[int, int, int]:
+    """(H, W, C) -> (H', W', filters) of a Conv2DTranspose layer (transposed_output_size)."""
+    h, w, _channels = _shape3("input_shape", input_shape)
+    filters = _as_int("filters", filters, 1)
+    kh, kw = as_pair("kernel_size", kernel_size)
+    sh, sw = as_pair("strides", strides)
+    oph, opw = (None, None) if output_padding is None else \
+        as_pair("output_padding", output_padding, 0)
+    return (transposed_output_size(h, kh, sh, padding, oph),
+            transposed_output_size(w, kw, sw, padding, opw), filters)
+
+
+def depthwise_output_shape(input_shape, kernel_size: IntOrPair, strides: IntOrPair = 1,
+                           padding: Padding = "valid", depth_multiplier: int = 1) \
+        -> tuple[int, int, int]:
+    """(H, W, C) -> (H', W', C·M) of a DepthwiseConv2D layer: each of the C channels gets its
+    own M kernels; the sizes follow the convolution's formula."""
+    _same_or_valid(padding)
+    multiplier = _as_int("depth_multiplier", depth_multiplier, 1)
+    h, w, c = conv_output_shape(input_shape, 1, kernel_size, strides, padding)[:2] + \
+        (_shape3("input_shape", input_shape)[2],)
+    return h, w, c * multiplier
+
+
+def depthwise_param_count(kernel_size: IntOrPair, in_channels: int, depth_multiplier: int = 1,
+                          use_bias: bool = True) -> int:
+    """kh·kw·C·M weights (one kh×kw kernel per channel and multiplier), plus C·M biases."""
+    kh, kw = as_pair("kernel_size", kernel_size)
+    outputs = _as_int("in_channels", in_channels, 1) * \
+        _as_int("depth_multiplier", depth_multiplier, 1)
+    return kh * kw * outputs + (outputs if use_bias else 0)
+
+
+def separable_param_count(kernel_size: IntOrPair, in_channels: int, filters: int,
+                          depth_multiplier: int = 1, use_bias: bool = True) -> int:
+    """Depthwise kh·kw·C·M, then pointwise 1×1: C·M·filters weights, plus filters biases."""
+    depthwise = depthwise_param_count(kernel_size, in_channels, depth_multiplier, False)
+    filters = _as_int("filters", filters, 1)
+    return depthwise + in_channels * depth_multiplier * filters + (filters if use_bias else 0)

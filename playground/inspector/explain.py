@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
+from playground.core import layers as modern_layers
 from playground.core import network
 
 _layers = network.model_layers  # the model's layers without its InputLayer
@@ -269,12 +270,16 @@ def layer_by_name(model: keras.Model, name: str):
 
 
 def conv_kernel(model: keras.Model, name: str) -> Optional[np.ndarray]:
-    """float32 (kh, kw, in_channels, filters) of a 2-D convolution, as Keras stores it; None
-    for layers without one."""
-    kernel = getattr(layer_by_name(model, name), "kernel", None)
+    """float32 (kh, kw, in_channels, filters) of a 2-D convolution, as Conv2D stores it (a
+    Conv2DTranspose's or DepthwiseConv2D's kernel rearranged to that layout:
+    ``layers.kernel_as_filters``); None for layers without one (SeparableConv2D too)."""
+    layer = layer_by_name(model, name)
+    kernel = getattr(layer, "kernel", None)
     if kernel is None or len(kernel.shape) != 4:
         return None
-    return np.asarray(kernel, dtype=np.float32)
+    kind = type(layer).__name__
+    return modern_layers.kernel_as_filters(
+        kind if kind in modern_layers.CONV_KINDS else "Conv2D", kernel)
 
 
 def layer_filters(model: keras.Model, name: str) -> Optional[tuple[np.ndarray, np.ndarray]]:

@@ -40,7 +40,8 @@ from playground.training.snapshot import (
 Sink = Callable[[Snapshot], None]
 
 # Layer kinds whose output is a picture of feature maps (probe activations are shown for these).
-MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+MAP_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "Conv2DTranspose",
+              "DepthwiseConv2D", "SeparableConv2D")
 
 
 class StreamingCallback(keras.callbacks.Callback):
