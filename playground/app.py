@@ -39,6 +39,8 @@ st.set_page_config(page_title=_("CNN Playground"), page_icon=str(FAVICON), layou
 
 navigation = st.navigation([
     st.Page(PAGES / "home.py", title=_("Home"), icon=":material/home:", default=True),
+    st.Page(PAGES / "course.py", title=_("Course"), icon=":material/school:",
+            url_path="course"),
     st.Page(PAGES / "shape_lab.py", title=_("Shape Lab"), icon=":material/straighten:",
             url_path="shape_lab"),
     st.Page(PAGES / "filter_lab.py", title=_("Filter Lab"), icon=":material/filter_b_and_w:",

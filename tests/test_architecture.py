@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import ROOT
 
-WINGS = ("shape_lab", "filter_lab", "training", "inspector")
+WINGS = ("shape_lab", "filter_lab", "training", "inspector", "course")
 BASE = ("core", "datasets", "charts", "settings", "i18n")   # what every wing and page builds on
 # The one module besides the entry that may import streamlit: the session's language
 # (docs/ARCHITECTURE.md). Only app.py imports it.
@@ -71,6 +71,8 @@ ALLOWED = {
     "i18n_state": {"i18n"},
     "package": set(),
     **{wing: {wing, *BASE} for wing in WINGS},
+    # The course runs the labs' own computations (never copies of them) for its lessons.
+    "course": {"course", "shape_lab", "filter_lab", *BASE},
     "core": {"core", "i18n"},
     "settings": {"i18n"},
     "datasets": {"datasets", "core", "i18n"},
