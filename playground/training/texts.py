@@ -38,11 +38,14 @@ LAST_MODEL_KEPT = N_(" The last saved model was kept.")
 RATE_SET = N_("learning rate set to {rate}")
 RATE_NOT_POSITIVE = N_("learning rate must be a positive number, got {value}")
 RATE_SCHEDULED = N_("this run follows a learning-rate schedule; its rate cannot be set by hand")
+# A run on a Ray cluster (playground/training/ray_backend.py).
+ACTOR_DIED = N_("the Ray actor training it on {node} died (its process or node was lost).{kept}")
+CLUSTER_LOST = N_("its Ray actor is gone (the cluster was restarted?).{kept}")
 
 TEMPLATES = (STOPPED_BY_USER, STOPPED_BEFORE_START, STOPPED_WAITING, UNWATCHED_IN_QUEUE,
              SERVER_GONE, VIEWER_GONE, SERVER_SHUTDOWN, SERVER_STOPPED, PROCESS_DIED, KILLED,
              EXITED, NO_MODEL_KEPT, EPOCH_MODEL_KEPT, LAST_MODEL_KEPT, RATE_SET,
-             RATE_NOT_POSITIVE, RATE_SCHEDULED)
+             RATE_NOT_POSITIVE, RATE_SCHEDULED, ACTOR_DIED, CLUSTER_LOST)
 
 # A run's status word (status.json's "status", the job's state) as the page shows it.
 STATUS_WORDS = {
@@ -62,11 +65,21 @@ def status_word(status: object) -> str:
     return _(STATUS_WORDS[status]) if status in STATUS_WORDS else status
 
 
+_registered: list[str] = list(TEMPLATES)
+
+
+def register(*templates: str) -> None:
+    """Templates of another module (a backend's own reasons, each marked N_) that ``shown``
+    should read back too."""
+    _registered.extend(t for t in templates if t not in _registered)
+    _patterns.cache_clear()
+
+
 @functools.cache
 def _patterns() -> list[tuple[re.Pattern, str]]:
     """(regex that reads a line made from the template back into its values, template)."""
     out = []
-    for template in TEMPLATES:
+    for template in _registered:
         regex = ""
         for literal, name, _spec, _conversion in string.Formatter().parse(template):
             regex += re.escape(literal)
