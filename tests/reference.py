@@ -101,3 +101,37 @@ def pool(x, size, stride, padding, mode) -> np.ndarray:
         out = tf.nn.avg_pool2d(x4, size, stride, padding.upper())
     out = np.asarray(out)[0]
     return out[:, :, 0] if x.ndim == 2 else out
+
+
+def conv_gradients(x, kernel, bias, target, stride, padding, loss="sum", learning_rate=0.01):
+    """One conv layer's forward pass, loss, gradients and SGD step by ``tf.GradientTape`` and
+    Keras' SGD. x (H, W), kernel (kh, kw), target (H', W'); ``loss`` "sum" (½·Σ(Y − T)²) or
+    "mean" (Keras' MeanSquaredError). Returns a dict of float32 NumPy arrays / floats: output,
+    loss, grad_output, grad_kernel, grad_input, grad_bias, new_kernel, new_bias, new_loss."""
+    import keras
+
+    x4 = tf.Variable(np.asarray(x, np.float32)[None, :, :, None])
+    w4 = tf.Variable(np.asarray(kernel, np.float32)[:, :, None, None])
+    b1 = tf.Variable(np.asarray([bias], np.float32))
+    t4 = tf.constant(np.asarray(target, np.float32)[None, :, :, None])
+
+    def run():
+        y = tf.nn.conv2d(x4, w4, strides=stride, padding=padding.upper()) + b1
+        if loss == "sum":
+            value = 0.5 * tf.reduce_sum(tf.square(y - t4))
+        else:
+            value = keras.losses.MeanSquaredError()(tf.reshape(t4, [1, -1]),
+                                                    tf.reshape(y, [1, -1]))
+        return y, value
+
+    with tf.GradientTape() as tape:
+        y, value = run()
+    grad_y, grad_x, grad_w, grad_b = tape.gradient(value, [y, x4, w4, b1])
+    keras.optimizers.SGD(learning_rate=learning_rate).apply_gradients(
+        [(grad_w, w4), (grad_b, b1)])
+    new_y, new_value = run()
+    return dict(output=y.numpy()[0, :, :, 0], loss=float(value),
+                grad_output=grad_y.numpy()[0, :, :, 0], grad_kernel=grad_w.numpy()[:, :, 0, 0],
+                grad_input=grad_x.numpy()[0, :, :, 0], grad_bias=float(grad_b.numpy()[0]),
+                new_kernel=w4.numpy()[:, :, 0, 0], new_bias=float(b1.numpy()[0]),
+                new_output=new_y.numpy()[0, :, :, 0], new_loss=float(new_value))
