@@ -4,14 +4,13 @@ Widgets and layout only: the numbers come from playground.shape_lab.lab (shapes,
 network), the settings' rows and URL round trip from playground.shape_lab.settings. No TensorFlow
 here.
 """
-from urllib.parse import urlencode
-
 import streamlit as st
 
 from playground.charts.shape_lab import window_figure
 from playground.core import network
 from playground.datasets.registry import REGISTRY
-from playground.shape_lab import lab
+from playground.i18n import _, keep_language, link
+from playground.shape_lab import lab, transposed
 from playground.shape_lab import settings as shape_settings
 from playground.training import settings as training_settings
 
@@ -25,7 +24,8 @@ def _remember(settings):
 
 
 def _sync_query(settings):
-    query = shape_settings.to_query(settings)
+    # The address's ?lang stays: the page rewrites the settings, not the language.
+    query = keep_language(shape_settings.to_query(settings), st.query_params.to_dict())
     if query != st.query_params.to_dict():
         st.query_params.from_dict(query)
 
@@ -45,29 +45,37 @@ def restore_settings() -> dict:
     return saved
 
 
+def _labels(labels: dict):
+    """format_func of a radio whose options are link values: the label, translated."""
+    return lambda value: _(labels[value])
+
+
 def layer_inputs() -> bool:
     """Section 1's inputs; True for a convolution."""
     kind_col, *input_cols = st.columns([2, 1, 1, 1])
-    kind_col.radio("Layer", PROPS["kind"].choices, key=K + "kind", horizontal=True,
-                   format_func=shape_settings.KIND_LABELS.get)
-    input_cols[0].number_input("Input height H", key=K + "h", **INT)
-    input_cols[1].number_input("Input width W", key=K + "w", **INT)
-    input_cols[2].number_input("Channels C", key=K + "c", **INT)
-    is_conv = st.session_state[K + "kind"] == "conv"
+    kind_col.radio(_("Layer"), PROPS["kind"].choices, key=K + "kind", horizontal=True,
+                   format_func=_labels(shape_settings.KIND_LABELS))
+    input_cols[0].number_input(_("Input height H"), key=K + "h", **INT)
+    input_cols[1].number_input(_("Input width W"), key=K + "w", **INT)
+    input_cols[2].number_input(_("Channels C"), key=K + "c", **INT)
+    is_conv = st.session_state[K + "kind"] in ("conv", "transposed")  # both have kernels
     cols = st.columns(5)
-    cols[0].number_input("Kernel height" if is_conv else "Pool height", key=K + "kh", **INT)
-    cols[1].number_input("Kernel width" if is_conv else "Pool width", key=K + "kw", **INT)
-    cols[2].number_input("Filters", key=K + "filters", disabled=not is_conv,
-                         help="Pooling keeps the channels: it has no filters.", **INT)
-    cols[3].number_input("Stride (rows)", key=K + "sh", **INT)
-    cols[4].number_input("Stride (columns)", key=K + "sw", **INT)
+    cols[0].number_input(_("Kernel height") if is_conv else _("Pool height"), key=K + "kh",
+                         **INT)
+    cols[1].number_input(_("Kernel width") if is_conv else _("Pool width"), key=K + "kw", **INT)
+    cols[2].number_input(_("Filters"), key=K + "filters", disabled=not is_conv,
+                         help=_("Pooling keeps the channels: it has no filters."), **INT)
+    cols[3].number_input(_("Stride (rows)"), key=K + "sh", **INT)
+    cols[4].number_input(_("Stride (columns)"), key=K + "sw", **INT)
     cols = st.columns([2, 1, 1, 1])
-    cols[0].radio("Padding", PROPS["padding"].choices, key=K + "padding", horizontal=True,
-                  format_func=shape_settings.PADDING_LABELS.get, help=PROPS["padding"].help)
-    cols[1].number_input("Pixels per side P", key=K + "pad",
+    cols[0].radio(_("Padding"), PROPS["padding"].choices, key=K + "padding", horizontal=True,
+                  format_func=_labels(shape_settings.PADDING_LABELS),
+                  help=_(PROPS["padding"].help))
+    cols[1].number_input(_("Pixels per side P"), key=K + "pad",
                          disabled=st.session_state[K + "padding"] != "explicit", **INT)
-    cols[2].number_input("Dilation D", key=K + "dilation", disabled=not is_conv,
-                         help=PROPS["dilation"].help, **INT)
+    cols[2].number_input(_("Dilation D"), key=K + "dilation",
+                         disabled=st.session_state[K + "kind"] != "conv",
+                         help=_(PROPS["dilation"].help), **INT)
     return is_conv
 
 
@@ -81,9 +89,9 @@ def current_settings() -> dict:
 
 def layer_result(report: lab.LayerReport):
     left, right = st.columns([1, 2])
-    left.metric("Output shape H′ × W′ × C′", lab.output_text(report.output_shape),
-                help=f"from an input of {lab.output_text(report.input_shape)}")
-    left.markdown(f"**Parameters:** {report.params_text}")
+    left.metric(_("Output shape H′ × W′ × C′"), lab.output_text(report.output_shape),
+                help=_("from an input of {shape}", shape=lab.output_text(report.input_shape)))
+    left.markdown(_("**Parameters:** {text}", text=report.params_text))
     with right:
         for line in report.formulas:
             st.markdown(line)
@@ -92,34 +100,34 @@ def layer_result(report: lab.LayerReport):
 
 
 def fit_section(report: lab.LayerReport):
-    st.header("2 · Does it fit?")
+    st.header(_("2 · Does it fit?"))
     for line in report.fit:
         st.warning(line)
     if not report.fit:
-        st.success("It fits: the windows cover every row and column of the padded input.")
+        st.success(_("It fits: the windows cover every row and column of the padded input."))
 
 
 def window_inputs(is_conv: bool, cells: int):
     cols = st.columns([1, 1, 2])
-    cols[0].radio("Input values", PROPS["image"].choices, key=K + "image", horizontal=True,
-                  format_func=shape_settings.IMAGE_LABELS.get)
+    cols[0].radio(_("Input values"), PROPS["image"].choices, key=K + "image",
+                  horizontal=True, format_func=_labels(shape_settings.IMAGE_LABELS))
     if is_conv:
-        cols[1].radio("Kernel values", PROPS["weights"].choices, key=K + "weights",
-                      horizontal=True, format_func=shape_settings.WEIGHT_LABELS.get)
+        cols[1].radio(_("Kernel values"), PROPS["weights"].choices, key=K + "weights",
+                      horizontal=True, format_func=_labels(shape_settings.WEIGHT_LABELS))
     if cells > 1:
         st.session_state[K + "pos"] = min(max(st.session_state[K + "pos"], 0), cells - 1)
-        cols[2].slider("Window position (output cells in reading order)", 0, cells - 1,
+        cols[2].slider(_("Window position (output cells in reading order)"), 0, cells - 1,
                        key=K + "pos")
 
 
 def window_section(settings: dict, report: lab.LayerReport, is_conv: bool):
-    st.header("3 · Sliding window")
+    st.header(_("3 · Sliding window"))
     hp, wp = report.axes[0].padded, report.axes[1].padded
     cells = report.output_shape[0] * report.output_shape[1]
     if max(hp, wp) > lab.MAX_DRAWN:
-        st.info(f"The window is drawn for padded inputs up to "
-                f"{lab.MAX_DRAWN}×{lab.MAX_DRAWN}; this one is {hp}×{wp}. Make the input "
-                "smaller to watch it slide.")
+        st.info(_("The window is drawn for padded inputs up to {limit}; this one is "
+                  "{size}. Make the input smaller to watch it slide.",
+                  limit=f"{lab.MAX_DRAWN}×{lab.MAX_DRAWN}", size=f"{hp}×{wp}"))
         return
     window_inputs(is_conv, cells)
     settings.update(image=st.session_state[K + "image"], weights=st.session_state[K + "weights"],
@@ -128,30 +136,43 @@ def window_section(settings: dict, report: lab.LayerReport, is_conv: bool):
     st.plotly_chart(window_figure(win, animate=cells <= lab.MAX_FRAMES,
                                   height=lab.figure_height(hp)),
                     key=K + "window_chart", width="stretch")
-    label = "patch × kernel" if is_conv else ("max of the window" if settings["kind"] == "max"
-                                              else "average of the window")
-    st.markdown(f"**Output row {win.row}, column {win.col}** = {label}: `{win.equation}`")
+    if settings["kind"] == transposed.KIND:
+        lines, caption = transposed.window_text(win, settings)
+        for line in lines:
+            st.markdown(line)
+        st.caption(caption)
+        return
+    label = _("patch × kernel") if is_conv else (
+        _("max of the window") if settings["kind"] == "max" else _("average of the window"))
+    st.markdown(_("**Output row {row}, column {col}** = {label}: {equation}", row=win.row,
+                  col=win.col, label=label, equation=f"`{win.equation}`"))
     if is_conv:
-        st.markdown(f"Kernel {settings['kh']}×{settings['kw']}"
-                    + (f", dilation {win.dilation}" if win.dilation > 1 else "")
-                    + f": `{lab.kernel_text(win.kernel)}` (rows separated by ;)")
-    st.caption("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
-               "columns are never reached by a window. The picture shows one input channel"
-               + (": each filter adds up the products over all C channels, plus its bias."
-                  if is_conv else "."))
+        size = f"{settings['kh']}×{settings['kw']}"
+        kernel = f"`{lab.kernel_text(win.kernel)}`"
+        st.markdown(_("Kernel {size}, dilation {dilation}: {kernel} (rows separated by ;)",
+                      size=size, dilation=win.dilation, kernel=kernel) if win.dilation > 1
+                    else _("Kernel {size}: {kernel} (rows separated by ;)", size=size,
+                           kernel=kernel))
+    st.caption(_("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
+                 "columns are never reached by a window. The picture shows one input "
+                 "channel: each filter adds up the products over all C channels, plus its "
+                 "bias.") if is_conv else
+               _("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
+                 "columns are never reached by a window. The picture shows one input "
+                 "channel."))
 
 
 @st.fragment
 def layer_sections():
     """Sections 1-3. A fragment: a change here reruns only this part, not the network table
     below (about a third of the page's cost), which keeps the lab quick with many users."""
-    st.header("1 · One layer")
+    st.header(_("1 · One layer"))
     is_conv = layer_inputs()
     settings = current_settings()
     try:
         report = lab.layer_report(settings)
     except ValueError as err:
-        st.error(f"Impossible layer: {lab.explain(err)}")
+        st.error(_("Impossible layer: {reason}", reason=lab.explain(err)))
     else:
         layer_result(report)
         fit_section(report)
@@ -179,7 +200,7 @@ def network_inputs(saved: dict) -> str:
             base = shape_settings.network_spec(st.session_state[K + "settings"])
             input_shape = network.input_shape_of(base)
         except ValueError as err:
-            st.warning(f"Could not open the link's network: {err}")
+            st.warning(_("Could not open the link's network: {error}", error=err))
             base = network.preset(shape_settings.DEFAULT_PRESET)
             input_shape = base["input_shape"]
         st.session_state[K + "net_base"] = base
@@ -187,28 +208,31 @@ def network_inputs(saved: dict) -> str:
         for i, name in enumerate(("in_h", "in_w", "in_c")):
             st.session_state[K + name] = input_shape[i]
     cols = st.columns([3, 1, 1, 1])
-    cols[0].selectbox("Preset", PROPS["preset"].choices, key=K + "preset",
+    cols[0].selectbox(_("Preset"), PROPS["preset"].choices, key=K + "preset",
                       on_change=_load_preset)
-    cols[1].number_input("Input H", key=K + "in_h", **INT)
-    cols[2].number_input("Input W", key=K + "in_w", **INT)
-    cols[3].number_input("Input C", key=K + "in_c", **INT)
+    cols[1].number_input(_("Input H"), key=K + "in_h", **INT)
+    cols[2].number_input(_("Input W"), key=K + "in_w", **INT)
+    cols[3].number_input(_("Input C"), key=K + "in_c", **INT)
     cols = st.columns([5, 1])
-    cols[0].caption(network.PRESETS[st.session_state[K + "preset"]].get("description", ""))
-    cols[1].button("Reset table", key=K + "reset", on_click=_load_preset, width="stretch",
-                   help="Back to the preset's layers and input shape.")
+    cols[0].caption(lab.preset_description(st.session_state[K + "preset"]))
+    cols[1].button(_("Reset table"), key=K + "reset", on_click=_load_preset, width="stretch",
+                   help=_("Back to the preset's layers and input shape."))
     return editor_key
 
 
-OPTION_LABELS = {"kernel_initializer": "kernel init", "bias_initializer": "bias init",
-                 "kernel_regularizer": "kernel regularizer", "bias_regularizer": "bias regularizer"}
+def option_labels() -> dict:
+    return {"kernel_initializer": _("kernel init"), "bias_initializer": _("bias init"),
+            "kernel_regularizer": _("kernel regularizer"),
+            "bias_regularizer": _("bias regularizer")}
 
 
 def option_columns(frame) -> dict:
     """Selectbox columns for the Keras chapter's initializers and regularizers."""
+    labels = option_labels()
     return {key: st.column_config.SelectboxColumn(
-        OPTION_LABELS[key], options=options, width="medium",
-        help="Conv2D and Dense: " + ("how the weights start" if key.endswith("_initializer")
-                                     else "a penalty on the weights added to the loss"))
+        labels[key], options=options, width="medium",
+        help=_("Conv2D and Dense: how the weights start") if key.endswith("_initializer")
+        else _("Conv2D and Dense: a penalty on the weights added to the loss"))
         for key, options in lab.option_choices(frame).items()}
 
 
@@ -219,61 +243,72 @@ def layer_editor(editor_key: str):
         num_rows="dynamic", width="stretch", hide_index=True,
         column_config={
             # Pinned: it stays in view when the table scrolls to the option columns.
-            "type": st.column_config.SelectboxColumn("layer", options=network.LAYER_TYPES,
+            "type": st.column_config.SelectboxColumn(_("layer"), options=network.LAYER_TYPES,
                                                      required=True, pinned=True),
-            "filters": st.column_config.NumberColumn("filters", step=1),
-            "size": st.column_config.TextColumn("size", help="kernel or pool size: 3 or 3x5"),
+            "filters": st.column_config.NumberColumn(_("filters"), step=1),
+            "size": st.column_config.TextColumn(_("size"),
+                                                help=_("kernel or pool size: 3 or 3x5")),
             "stride": st.column_config.TextColumn(
-                "stride", help="1, 2 or 2x1; empty on a pooling layer = its pool size"),
+                _("stride"), help=_("1, 2 or 2x1; empty on a pooling layer = its pool size")),
             "padding": st.column_config.TextColumn(
-                "padding", help="valid, same, or pixels per side (Conv2D only)"),
-            "dilation": st.column_config.TextColumn("dilation"),
-            "units": st.column_config.NumberColumn("units", step=1),
+                _("padding"), help=_("valid, same, or pixels per side (Conv2D only)")),
+            "dilation": st.column_config.TextColumn(_("dilation")),
+            "units": st.column_config.NumberColumn(_("units"), step=1),
             "activation": st.column_config.SelectboxColumn(
-                "activation", options=["none", *network.ACTIVATIONS[1:]]),
-            "rate": st.column_config.NumberColumn("dropout rate", step=0.05),
+                _("activation"), options=["none", *network.ACTIVATIONS[1:]]),
+            "rate": st.column_config.NumberColumn(_("dropout rate"), step=0.05),
             **option_columns(frame),
         })
+
+
+def train_link(dataset: str, spec: dict) -> str:
+    """The Live Training page's address with this table as its network, in this language."""
+    return link("training", {"dataset": dataset,
+                             "spec": network.to_json(lab.compact_spec(spec))})
 
 
 def network_results(spec: dict):
     try:
         table, total, problem = lab.network_table(spec)
     except ValueError as err:
-        table, total, problem = None, 0, f"Input shape: {err}"
+        table, total, problem = None, 0, _("Input shape: {error}", error=err)
     if table is not None:
         st.dataframe(lab.table_frame(table), hide_index=True, width="stretch",
                      key=K + "net_table",
-                     column_config={"params": st.column_config.NumberColumn(format="localized")})
-        st.metric("Total parameters", f"{total:,}")
+                     column_config={
+                         "layer": st.column_config.TextColumn(_("layer")),
+                         "settings": st.column_config.TextColumn(_("settings")),
+                         "output shape": st.column_config.TextColumn(_("output shape")),
+                         "params": st.column_config.NumberColumn(_("params"), format="localized")})
+        st.metric(_("Total parameters"), f"{total:,}")
     if problem:
         st.warning(problem)
         return
     # Drawn only while open: the code block's highlighter is ~1.5 MB of JavaScript that a new
     # tab would otherwise load before its charts.
-    code = st.expander("Keras code for this network (copy it with the button at its corner)",
+    code = st.expander(_("Keras code for this network (copy it with the button at its corner)"),
                        key=K + "keras_code", on_change="rerun")
     if code.open:
         code.code(network.keras_code(spec), language="python")
     fits, reason = training_settings.datasets_for(spec)
     if not fits:
-        st.caption(f"To train this network on a data set: {reason}")
+        st.caption(_("To train this network on a data set: {reason}", reason=reason))
         return
-    st.link_button(f"Train this network on {REGISTRY[fits[0]].title}", "training?" + urlencode(
-        {"dataset": fits[0], "spec": network.to_json(lab.compact_spec(spec))}),
-        icon=":material/monitoring:",
-        help="Opens the Live Training page with this layer table as a custom network.")
+    st.link_button(_("Train this network on {dataset}", dataset=REGISTRY[fits[0]].title),
+                   train_link(fits[0], spec), icon=":material/monitoring:",
+                   help=_("Opens the Live Training page with this layer table as a custom "
+                          "network."))
     if len(fits) > 1:
-        st.caption("It also fits " + ", ".join(REGISTRY[name].title for name in fits[1:])
-                   + " (pick it there).")
+        st.caption(_("It also fits {datasets} (pick it there).",
+                     datasets=", ".join(REGISTRY[name].title for name in fits[1:])))
 
 
 def network_section(saved: dict) -> dict:
     """Section 4; returns the table's spec."""
-    st.header("4 · Whole network")
+    st.header(_("4 · Whole network"))
     rows = layer_editor(network_inputs(saved))
-    st.caption("Scroll the table sideways for the Conv2D and Dense layers' initializers and "
-               "regularizers (Keras' defaults: glorot_uniform kernels, zero biases, none).")
+    st.caption(_("Scroll the table sideways for the Conv2D and Dense layers' initializers and "
+                 "regularizers (Keras' defaults: glorot_uniform kernels, zero biases, none)."))
     input_shape = [st.session_state[K + n] for n in ("in_h", "in_w", "in_c")]
     spec = lab.rows_to_spec(input_shape, rows)
     network_results(spec)
@@ -290,12 +325,13 @@ def save_link(spec: dict):
     settings["net"] = "" if spec == preset_spec else network.to_json(lab.compact_spec(spec))
     _remember(settings)
     _sync_query(settings)
-    st.caption("The address bar holds every setting of this page: copy the link to share it.")
+    st.caption(_("The address bar holds every setting of this page: copy the link to share "
+                 "it."))
 
 
 saved = restore_settings()
-st.title("Shape Lab")
-st.caption("Type the numbers of a layer and see what it does to the shape: "
-           "the output size, the padding TensorFlow adds, and how many weights it learns.")
+st.title(_("Shape Lab"))
+st.caption(_("Type the numbers of a layer and see what it does to the shape: "
+             "the output size, the padding TensorFlow adds, and how many weights it learns."))
 layer_sections()
 save_link(network_section(saved))

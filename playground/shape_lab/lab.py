@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from playground.core import filters, network, shapes
+from playground.i18n import N_, _
 from playground.shape_lab import settings as shape_settings
 
 AXES = ("height", "width")
+AXIS_TITLES = {"height": N_("Height"), "width": N_("Width")}
 # Above this padded size the window picture is not drawn (a 40×40 grid is already dense).
 MAX_DRAWN = 40
 # Numbers are written in the cells for inputs up to this size.
@@ -59,6 +61,10 @@ def _settings_ints(settings: Mapping[str, Any]) -> dict:
 
 def layer_report(settings: Mapping[str, Any]) -> LayerReport:
     """The one-layer report; raises ValueError (naming the setting) when the layer is impossible."""
+    if settings["kind"] == "transposed":
+        from playground.shape_lab import transposed  # it builds on this module's classes
+
+        return transposed.layer_report(settings)
     s = _settings_ints(settings)
     kind = settings["kind"]
     padding = shape_settings.padding_value(settings)
@@ -73,19 +79,22 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
                                                 (s["sh"], s["sw"]), padding)
         dilation = 1
         if s["dilation"] != 1:
-            notes.append("Pooling has no dilation: the dilation setting is ignored.")
+            notes.append(_("Pooling has no dilation: the dilation setting is ignored."))
     axes = tuple(shapes.axis_report(n, f, st, padding, dilation) for n, f, st in
                  ((s["h"], s["kh"], s["sh"]), (s["w"], s["kw"], s["sw"])))
     if kind == "conv":
         params = shapes.conv_param_count((s["kh"], s["kw"]), s["c"], s["filters"])
         weights = params - s["filters"]
-        biases = f"{s['filters']:,} bias" + ("es" if s["filters"] != 1 else "")
-        params_text = (f"{s['kh']}×{s['kw']}×{s['c']}×{s['filters']} = {weights:,} weights + "
-                       f"{biases} = {params:,} parameters")
+        params_text = _("{kh}×{kw}×{c}×{filters} = {weights} weights + {biases} biases = "
+                        "{params} parameters", kh=s["kh"], kw=s["kw"], c=s["c"],
+                        filters=s["filters"], weights=f"{weights:,}",
+                        biases=f"{s['filters']:,}", params=f"{params:,}")
     else:
         params = 0
-        params_text = "0 parameters: pooling has no weights, it only takes the " + \
-                      ("maximum" if kind == "max" else "average") + " of each window."
+        params_text = (_("0 parameters: pooling has no weights, it only takes the maximum of "
+                         "each window.") if kind == "max" else
+                       _("0 parameters: pooling has no weights, it only takes the average of "
+                         "each window."))
     return LayerReport(kind=kind, input_shape=input_shape, output_shape=output_shape,
                        axes=axes, padding=padding,
                        formulas=[axis_formula(name, a, padding) for name, a in zip(AXES, axes)],
@@ -95,25 +104,28 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
 
 
 # The argument names in playground.core.shapes' messages -> the labels of the page's inputs.
+# The labels are the page's own (pages/shape_lab.py), translated where explain() uses them.
 _LABELS = (
-    ("input_shape[0] (height)", "Input height H"), ("input_shape[1] (width)", "Input width W"),
-    ("input_shape[2] (channels)", "Channels C"), ("input_shape[0]", "Input height H"),
-    ("input_shape[1]", "Input width W"), ("kernel_size[0]", "Kernel height"),
-    ("kernel_size[1]", "Kernel width"), ("pool_size[0]", "Pool height"),
-    ("pool_size[1]", "Pool width"), ("strides[0]", "Stride (rows)"),
-    ("strides[1]", "Stride (columns)"), ("dilation[0]", "Dilation D"),
-    ("dilation[1]", "Dilation D"), ("dilation", "Dilation D"), ("filters", "Filters"),
-    ("in_channels", "Channels C"), ("padding", "Padding"),
+    ("input_shape[0] (height)", N_("Input height H")),
+    ("input_shape[1] (width)", N_("Input width W")),
+    ("input_shape[2] (channels)", N_("Channels C")), ("input_shape[0]", N_("Input height H")),
+    ("input_shape[1]", N_("Input width W")), ("kernel_size[0]", N_("Kernel height")),
+    ("kernel_size[1]", N_("Kernel width")), ("pool_size[0]", N_("Pool height")),
+    ("pool_size[1]", N_("Pool width")), ("strides[0]", N_("Stride (rows)")),
+    ("strides[1]", N_("Stride (columns)")), ("dilation[0]", N_("Dilation D")),
+    ("dilation[1]", N_("Dilation D")), ("dilation", N_("Dilation D")),
+    ("filters", N_("Filters")), ("in_channels", N_("Channels C")), ("padding", N_("Padding")),
 )
 
 
 def explain(error: ValueError) -> str:
     """A shapes ValueError as one sentence naming the page's input, e.g.
-    'Stride (rows) must be >= 1, got 0.'"""
+    'Stride (rows) must be >= 1, got 0.' (the message is already in the session's language:
+    core raises it through ``_``, with the argument's name first in both languages)."""
     text = str(error)
     for name, label in _LABELS:
         if text.startswith(name):
-            text = label + text[len(name):]
+            text = _(label) + text[len(name):]
             if name.startswith("pool_size"):  # shapes says "kernel" for any window
                 text = text.replace(": kernel ", ": pool window ", 1)
             break
@@ -123,42 +135,59 @@ def explain(error: ValueError) -> str:
 def axis_formula(name: str, a: shapes.AxisReport, padding) -> str:
     """One markdown line: the output-size formula with this axis' numbers substituted."""
     f_text = str(a.kernel)
-    prefix = f"**{name.capitalize()}:** "
+    prefix = f"**{_(AXIS_TITLES[name])}:** "
     if a.dilation > 1:
-        prefix += (f"dilated kernel `F = ({a.kernel} − 1)·{a.dilation} + 1 = "
-                   f"{a.effective_kernel}`; ")
+        prefix += _("dilated kernel {formula}; ", formula=(
+            f"`F = ({a.kernel} − 1)·{a.dilation} + 1 = {a.effective_kernel}`"))
         f_text = str(a.effective_kernel)
     if padding == "same":
         total = a.pad_before + a.pad_after
-        return (prefix + f"SAME keeps `⌈N / S⌉ = ⌈{a.n} / {a.stride}⌉ = {a.out}`; it pads "
-                f"`max(({a.out} − 1)·{a.stride} + {a.effective_kernel} − {a.n}, 0) = {total}` "
-                f"pixel{'s' if total != 1 else ''}: **{a.pad_before} before, {a.pad_after} "
-                f"after**" + (" (the odd pixel goes after, as in TensorFlow)"
-                              if total % 2 else ""))
+        return (prefix + _("SAME keeps {keeps}; it pads {pads} pixels: **{before} before, "
+                           "{after} after**",
+                           keeps=f"`⌈N / S⌉ = ⌈{a.n} / {a.stride}⌉ = {a.out}`",
+                           pads=f"`max(({a.out} − 1)·{a.stride} + {a.effective_kernel} − "
+                                f"{a.n}, 0) = {total}`",
+                           before=a.pad_before, after=a.pad_after)
+                + (_(" (the odd pixel goes after, as in TensorFlow)") if total % 2 else ""))
     p = 0 if padding == "valid" else padding
     top = a.n - a.effective_kernel + 2 * p
     if top % a.stride == 0:
         return (prefix + f"`(N − F + 2P) / S + 1 = ({a.n} − {f_text} + 2·{p}) / {a.stride}"
                 f" + 1 = {top} / {a.stride} + 1 = {a.out}`")
     return (prefix + f"`⌊(N − F + 2P) / S⌋ + 1 = ⌊({a.n} − {f_text} + 2·{p}) / {a.stride}⌋"
-            f" + 1 = ⌊{top} / {a.stride}⌋ + 1 = {a.out}` ({top} / {a.stride} = "
-            f"{_num(top / a.stride)} is not whole: TensorFlow rounds down)")
+            f" + 1 = ⌊{top} / {a.stride}⌋ + 1 = {a.out}` "
+            + _("({division} is not whole: TensorFlow rounds down)",
+                division=f"{top} / {a.stride} = {_num(top / a.stride)}"))
 
 
 def fit_text(name: str, a: shapes.AxisReport) -> Optional[str]:
     """None when the windows cover the padded axis exactly; else which cells stay unused."""
     if a.unused == 0:
         return None
-    what = "row" if name == "height" else "column"
     first = a.used  # padded coordinates, 0-based
-    cells = (f"{what} {first}" if a.unused == 1 else
-             f"{what}s {first}–{a.padded - 1}")
-    return (f"**{name.capitalize()} does not fit:** the {a.out} windows of size "
-            f"{a.effective_kernel} with stride {a.stride} reach {a.used} of the {a.padded} "
-            f"padded {what}s, so {cells} (counting from 0 in the padded input) "
-            f"{'is' if a.unused == 1 else 'are'} never used. "
-            f"(N − F + 2P) = {a.padded - a.effective_kernel} is not a multiple of S = "
-            f"{a.stride} (remainder {a.remainder}).")
+    numbers = dict(out=a.out, size=a.effective_kernel, stride=a.stride, used=a.used,
+                   padded=a.padded, first=first, last=a.padded - 1,
+                   span=a.padded - a.effective_kernel, remainder=a.remainder)
+    # Whole sentences per case (rows / columns, one cell / several): Korean words them apart.
+    if name == "height":
+        text = (_("**Height does not fit:** the {out} windows of size {size} with stride "
+                  "{stride} reach {used} of the {padded} padded rows, so row {first} "
+                  "(counting from 0 in the padded input) is never used.", **numbers)
+                if a.unused == 1 else
+                _("**Height does not fit:** the {out} windows of size {size} with stride "
+                  "{stride} reach {used} of the {padded} padded rows, so rows {first}–{last} "
+                  "(counting from 0 in the padded input) are never used.", **numbers))
+    else:
+        text = (_("**Width does not fit:** the {out} windows of size {size} with stride "
+                  "{stride} reach {used} of the {padded} padded columns, so column {first} "
+                  "(counting from 0 in the padded input) is never used.", **numbers)
+                if a.unused == 1 else
+                _("**Width does not fit:** the {out} windows of size {size} with stride "
+                  "{stride} reach {used} of the {padded} padded columns, so columns "
+                  "{first}–{last} (counting from 0 in the padded input) are never used.",
+                  **numbers))
+    return text + " " + _("(N − F + 2P) = {span} is not a multiple of S = {stride} "
+                          "(remainder {remainder}).", **numbers)
 
 
 def output_text(shape: tuple[int, ...]) -> str:
@@ -231,6 +260,10 @@ class Window:
 
 def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window:
     """The demo input through the layer, and output cell number ``pos`` (row-major, clamped)."""
+    if report.kind == "transposed":
+        from playground.shape_lab import transposed
+
+        return transposed.window(settings, report, pos)
     image = demo_image(settings)
     kh, kw = settings["kh"], settings["kw"]
     stride = (settings["sh"], settings["sw"])
@@ -259,8 +292,9 @@ def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window
         real = [_num(padded[r, c]) for r, c in taps if not is_pad[r, c]]
         value = float(output[row, col])
         skipped = len(taps) - len(real)
-        tail = f" (the {skipped} padded cell{'s are' if skipped > 1 else ' is'} ignored)" \
-            if skipped else ""
+        tail = "" if not skipped else " " + (
+            _("(the {count} padded cells are ignored)", count=skipped) if skipped > 1
+            else _("(the 1 padded cell is ignored)"))
         if report.kind == "max":
             equation = f"max({_join(real, ', ')}) = {_num(value)}{tail}"
         else:
@@ -287,7 +321,8 @@ def figure_height(padded_rows: int) -> int:
 def frame_titles(win: Window) -> list[str]:
     """One caption per output cell (row-major) for the play animation."""
     oh, ow = win.output.shape
-    return [f"output row {k // ow}, column {k % ow} = {_num(win.output[k // ow, k % ow])}"
+    title = _("output row {row}, column {col} = {value}")
+    return [title.format(row=k // ow, col=k % ow, value=_num(win.output[k // ow, k % ow]))
             for k in range(oh * ow)]
 
 
@@ -488,6 +523,33 @@ def compact_spec(spec: Mapping) -> dict:
     return {"input_shape": list(spec.get("input_shape", [])), "layers": layers}
 
 
+def preset_description(name: str) -> str:
+    """The preset's description in the session's language ('' for none)."""
+    text = network.PRESETS[name].get("description", "")
+    return _(text) if text else ""
+
+
+# The words network.describe_layer writes around its numbers ("3×3×32, stride 1, padding same,
+# relu"), each replaced by its translation; the numbers and technical names stay.
+_DESCRIPTION_WORDS = (
+    (re.compile(r"\bstride (\S+?)(?=,|$)"), lambda m: _("stride {stride}", stride=m[1])),
+    (re.compile(r"\bpadding (\S+?)(?=,|$)"), lambda m: _("padding {padding}", padding=m[1])),
+    (re.compile(r"\bdilation (\S+?)(?=,|$)"),
+     lambda m: _("dilation {dilation}", dilation=m[1])),
+    (re.compile(r"^(\S+) window\b"), lambda m: _("{size} window", size=m[1])),
+    (re.compile(r"^(\d+) units\b"), lambda m: _("{units} units", units=m[1])),
+    (re.compile(r"^rate (\S+)$"), lambda m: _("rate {rate}", rate=m[1])),
+    (re.compile(r"^each channel: "), lambda m: _("each channel: ")),
+)
+
+
+def describe_text(description: str) -> str:
+    """A layer description of network.describe_layer in the session's language."""
+    for pattern, words in _DESCRIPTION_WORDS:
+        description = pattern.sub(words, description)
+    return description
+
+
 def table_frame(table: list[dict]) -> pd.DataFrame:
     """network_table's rows as a DataFrame (cheaper for st.dataframe than a list of dicts)."""
     return pd.DataFrame(table, columns=["#", "layer", "settings", "output shape", "params"])
@@ -496,14 +558,16 @@ def table_frame(table: list[dict]) -> pd.DataFrame:
 def network_table(spec: Mapping) -> tuple[list[dict], int, Optional[str]]:
     """(display rows, total params, first problem or None) for the network results table."""
     input_shape = network.input_shape_of(spec)
-    table = [{"#": 0, "layer": "Input", "settings": "", "output shape": output_text(input_shape),
+    table = [{"#": 0, "layer": _("Input"), "settings": "", "output shape": output_text(input_shape),
               "params": 0}]
     problem = None
     for row in network.layer_rows(spec):
         table.append({"#": row.index + 1, "layer": row.type,
-                      "settings": row.description if row.error is None else f"⚠ {row.error}",
+                      "settings": describe_text(row.description) if row.error is None
+                      else f"⚠ {row.error}",
                       "output shape": output_text(row.output_shape) if row.output_shape
                       else "—", "params": row.params})
         if row.error and problem is None:
-            problem = f"Layer {row.index + 1} ({row.type}): {row.error}"
+            problem = _("Layer {index} ({type}): {error}", index=row.index + 1, type=row.type,
+                        error=row.error)
     return table, sum(r["params"] for r in table), problem

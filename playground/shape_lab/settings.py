@@ -14,16 +14,19 @@ import json
 from typing import Any, Mapping
 
 from playground.core import network
+from playground.i18n import N_, _
 from playground.settings import Prop, Props
 
-KINDS = ("conv", "max", "avg")
-KIND_LABELS = {"conv": "Convolution", "max": "Max pooling", "avg": "Average pooling"}
+KINDS = ("conv", "max", "avg", "transposed")
+# Display labels, marked with N_ and translated with _ where shown (the values stay in links).
+KIND_LABELS = {"conv": N_("Convolution"), "max": N_("Max pooling"),
+               "avg": N_("Average pooling"), "transposed": N_("Transposed convolution")}
 PADDINGS = ("valid", "same", "explicit")
-PADDING_LABELS = {"valid": "VALID", "same": "SAME", "explicit": "pixels per side"}
+PADDING_LABELS = {"valid": "VALID", "same": "SAME", "explicit": N_("pixels per side")}
 IMAGES = ("counting", "random")
-IMAGE_LABELS = {"counting": "1, 2, 3, …", "random": "random digits"}
+IMAGE_LABELS = {"counting": "1, 2, 3, …", "random": N_("random digits")}
 WEIGHTS = ("ones", "random")
-WEIGHT_LABELS = {"ones": "all ones", "random": "random −1/0/1"}
+WEIGHT_LABELS = {"ones": N_("all ones"), "random": N_("random −1/0/1")}
 DEFAULT_PRESET = "Course CNN (2 conv)"
 
 
@@ -47,11 +50,11 @@ PROPS = Props([
     Prop("sh", int, 1, help="vertical stride"),
     Prop("sw", int, 1, help="horizontal stride"),
     Prop("padding", str, "valid", choices=PADDINGS,
-         help="VALID: none. SAME (TensorFlow): output = ⌈N / S⌉, the odd pixel goes "
-              "bottom/right. Or a number of zero pixels on every side."),
+         help=N_("VALID: none. SAME (TensorFlow): output = ⌈N / S⌉, the odd pixel goes "
+                 "bottom/right. Or a number of zero pixels on every side.")),
     Prop("pad", int, 1, help="explicit padding pixels per side"),
     Prop("dilation", int, 1,
-         help="Gaps between the kernel's taps: it spans (F − 1)·D + 1 pixels."),
+         help=N_("Gaps between the kernel's taps: it spans (F − 1)·D + 1 pixels.")),
     Prop("image", str, "counting", choices=IMAGES, help="values of the demo input"),
     Prop("weights", str, "ones", choices=WEIGHTS, help="values of the demo kernel"),
     Prop("pos", int, 0, help="output position of the sliding window"),
@@ -82,10 +85,10 @@ def _parse_net(text: str) -> dict:
     try:
         spec = json.loads(text)
     except ValueError:
-        raise ValueError("net is not valid JSON") from None
+        raise ValueError(_("net is not valid JSON")) from None
     if not isinstance(spec, dict) or not isinstance(spec.get("layers"), list) \
             or not isinstance(spec.get("input_shape"), list):
-        raise ValueError("net must be a JSON object with input_shape and layers lists")
+        raise ValueError(_("net must be a JSON object with input_shape and layers lists"))
     return spec
 
 
