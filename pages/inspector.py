@@ -14,11 +14,13 @@ from playground.core.shapes import shape_text
 from playground.datasets import DatasetUnavailable, dataset_entry, dataset_names
 from playground.i18n import N_, _
 from playground.inspector import data, loading, preprocess, pretrained
+from playground.training import texts
 
 HERE = Path(__file__).resolve().parent
-TEST, DRAW, PHOTO = "Test picture", "Draw", "Upload a photo"
-TEST_DIGIT = "Test digit"          # the test source's name for a digit model
-MODEL_SOURCES = ("A saved run", "Upload a .keras or .h5 file")
+# Radio options (kept in the address as they are, shown through _).
+TEST, DRAW, PHOTO = N_("Test picture"), N_("Draw"), N_("Upload a photo")
+TEST_DIGIT = N_("Test digit")          # the test source's name for a digit model
+MODEL_SOURCES = (N_("A saved run"), N_("Upload a .keras or .h5 file"))
 PRETRAINED = N_("The pretrained MNIST model")   # shown first when there is no saved run
 PHOTO_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 CANVAS_PX = 280
@@ -40,18 +42,18 @@ class Inspected(NamedTuple):
         return data.is_digit_model(self.input_shape, self.class_names)
 
 
-@st.cache_resource(max_entries=6, show_spinner="Loading the model…")
+@st.cache_resource(max_entries=6, show_spinner=False)
 def run_model(run_id: str, modified: float):
     """A saved run's model; ``modified`` (the file's mtime) reloads it after a new save."""
     return loading.load_run_model(run_id)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the uploaded model…")
+@st.cache_resource(max_entries=4, show_spinner=False)
 def uploaded_model(digest: str, filename: str, _data: bytes):
     return loading.load_model_bytes(_data, filename)
 
 
-@st.cache_resource(max_entries=4, show_spinner="Loading the test pictures…")
+@st.cache_resource(max_entries=4, show_spinner=False)
 def held_out(name: str, run_id: Optional[str], modified: float):
     """(x_test, y_test) uint8 of a registered data set or of a run's own pictures."""
     return data.held_out_pictures(name, run_id)
@@ -59,15 +61,16 @@ def held_out(name: str, run_id: Optional[str], modified: float):
 
 def run_label(run: dict) -> str:
     settings, status = run["settings"], run["status"]
-    net = settings.get("preset") or ("custom network" if settings.get("spec") else "?")
+    net = _(settings.get("preset") or "") or (_("custom network") if settings.get("spec")
+                                              else "?")
     label = f"{run['run_id']} · {net}"
     if settings.get("dataset") and settings["dataset"] != "mnist":
         label += f" · {settings['dataset']}"
     if status.get("status"):
-        label += f" · {status['status']}"
+        label += f" · {texts.status_word(status['status'])}"
     accuracy = status.get("test_accuracy")
     if isinstance(accuracy, (int, float)):
-        label += f" · test accuracy {100 * accuracy:.1f} %"
+        label += " · " + _("test accuracy {percent} %", percent=f"{100 * accuracy:.1f}")
     return label
 
 
@@ -82,30 +85,33 @@ def input_of(model) -> tuple:
 def pick_run() -> Optional[Inspected]:
     saved = runs.list_runs()
     if not saved:
-        st.info("No saved run yet. Train one on the **Live Training** page (one epoch of "
-                "the course CNN takes about a minute), or upload a `.keras` or `.h5` file.")
-        st.page_link(HERE / "training.py", label="Live Training", icon=":material/monitoring:")
+        st.info(_("No saved run yet. Train one on the **Live Training** page (one epoch of "
+                  "the course CNN takes about a minute), or upload a `.keras` or `.h5` file."))
+        st.page_link(HERE / "training.py", label=_("Live Training"),
+                     icon=":material/monitoring:")
         return None
     ids = [run["run_id"] for run in saved]
     wanted = st.query_params.get("run")
     index = ids.index(wanted) if wanted in ids else 0
     labels = {run["run_id"]: run_label(run) for run in saved}
-    run_id = st.selectbox("Saved run", ids, index=index, format_func=labels.get, key="run_id")
+    run_id = st.selectbox(_("Saved run"), ids, index=index, format_func=labels.get,
+                          key="run_id")
     st.query_params["run"] = run_id
     try:
         modified = loading.run_model_path(run_id).stat().st_mtime
-        model = run_model(run_id, modified)
+        with st.spinner(_("Loading the model…")):
+            model = run_model(run_id, modified)
     except (loading.ModelError, OSError) as err:
-        st.error(f"This run's model cannot be shown: {err}")
+        st.error(_("This run's model cannot be shown: {problem}", problem=err))
         return None
     info = data.run_data(run_id)
     names = info.class_names
     if len(names) != outputs_of(model):   # a damaged dataset.json: numbers, not wrong words
         names = data.default_class_names(outputs_of(model))
     if info.title:   # from a file: cleaned, and no "_" or "*" left to start Markdown emphasis
-        title = data.clean_class_name(info.title, 0).replace("_", " ")
-        st.caption(f"Trained on {title}: {len(names)} classes, pictures of "
-                   f"{shape_text(info.input_shape)}.")
+        title = _(data.clean_class_name(info.title, 0).replace("_", " "))
+        st.caption(_("Trained on {title}: {count} classes, pictures of {shape}.", title=title,
+                     count=len(names), shape=shape_text(info.input_shape)))
     fits = tuple(info.input_shape) == input_of(model)
     return Inspected(model, f"run {run_id}", run_id, info.name if fits else "", tuple(names),
                      input_of(model))
@@ -113,35 +119,38 @@ def pick_run() -> Optional[Inspected]:
 
 def pick_upload() -> Optional[Inspected]:
     upload = st.file_uploader(
-        f"A Keras model saved with `model.save('name.keras')` or `model.save('name.h5')` (at "
-        f"most {loading.MAX_MODEL_BYTES // 2**20} MB). Its description is checked first and it "
-        "is loaded in Keras' safe mode: no code from the file runs.",
+        _("A Keras model saved with `model.save('name.keras')` or `model.save('name.h5')` (at "
+          "most {megabytes} MB). Its description is checked first and it is loaded in Keras' "
+          "safe mode: no code from the file runs.",
+          megabytes=loading.MAX_MODEL_BYTES // 2**20),
         type=["keras", "h5", "hdf5"], key="model_upload")
     if upload is None:
-        st.info("Upload a `.keras` or `.h5` file: an image classifier with one H×W×1 or "
-                "H×W×3 picture input and one output per class.")
+        st.info(_("Upload a `.keras` or `.h5` file: an image classifier with one H×W×1 or "
+                  "H×W×3 picture input and one output per class."))
         return None
     if upload.size > loading.MAX_MODEL_BYTES:
-        st.error(f"The file is {upload.size / 2**20:.1f} MB; the limit is "
-                 f"{loading.MAX_MODEL_BYTES // 2**20} MB.")
+        st.error(_("The file is {size} MB; the limit is {limit} MB.",
+                   size=f"{upload.size / 2**20:.1f}", limit=loading.MAX_MODEL_BYTES // 2**20))
         return None
     payload = upload.getvalue()
     try:
         kind = loading.file_format(upload.name)
-        model = uploaded_model(hashlib.sha256(payload).hexdigest(), "model." + kind, payload)
+        with st.spinner(_("Loading the uploaded model…")):
+            model = uploaded_model(hashlib.sha256(payload).hexdigest(), "model." + kind,
+                                   payload)
     except loading.ModelError as err:
-        st.error(f"This model cannot be inspected: {err}")
+        st.error(_("This model cannot be inspected: {problem}", problem=err))
         return None
     count = outputs_of(model)
     labels = st.file_uploader(
-        f"Class names (optional): a `.txt` file with one name a line, {count} lines, as "
-        "`labels.txt` beside a model", type=["txt"], key="labels_upload")
+        _("Class names (optional): a `.txt` file with one name a line, {count} lines, as "
+          "`labels.txt` beside a model", count=count), type=["txt"], key="labels_upload")
     names = data.default_class_names(count)
     if labels is not None:
         try:
             names = data.parse_labels(labels.getvalue(), count)
         except ValueError as err:
-            st.error(f"The class names cannot be used: {err}")
+            st.error(_("The class names cannot be used: {problem}", problem=err))
     return Inspected(model, "the uploaded model", None, upload_test_set(model, names),
                      tuple(names), input_of(model))
 
@@ -153,8 +162,8 @@ def upload_test_set(model, names) -> str:
     same = [name for name in fitting if tuple(dataset_entry(name).class_names) == tuple(names)]
     if same or len(fitting) <= 1:
         return (same or fitting or [""])[0]
-    return st.selectbox("Test pictures from", fitting, key="test_set",
-                        format_func=lambda name: dataset_entry(name).title)
+    return st.selectbox(_("Test pictures from"), fitting, key="test_set",
+                        format_func=lambda name: _(dataset_entry(name).title))
 
 
 def pick_pretrained(has_runs: bool) -> Optional[Inspected]:
@@ -188,7 +197,7 @@ def pick_model() -> Optional[Inspected]:
     has_runs = bool(runs.list_runs())
     sources = ((PRETRAINED,) if pretrained.pretrained_available() else ()) + MODEL_SOURCES
     default = MODEL_SOURCES[0] if has_runs or "run" in st.query_params else sources[0]
-    source = st.radio("Model", sources, index=sources.index(default), horizontal=True,
+    source = st.radio(_("Model"), sources, index=sources.index(default), horizontal=True,
                       key="model_source", format_func=_)
     if source == PRETRAINED:
         return pick_pretrained(has_runs)
@@ -214,7 +223,7 @@ def pick_picture(inspected: Inspected):
         default = current
     if default in (TEST, TEST_DIGIT):
         default = sources[0]
-    source = st.radio("Input", sources, horizontal=True, key="input_source",
+    source = st.radio(_("Input"), sources, horizontal=True, key="input_source", format_func=_,
                       index=sources.index(default) if default in sources else 0)
     st.query_params["input"] = source
     if source in (TEST, TEST_DIGIT):
@@ -229,26 +238,29 @@ def random_picture(count: int):
 
 
 def test_picture(inspected: Inspected):
-    word = "digit" if inspected.digits else "picture"
     name = inspected.dataset
-    title = dataset_entry(name).title if name in dataset_names() else "this run's pictures"
+    title = _(dataset_entry(name).title) if name in dataset_names() else _("this run's pictures")
     try:
         folder = runs.run_path(inspected.run_id) if inspected.run_id else None
         modified = (folder / data.ARRAYS_FILE).stat().st_mtime if name == data.PICTURES else 0.0
-        x_test, y_test = held_out(name, inspected.run_id if name == data.PICTURES else None,
-                                  modified)
+        with st.spinner(_("Loading the test pictures…")):
+            x_test, y_test = held_out(name, inspected.run_id if name == data.PICTURES
+                                      else None, modified)
     except DatasetUnavailable as err:
-        st.error(f"The test pictures of {title} are not on this machine: {err.how_to}")
+        st.error(_("The test pictures of {title} are not on this machine: {how_to}",
+                   title=title, how_to=err.how_to))
         return None, None
     except (ValueError, OSError) as err:
-        st.error(f"The test pictures of {title} are not available: {err}")
+        st.error(_("The test pictures of {title} are not available: {problem}", title=title,
+                   problem=err))
         return None, None
     except Exception as err:  # noqa: BLE001 - mnist.MnistUnavailable or a missing module
-        st.error(f"The test pictures of {title} are not available: {err}")
+        st.error(_("The test pictures of {title} are not available: {problem}", title=title,
+                   problem=err))
         return None, None
     count = len(x_test)
     if not count:
-        st.error(f"{title} has no test pictures.")
+        st.error(_("{title} has no test pictures.", title=title))
         return None, None
     param = "digit" if inspected.digits else "picture"
     index = st.session_state.get("digit_index")
@@ -258,16 +270,20 @@ def test_picture(inspected: Inspected):
         index = int(wanted) if wanted.isdecimal() else -1
         st.session_state["digit_index"] = index if 0 <= index < count else 0
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    index = left.number_input(f"Test {word} number ({title}, {count:,} pictures)", 0,
-                              count - 1, step=1, key="digit_index")
-    right.button(f"Random {word}", on_click=random_picture, args=(count,),
-                 icon=":material/casino:")
+    number = (_("Test digit number ({title}, {count} pictures)", title=title,
+                count=f"{count:,}") if inspected.digits else
+              _("Test picture number ({title}, {count} pictures)", title=title,
+                count=f"{count:,}"))
+    index = left.number_input(number, 0, count - 1, step=1, key="digit_index")
+    right.button(_("Random digit") if inspected.digits else _("Random picture"),
+                 on_click=random_picture, args=(count,), icon=":material/casino:")
     st.query_params[param] = str(index)
     label = int(y_test[int(index)])
     picture = data.as_picture(x_test[int(index)])
     if picture.shape != inspected.input_shape:
-        st.error(f"The test pictures are {shape_text(picture.shape)} but the model takes "
-                 f"{shape_text(inspected.input_shape)}.")
+        st.error(_("The test pictures are {shape} but the model takes {model_shape}.",
+                   shape=shape_text(picture.shape),
+                   model_shape=shape_text(inspected.input_shape)))
         return None, None
     return picture, (label if label < len(inspected.class_names) else None)
 
@@ -276,58 +292,65 @@ def drawn_picture(inspected: Inspected):
     try:
         from streamlit_drawable_canvas import st_canvas
     except Exception as err:  # noqa: BLE001 - the component failed to register
-        st.error(f"The drawing canvas is not available here ({type(err).__name__}); pick a "
-                 "test picture or upload a photo instead.")
+        st.error(_("The drawing canvas is not available here ({error}); pick a test picture "
+                   "or upload a photo instead.", error=type(err).__name__))
         return None, None
-    height, width, _ = inspected.input_shape
+    height, width = inspected.input_shape[:2]
     left, right = st.columns(2)
     with left:
         if inspected.digits:
-            st.caption("Draw one digit, large, in the middle (the bin icon clears the canvas).")
+            st.caption(_("Draw one digit, large, in the middle (the bin icon clears the "
+                         "canvas)."))
             colours = dict(stroke_color="#000000", background_color="#ffffff")
         else:  # like Fashion-MNIST: a light thing on black, drawn as it will be seen
-            st.caption("Draw one thing, large, in light strokes on black (the bin icon clears "
-                       "the canvas).")
+            st.caption(_("Draw one thing, large, in light strokes on black (the bin icon "
+                         "clears the canvas)."))
             colours = dict(stroke_color="#ffffff", background_color="#000000")
         result = st_canvas(stroke_width=20, height=CANVAS_PX, width=CANVAS_PX,
                            drawing_mode="freedraw", return_image_data=True, key="canvas",
                            **colours)
     drawing = result.image_data if result is not None else None
     if drawing is None:
-        right.info("Draw a digit on the canvas." if inspected.digits else
-                   "Draw on the canvas.")
+        right.info(_("Draw a digit on the canvas.") if inspected.digits else
+                   _("Draw on the canvas."))
         return None, None
     if inspected.digits:
         try:
             digit = preprocess.preprocess_digit(drawing)
         except ValueError:
-            right.info("Draw a digit on the canvas.")
+            right.info(_("Draw a digit on the canvas."))
             return None, None
-        right.plotly_chart(charts.digit_figure(digit, "What the network sees (28×28, "
-                                                      "MNIST-style)"), key="drawn_digit")
+        right.plotly_chart(charts.digit_figure(digit, _("What the network sees (28×28, "
+                                                        "MNIST-style)")), key="drawn_digit")
         return digit[..., None], None
     if float(drawing[..., :3].max(initial=0)) < 26:   # nothing drawn yet: black everywhere
-        right.info("Draw on the canvas.")
+        right.info(_("Draw on the canvas."))
         return None, None
     picture = preprocess.fit_picture(drawing, inspected.input_shape)
     right.plotly_chart(charts.digit_figure(
-        picture, f"What the network sees ({height}×{width}, resized)"), key="drawn_digit")
+        picture, _("What the network sees ({height}×{width}, resized)", height=height,
+                   width=width)), key="drawn_digit")
     return picture, None
 
 
 def photo_picture(inspected: Inspected):
     height, width, channels = inspected.input_shape
-    what = "one handwritten digit" if inspected.digits else "one thing, in the middle"
+    limit = preprocess.MAX_PHOTO_BYTES // 2**20
     upload = st.file_uploader(
-        f"A photo of {what} (PNG, JPEG, WebP, BMP or GIF; at most "
-        f"{preprocess.MAX_PHOTO_BYTES // 2**20} MB)", type=PHOTO_TYPES, key="photo_upload")
+        _("A photo of one handwritten digit (PNG, JPEG, WebP, BMP or GIF; at most {limit} MB)",
+          limit=limit) if inspected.digits else
+        _("A photo of one thing, in the middle (PNG, JPEG, WebP, BMP or GIF; at most {limit} "
+          "MB)", limit=limit), type=PHOTO_TYPES, key="photo_upload")
     if upload is None:
         if inspected.digits:
-            st.info("Upload a photo: dark ink on light paper or a light digit on a dark "
-                    "background.")
+            st.info(_("Upload a photo: dark ink on light paper or a light digit on a dark "
+                      "background."))
+        elif channels == 3:
+            st.info(_("Upload a photo: its centre is cut out and resized to {height}×{width} "
+                      "in colour.", height=height, width=width))
         else:
-            st.info(f"Upload a photo: its centre is cut out and resized to {height}×{width} "
-                    f"{'in colour' if channels == 3 else 'in grayscale'}.")
+            st.info(_("Upload a photo: its centre is cut out and resized to {height}×{width} "
+                      "in grayscale.", height=height, width=width))
         return None, None
     try:
         photo = preprocess.decode_photo(upload.getvalue())
@@ -336,20 +359,21 @@ def photo_picture(inspected: Inspected):
         else:
             picture = preprocess.fit_picture(photo, inspected.input_shape)
     except ValueError as err:
-        st.error(f"This picture cannot be used: {err}")
+        st.error(_("This picture cannot be used: {problem}", problem=err))
         return None, None
     left, right = st.columns(2)
-    left.plotly_chart(charts.photo_figure(photo, "Your photo"), key="photo_original")
+    left.plotly_chart(charts.photo_figure(photo, _("Your photo")), key="photo_original")
     if inspected.digits:
-        title = "Pre-processed like MNIST (28×28)"
-        recipe = ("MNIST's recipe: grayscale, inverted if the paper is light, cut to the "
-                  "digit, scaled into a 20×20 box and centred by mass in 28×28.")
+        title = _("Pre-processed like MNIST (28×28)")
+        recipe = _("MNIST's recipe: grayscale, inverted if the paper is light, cut to the "
+                   "digit, scaled into a 20×20 box and centred by mass in 28×28.")
     else:
-        mode = "RGB" if channels == 3 else "grayscale"
-        title = f"Centre-cropped and resized to {height}×{width} ({mode})"
-        recipe = (f"The largest centred {width}:{height} window of the photo, resized to "
-                  f"{height}×{width} in {mode} (no digit recipe: this model is not a "
-                  "digit classifier).")
+        mode = "RGB" if channels == 3 else _("grayscale")
+        title = _("Centre-cropped and resized to {height}×{width} ({mode})", height=height,
+                  width=width, mode=mode)
+        recipe = _("The largest centred {width}:{height} window of the photo, resized to "
+                   "{height}×{width} in {mode} (no digit recipe: this model is not a digit "
+                   "classifier).", width=width, height=height, mode=mode)
     right.plotly_chart(charts.digit_figure(picture, title), key="photo_digit")
     right.caption(recipe)
     return picture, None
@@ -384,13 +408,14 @@ def show_layer(model, number: int, name: str, output, previous,
     st.markdown(f"**{number}. {label}** · {forward.layer_description(model, name)}")
     kind = preprocess.output_kind(output)
     if kind == "vector":
-        st.plotly_chart(charts.vector_figure(output, f"{label}: {len(output)} values",
+        st.plotly_chart(charts.vector_figure(output, _("{layer}: {count} values", layer=label,
+                                                       count=len(output)),
                                              labels=charts.class_labels(len(output),
                                                                         class_names)),
                         key=f"vector_{number}")
         return
     if kind != "maps":
-        st.caption(f"Output of shape {shape_text(output.shape)} (not drawn).")
+        st.caption(_("Output of shape {shape} (not drawn).", shape=shape_text(output.shape)))
         return
     selected = st.session_state.get("selected_maps", {}).get(name)
     kernel = forward.conv_kernel(model, name)
@@ -401,7 +426,8 @@ def show_layer(model, number: int, name: str, output, previous,
     height = charts.mosaic_height(count)
     with columns[0]:
         st.plotly_chart(
-            charts.feature_maps_figure(output, f"{label}: {count} feature maps (click one)",
+            charts.feature_maps_figure(output, _("{layer}: {count} feature maps (click one)",
+                                                 layer=label, count=count),
                                        height=height, selected=selected),
             key=chart_key, selection_mode="points",
             on_select=functools.partial(remember_map, name, chart_key, count, ncols, (h, w)))
@@ -410,38 +436,43 @@ def show_layer(model, number: int, name: str, output, previous,
         with columns[1]:
             colour = c == 3 and previous[0] == "input"   # a first layer on colour pictures
             figure = charts.rgb_filters_figure if colour else charts.filters_figure
-            st.plotly_chart(figure(kernel, title=f"its {f} filters, {kh}×{kw}×{c} each",
+            st.plotly_chart(figure(kernel, title=_("its {count} filters, {shape} each",
+                                                   count=f, shape=f"{kh}×{kw}×{c}"),
                                    height=height), key=f"filters_{number}")
             if colour:
-                st.caption("Each filter drawn as a small RGB picture (grey = weight 0): "
-                           "its red, green and blue slices slide over the picture's red, "
-                           "green and blue channels.")
+                st.caption(_("Each filter drawn as a small RGB picture (grey = weight 0): "
+                             "its red, green and blue slices slide over the picture's red, "
+                             "green and blue channels."))
             elif c > 1:
-                st.caption(f"Column j is filter j: its {c} slices, one per input channel "
-                           "(row), each sliding over that channel of the layer's input.")
+                st.caption(_("Column j is filter j: its {count} slices, one per input channel "
+                             "(row), each sliding over that channel of the layer's input.",
+                             count=c))
     if selected is None or selected >= count:
         return
     detail = forward.feature_map_detail(model, name, output, selected, previous)
     big_left, big_right = st.columns(2)
     big_left.plotly_chart(
-        charts.feature_map_figure(detail["map"], f"feature map {selected} of {label} ({h}×{w})"),
+        charts.feature_map_figure(detail["map"], _("feature map {index} of {layer} ({shape})",
+                                                   index=selected, layer=label,
+                                                   shape=f"{h}×{w}")),
         key=f"map_detail_{number}")
     if detail["kernel"] is not None:
         c, kh, kw = detail["kernel"].shape
         big_right.plotly_chart(
             charts.filter_detail_figure(detail["kernel"], detail["bias"],
-                                        f"filter {selected}: {c} slice(s) of {kh}×{kw}"),
+                                        _("filter {index}: {count} slice(s) of {shape}",
+                                          index=selected, count=c, shape=f"{kh}×{kw}")),
             key=f"filter_detail_{number}")
     elif detail["source"] is not None:
         source = detail["source"]
         big_right.plotly_chart(
             charts.feature_map_figure(
-                source, f"… made from map {selected} of "
-                        f"{preprocess.safe_name(detail['source_name'])} "
-                        f"({shape_text(source.shape)})"),
+                source, _("… made from map {index} of {layer} ({shape})", index=selected,
+                          layer=preprocess.safe_name(detail["source_name"]),
+                          shape=shape_text(source.shape))),
             key=f"map_source_{number}")
     else:
-        big_right.caption("This layer has no filter.")
+        big_right.caption(_("This layer has no filter."))
 
 
 @st.fragment
@@ -449,10 +480,10 @@ def show_pipeline(model, picture, class_names: tuple, word: str) -> None:
     """A fragment: clicking a feature map reruns only this part of the page."""
     from playground.inspector import explain as forward  # TensorFlow: a model is loaded
 
-    st.subheader("Through the network, layer by layer")
-    st.caption(f"Each layer's output for this {word}; between layers, the shape and the "
-               "smallest and largest value that flow on. Click a feature map to see it and its "
-               "filter large.")
+    st.subheader(_("Through the network, layer by layer"))
+    st.caption(_("Each layer's output for this {word}; between layers, the shape and the "
+                 "smallest and largest value that flow on. Click a feature map to see it and "
+                 "its filter large.", word=_(word)))
     stages = forward.pipeline(model, picture)
     st.text(f"input  ⟶  {preprocess.describe_output(stages[0][1])}")
     last = len(stages) - 1
@@ -467,62 +498,69 @@ def show_pipeline(model, picture, class_names: tuple, word: str) -> None:
 def show_explanations(model, picture, predicted: int, class_names: tuple, word: str) -> None:
     from playground.inspector import explain as forward  # TensorFlow: a model is loaded
 
-    st.subheader("Which pixels mattered")
+    st.subheader(_("Which pixels mattered"))
     count = len(class_names)
     if st.session_state.get("explain_class", 0) >= count:   # another model, fewer classes
         del st.session_state["explain_class"]
-    target = st.selectbox(f"Explain the score of {word}", list(range(count)), index=predicted,
-                          key="explain_class",
+    target = st.selectbox(_("Explain the score of {word}", word=_(word)), list(range(count)),
+                          index=predicted, key="explain_class",
                           format_func=lambda d: f"{class_names[d]}" + (
-                              " (predicted)" if d == predicted else ""))
+                              " " + _("(predicted)") if d == predicted else ""))
     name = class_names[target]
     height, width = picture.shape[:2]
     result = forward.explain(model, picture, target)
     columns = st.columns(3)
     columns[0].plotly_chart(charts.overlay_figure(picture, result["saliency"],
-                                                  f"Saliency: |∂ score({name}) / ∂ pixel|"),
+                                                  _("Saliency: |∂ score({name}) / ∂ pixel|",
+                                                    name=name)),
                             key="saliency")
-    colour = " (the largest over red, green and blue)" if picture.shape[-1] == 3 else ""
-    columns[0].caption("Bright where changing the pixel would change the class score most "
-                       "(gradient of the pre-softmax score with respect to the input"
-                       f"{colour}).")
+    columns[0].caption(
+        _("Bright where changing the pixel would change the class score most (gradient of the "
+          "pre-softmax score with respect to the input, the largest over red, green and "
+          "blue).") if picture.shape[-1] == 3 else
+        _("Bright where changing the pixel would change the class score most (gradient of the "
+          "pre-softmax score with respect to the input)."))
     if result["grad_cam"] is None:
-        columns[1].info("No Grad-CAM: the model has no conv layer it can be computed on.")
+        columns[1].info(_("No Grad-CAM: the model has no conv layer it can be computed on."))
         return
     layer = preprocess.safe_name(result["grad_cam_layer"])
     columns[1].plotly_chart(charts.overlay_figure(picture, result["grad_cam"],
-                                                  f"Grad-CAM on {layer}"), key="grad_cam")
+                                                  _("Grad-CAM on {layer}", layer=layer)),
+                            key="grad_cam")
     if float(result["grad_cam"].max()) == 0.0:
         columns[1].info(
-            f"Grad-CAM is zero everywhere for {word} {name}: averaged over each whole feature "
-            "map, the gradients point against the score. Grad-CAM assumes the score pools the "
-            "maps globally; behind a Flatten → Dense head position matters, and the average "
-            "loses it. HiResCAM (right) keeps it.")
+            _("Grad-CAM is zero everywhere for {word} {name}: averaged over each whole feature "
+              "map, the gradients point against the score. Grad-CAM assumes the score pools "
+              "the maps globally; behind a Flatten → Dense head position matters, and the "
+              "average loses it. HiResCAM (right) keeps it.", word=_(word), name=name))
     else:
-        columns[1].caption(f"The feature maps of {layer}, each weighted by the average "
-                           f"gradient of the score of {name}, summed, ReLU, upsampled to "
-                           f"{height}×{width} (Selvaraju et al. 2017).")
+        columns[1].caption(_("The feature maps of {layer}, each weighted by the average "
+                             "gradient of the score of {name}, summed, ReLU, upsampled to "
+                             "{height}×{width} (Selvaraju et al. 2017).", layer=layer,
+                             name=name, height=height, width=width))
     columns[2].plotly_chart(charts.overlay_figure(picture, result["hires_cam"],
-                                                  f"HiResCAM on {layer}"), key="hires_cam")
-    columns[2].caption("Like Grad-CAM, but each position's activation is multiplied by the "
-                       "gradient at that position (Draelos & Carin 2020): where the layer's "
-                       f"features raised the score of {name}.")
+                                                  _("HiResCAM on {layer}", layer=layer)),
+                            key="hires_cam")
+    columns[2].caption(_("Like Grad-CAM, but each position's activation is multiplied by the "
+                         "gradient at that position (Draelos & Carin 2020): where the layer's "
+                         "features raised the score of {name}.", name=name))
 
 
 def show_summary(inspected: Inspected) -> None:
     model = inspected.model
-    st.subheader("Model summary")
+    st.subheader(_("Model summary"))
     rows = network.model_summary(model)
     for row in rows:
         row["layer"] = preprocess.safe_name(row["layer"])
     st.dataframe(rows, hide_index=True, key="summary")
     total = int(model.count_params())
     if rows and "Shape Lab shape" in rows[0]:
-        st.caption(f"{total:,} parameters. The Shape Lab columns are computed from the network "
-                   "description alone (no TensorFlow) and agree with Keras.")
+        st.caption(_("{count} parameters. The Shape Lab columns are computed from the "
+                     "network description alone (no TensorFlow) and agree with Keras.",
+                     count=f"{total:,}"))
     else:
-        st.caption(f"{total:,} parameters. This model has layers the Shape Lab does not "
-                   "describe, so only Keras' numbers are shown.")
+        st.caption(_("{count} parameters. This model has layers the Shape Lab does not "
+                     "describe, so only Keras' numbers are shown.", count=f"{total:,}"))
     show_downloads(inspected)
 
 
@@ -533,22 +571,22 @@ def show_downloads(inspected: Inspected) -> None:
         keras_bytes = functools.partial(loading.run_model_path(inspected.run_id).read_bytes)
     else:
         keras_bytes = functools.partial(loading.model_file_bytes, inspected.model, "keras")
-    left, right, _ = st.columns([1, 1, 2])
-    left.download_button("Download as .keras", keras_bytes, file_name=f"{stem}.keras",
+    left, right = st.columns([1, 1, 2])[:2]
+    left.download_button(_("Download as .keras"), keras_bytes, file_name=f"{stem}.keras",
                          mime="application/octet-stream", icon=":material/download:",
                          key="download_keras", on_click="ignore")
-    right.download_button("Download as .h5", functools.partial(
+    right.download_button(_("Download as .h5"), functools.partial(
         loading.model_file_bytes, inspected.model, "h5"), file_name=f"{stem}.h5",
         mime="application/octet-stream", icon=":material/download:", key="download_h5",
         on_click="ignore")
-    st.caption("`.h5` is the legacy format of `model.save('my_model.h5')` (the course's); "
-               "`keras.models.load_model` reads both.")
+    st.caption(_("`.h5` is the legacy format of `model.save('my_model.h5')` (the course's); "
+                 "`keras.models.load_model` reads both."))
 
 
 def main() -> None:
-    st.title("Model Inspector")
-    st.caption("Take a trained image classifier, give it one picture, and look inside: every "
-               "layer's output, its filters, the probabilities, and which pixels decided.")
+    st.title(_("Model Inspector"))
+    st.caption(_("Take a trained image classifier, give it one picture, and look inside: every "
+                 "layer's output, its filters, the probabilities, and which pixels decided."))
     inspected = pick_model()
     if inspected is None:
         return
@@ -556,18 +594,19 @@ def main() -> None:
 
     picture, true_label = pick_picture(inspected)
     if picture is not None:
-        names = inspected.class_names
+        names = tuple(_(name) for name in inspected.class_names)   # English in saved runs
         word = "digit" if inspected.digits else "class"
         probabilities = forward.predict(inspected.model, picture)
         predicted = preprocess.top_class(probabilities)
         left, right = st.columns([1, 2])
         left.plotly_chart(charts.digit_figure(
-            picture, f"Input ({shape_text(inspected.input_shape)})"), key="input_digit")
+            picture, _("Input ({shape})", shape=shape_text(inspected.input_shape))),
+            key="input_digit")
         right.plotly_chart(charts.probabilities_figure(
             probabilities, true_label, class_names=None if inspected.digits else names),
             key="probabilities")
-        show_pipeline(inspected.model, picture, names, "digit" if inspected.digits
-                      else "picture")
+        show_pipeline(inspected.model, picture, names, N_("digit") if inspected.digits
+                      else N_("picture"))
         show_explanations(inspected.model, picture, predicted, names, word)
     show_summary(inspected)
 
