@@ -253,6 +253,9 @@ def layer_editor(editor_key: str):
             "padding": st.column_config.TextColumn(
                 _("padding"), help=_("valid, same, or pixels per side (Conv2D only)")),
             "dilation": st.column_config.TextColumn(_("dilation")),
+            "depth_multiplier": st.column_config.NumberColumn(
+                _("depth multiplier"), step=1,
+                help=_("DepthwiseConv2D and SeparableConv2D: kernels per input channel")),
             "units": st.column_config.NumberColumn(_("units"), step=1),
             "activation": st.column_config.SelectboxColumn(
                 _("activation"), options=["none", *network.ACTIVATIONS[1:]]),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from playground.core import filters, network, shapes
+from playground.core import layers as modern_layers
 from playground.i18n import N_, _
 from playground.shape_lab import settings as shape_settings
 
@@ -335,8 +336,8 @@ def _join(terms: list[str], sep: str, limit: int = 36) -> str:
 # --- the network table -------------------------------------------------------------------------
 # The Keras chapter's options come last, after the shape columns (the table stays readable).
 OPTION_COLUMNS = network.LAYER_OPTIONS
-EDITOR_COLUMNS = ("type", "filters", "size", "stride", "padding", "dilation", "units",
-                  "activation", "rate") + OPTION_COLUMNS
+EDITOR_COLUMNS = ("type", "filters", "size", "stride", "padding", "dilation",
+                  "depth_multiplier", "units", "activation", "rate") + OPTION_COLUMNS
 _TEXT_COLUMNS = ("size", "stride", "padding", "dilation", "activation") + OPTION_COLUMNS
 # What an option cell of a Conv2D or Dense row says when the layer has Keras' default.
 OPTION_DEFAULT_TEXT = {key: network.option_text(network.OPTION_DEFAULTS[key]) or "none"
@@ -364,7 +365,7 @@ def spec_to_rows(spec: Mapping) -> list[dict]:
     for layer in spec.get("layers", []):
         if not isinstance(layer, dict):
             continue
-        kind = layer.get("type")
+        kind = modern_layers.canonical(layer.get("type"))
         # A missing field means network's default (links leave defaults out).
         layer = {**network.LAYER_DEFAULTS.get(kind, {}), **layer}
         row = dict.fromkeys(EDITOR_COLUMNS)
@@ -384,6 +385,12 @@ def spec_to_rows(spec: Mapping) -> list[dict]:
             row.update(units=layer.get("units"), activation=layer.get("activation") or "none")
         elif kind == "Dropout":
             row.update(rate=layer.get("rate"))
+        elif kind in modern_layers.CONV_KINDS:  # Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
+            row.update(filters=layer.get("filters"), size=_pair_text(layer.get("kernel_size")),
+                       stride=_pair_text(layer.get("strides") or 1),
+                       padding=str(layer.get("padding", "same")),
+                       depth_multiplier=layer.get("depth_multiplier"),
+                       activation=layer.get("activation") or "none")
         if kind in network.OPTION_LAYERS:
             row.update({key: network.option_text(layer.get(key)) or OPTION_DEFAULT_TEXT[key]
                         for key in OPTION_COLUMNS})
@@ -466,6 +473,7 @@ def editor_frame(spec: Mapping) -> pd.DataFrame:
     frame = pd.DataFrame(spec_to_rows(spec), columns=list(EDITOR_COLUMNS))
     # A hand-made link may hold text where a number belongs: that cell starts empty.
     for column, kind, dtype in (("filters", int, "Int64"), ("units", int, "Int64"),
+                                ("depth_multiplier", int, "Int64"),
                                 ("rate", float, "Float64")):
         values = [_number(v) for v in frame[column]]
         frame[column] = pd.array([v if isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -503,6 +511,14 @@ def rows_to_spec(input_shape, rows) -> dict:
                          activation=_activation(row.get("activation")))
         elif kind == "Dropout":
             layer.update(rate=_number(row.get("rate")))
+        elif kind in modern_layers.CONV_KINDS:
+            fields = dict(filters=_number(row.get("filters")),
+                          kernel_size=_parse_pair(row.get("size")),
+                          strides=_parse_pair(row.get("stride")),
+                          padding=_parse_padding(row.get("padding")),
+                          depth_multiplier=_number(row.get("depth_multiplier")),
+                          activation=_activation(row.get("activation")))
+            layer.update({k: v for k, v in fields.items() if k in network.LAYER_DEFAULTS[kind]})
         if kind in network.OPTION_LAYERS:
             layer.update({key: _option(key, row.get(key)) for key in OPTION_COLUMNS})
         layers.append({k: v for k, v in layer.items() if v is not None or k == "activation"})
