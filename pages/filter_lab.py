@@ -12,6 +12,7 @@ from playground.core import filters
 from playground.datasets import images
 from playground.filter_lab import course, pipeline
 from playground.filter_lab import settings as lab_settings
+from playground.i18n import _
 
 PROPS = lab_settings.PROPS
 PICTURE_HEIGHT = 360
@@ -47,6 +48,23 @@ def _init_state():
         st.session_state[key] = link[name]
 
 
+def _name(name: str) -> str:
+    """A filter's or picture's display name: the link value translated ("Sobel x (vertical
+    edges) · R" -> its translation, the channel letter kept)."""
+    base, sep, channel = name.partition(" · ")
+    return _(base) + sep + channel
+
+
+# Options that are link values, shown in words (SAME / VALID stay).
+def _padding_label(value: str) -> str:
+    return {"same": "SAME", "valid": "VALID", "pixels": _("pixels per side")}.get(value, value)
+
+
+def _pool_label(value: str) -> str:
+    return {"none": _("none"), "max": _("max"), "avg": _("average"),
+            "min": _("min")}.get(value, value)
+
+
 def _set_filters(names):
     st.session_state.fl_filters = list(names)
 
@@ -60,52 +78,56 @@ def _save_query(settings: pipeline.LabSettings):
 
 
 def picture_controls():
-    st.radio("Picture", ["Bundled", "Upload"], horizontal=True, key="fl_source")
+    st.radio(_("Picture"), ["Bundled", "Upload"], horizontal=True, key="fl_source",
+             format_func=lambda v: _("Bundled") if v == "Bundled" else _("Upload"))
     picture, problem = None, None
     if st.session_state.fl_source == "Upload":
         upload = st.file_uploader(
-            "Upload a picture (PNG, JPEG, WebP, GIF, BMP, TIFF)", key="fl_upload",
+            _("Upload a picture (PNG, JPEG, WebP, GIF, BMP, TIFF)"), key="fl_upload",
             max_upload_size=images.MAX_BYTES // 2**20,
-            help=f"Up to {images.MAX_BYTES // 2**20} MB and "
-                 f"{images.MAX_PIXELS // 10**6} megapixels. EXIF rotation is applied, "
-                 "transparency is put on white.")
+            help=_("Up to {megabytes} MB and {megapixels} megapixels. EXIF rotation is "
+                   "applied, transparency is put on white.",
+                   megabytes=images.MAX_BYTES // 2**20, megapixels=images.MAX_PIXELS // 10**6))
         if upload is not None:
             try:
                 picture = load_upload(upload.file_id, upload.name, upload.getvalue())
             except images.ImageError as error:
                 problem = str(error)
     else:
-        st.selectbox("Bundled picture", PROPS["picture"].choices, key="fl_sample")
+        st.selectbox(_("Bundled picture"), PROPS["picture"].choices, key="fl_sample",
+                     format_func=_)
     default = PROPS["picture"].default
     if picture is None:
         picture = load_sample(st.session_state.get("fl_sample", default)
                               if st.session_state.fl_source == "Bundled" else default)
-    st.select_slider("Working resolution (longest side, px)", PROPS["working"].choices,
+    st.select_slider(_("Working resolution (longest side, px)"), PROPS["working"].choices,
                      value=PROPS["working"].default, key="fl_working",
-                     help=PROPS["working"].help)
+                     help=_(PROPS["working"].help))
     return picture, problem
 
 
 def filter_controls():
-    st.multiselect("Filters (several make a stack of feature maps)",
-                   lab_settings.FILTER_OPTIONS, key="fl_filters")
+    st.multiselect(_("Filters (several make a stack of feature maps)"),
+                   lab_settings.FILTER_OPTIONS, key="fl_filters", format_func=_)
     a, b = st.columns(2)
-    a.button("Course: edges + curve", on_click=_set_filters, args=(lab_settings.COURSE_SET,),
+    a.button(_("Course: edges + curve"), on_click=_set_filters, args=(lab_settings.COURSE_SET,),
              width="stretch")
-    b.button("Sobel x + y", on_click=_set_filters, args=(lab_settings.SOBEL_SET,), width="stretch")
+    b.button(_("Sobel x + y"), on_click=_set_filters, args=(lab_settings.SOBEL_SET,),
+             width="stretch")
     custom = None
     normalize = False
     using_custom = pipeline.CUSTOM in st.session_state.fl_filters
-    with st.expander("Custom kernel editor", expanded=using_custom):
+    with st.expander(_("Custom kernel editor"), expanded=using_custom):
         c1, c2 = st.columns(2)
-        height = c1.number_input("Rows", value=PROPS["custom_h"].default, key="fl_custom_h",
+        height = c1.number_input(_("Rows"), value=PROPS["custom_h"].default, key="fl_custom_h",
                                  **PROPS["custom_h"].widget_range())
-        width = c2.number_input("Columns", value=PROPS["custom_w"].default, key="fl_custom_w",
-                                **PROPS["custom_w"].widget_range())
-        start = st.selectbox("Start from", ["zeros"] + list(filters.KERNELS), index=0,
-                             key="fl_custom_start")
-        normalize = st.checkbox("Normalise (weights sum to 1; for zero-sum kernels the "
-                                "positive weights do)", key="fl_normalize")
+        width = c2.number_input(_("Columns"), value=PROPS["custom_w"].default,
+                                key="fl_custom_w", **PROPS["custom_w"].widget_range())
+        start = st.selectbox(_("Start from"), ["zeros"] + list(filters.KERNELS), index=0,
+                             key="fl_custom_start",
+                             format_func=lambda v: _("zeros") if v == "zeros" else _(v))
+        normalize = st.checkbox(_("Normalise (weights sum to 1; for zero-sum kernels the "
+                                  "positive weights do)"), key="fl_normalize")
         if using_custom:
             base = None if start == "zeros" else pipeline.kernel_rows(filters.KERNELS[start])
             rows = pipeline.resize_rows(base, height, width)
@@ -114,7 +136,7 @@ def filter_controls():
         else:
             # The weights grid only while the kernel is in use: the grid's code (~1 MB of
             # JavaScript) would otherwise load with every new tab and hold up its first paint.
-            st.button("Use a custom kernel", key="fl_custom_use", on_click=_set_filters,
+            st.button(_("Use a custom kernel"), key="fl_custom_use", on_click=_set_filters,
                       args=(list(st.session_state.fl_filters) + [pipeline.CUSTOM],),
                       icon=":material/edit:")
     return custom, normalize
@@ -122,27 +144,28 @@ def filter_controls():
 
 def layer_controls():
     c1, c2 = st.columns(2)
-    stride = c1.number_input("Stride", key="fl_stride", **PROPS["stride"].widget_range())
-    mode = c2.selectbox("Padding", PROPS["padding"].choices, key="fl_padding",
-                        help=PROPS["padding"].help)
+    stride = c1.number_input(_("Stride"), key="fl_stride", **PROPS["stride"].widget_range())
+    mode = c2.selectbox(_("Padding"), PROPS["padding"].choices, key="fl_padding",
+                        help=_(PROPS["padding"].help), format_func=_padding_label)
     padding = mode
     if mode == "pixels":
-        padding = int(st.number_input("Padding pixels per side", value=PROPS["pad_px"].default,
-                                      key="fl_pad_px", **PROPS["pad_px"].widget_range()))
-    colour = st.selectbox("Colour", PROPS["colour"].choices, key="fl_colour",
-                          help=PROPS["colour"].help)
-    relu = st.checkbox("ReLU (max(0, x))", key="fl_relu")
-    st.markdown("**Pooling**")
+        padding = int(st.number_input(_("Padding pixels per side"),
+                                      value=PROPS["pad_px"].default, key="fl_pad_px",
+                                      **PROPS["pad_px"].widget_range()))
+    colour = st.selectbox(_("Colour"), PROPS["colour"].choices, key="fl_colour",
+                          help=_(PROPS["colour"].help), format_func=_)
+    relu = st.checkbox(_("ReLU (max(0, x))"), key="fl_relu")
+    st.markdown(f"**{_('Pooling')}**")
     p1, p2 = st.columns(2)
-    pool_mode = p1.selectbox("Pooling", PROPS["pool"].choices, key="fl_pool",
-                             label_visibility="collapsed")
-    pool_size = p2.number_input("Pool size", value=PROPS["pool_size"].default,
+    pool_mode = p1.selectbox(_("Pooling"), PROPS["pool"].choices, key="fl_pool",
+                             label_visibility="collapsed", format_func=_pool_label)
+    pool_size = p2.number_input(_("Pool size"), value=PROPS["pool_size"].default,
                                 key="fl_pool_size", **PROPS["pool_size"].widget_range())
     p3, p4 = st.columns(2)
-    pool_stride = p3.number_input("Pool stride", value=PROPS["pool_stride"].default,
+    pool_stride = p3.number_input(_("Pool stride"), value=PROPS["pool_stride"].default,
                                   key="fl_pool_stride", **PROPS["pool_stride"].widget_range())
-    pool_padding = p4.selectbox("Pool padding", PROPS["pool_padding"].choices,
-                                key="fl_pool_padding")
+    pool_padding = p4.selectbox(_("Pool padding"), PROPS["pool_padding"].choices,
+                                key="fl_pool_padding", format_func=_padding_label)
     return dict(stride=int(stride), padding=padding, colour=colour, relu=relu,
                 pool_mode=pool_mode, pool_size=int(pool_size), pool_stride=int(pool_stride),
                 pool_padding=pool_padding)
@@ -152,13 +175,14 @@ def show_kernels(names, settings):
     kcols = st.columns(min(len(names), 4))
     for i, name in enumerate(names):
         with kcols[i % len(kcols)]:
-            st.plotly_chart(charts.kernel_figure(pipeline.base_kernel(name, settings), name),
+            st.plotly_chart(charts.kernel_figure(pipeline.base_kernel(name, settings),
+                                                 _name(name)),
                             key=f"fl_fig_kernel_{i}", config=CONFIG, width="content")
     if settings.colour == pipeline.RGB_SUM:
-        st.caption("3-channel filter: the same weights on R, G and B, summed (kh×kw×3).")
+        st.caption(_("3-channel filter: the same weights on R, G and B, summed (kh×kw×3)."))
     if len({pipeline.base_kernel(n, settings).shape for n in names}) > 1:
-        st.caption("Filters of different sizes are centred in zeros to the largest size, as "
-                   "one conv layer holds them.")
+        st.caption(_("Filters of different sizes are centred in zeros to the largest size, as "
+                     "one conv layer holds them."))
 
 
 def show_results(picture, result, settings):
@@ -166,8 +190,8 @@ def show_results(picture, result, settings):
     names = result.filter_names
     focus = 0
     if len(names) > 1:
-        focus = st.selectbox("Filter shown in detail", range(len(names)),
-                             format_func=lambda i: names[i], key="fl_focus")
+        focus = st.selectbox(_("Filter shown in detail"), range(len(names)),
+                             format_func=lambda i: _name(names[i]), key="fl_focus")
         focus = min(focus, len(names) - 1)
     each_rgb = settings.colour == pipeline.EACH_RGB
     photo_like = each_rgb and pipeline.keeps_brightness(result.kernels[result.groups[focus][0]])
@@ -178,13 +202,15 @@ def show_results(picture, result, settings):
     input_slot = top[0].empty()
     with top[1]:
         event = st.plotly_chart(
-            charts.picture_figure(response, f"Response: {names[focus]}", colour=each_rgb,
+            charts.picture_figure(response, _("Response: {name}", name=_name(names[focus])),
+                                  colour=each_rgb,
                                   signed=True, height=PICTURE_HEIGHT, pickable=not each_rgb,
                                   photo_like=photo_like),
             key="fl_fig_response", on_select="rerun", selection_mode="points", config=CONFIG)
     with bottom[0]:
         st.plotly_chart(charts.picture_figure(result.picture("activated", focus),
-                                              "After ReLU" if settings.relu else "No ReLU",
+                                              _("After ReLU") if settings.relu
+                                              else _("No ReLU"),
                                               colour=each_rgb, height=PICTURE_HEIGHT,
                                               photo_like=photo_like),
                         key="fl_fig_relu", config=CONFIG)
@@ -192,57 +218,67 @@ def show_results(picture, result, settings):
         if result.pooled is not None:
             st.plotly_chart(charts.picture_figure(
                 result.picture("pooled", focus),
-                f"After {settings.pool_mode} pooling {settings.pool_size}×{settings.pool_size}",
+                _("After {mode} pooling {size}", mode=_pool_label(settings.pool_mode),
+                  size=f"{settings.pool_size}×{settings.pool_size}"),
                 colour=each_rgb, height=PICTURE_HEIGHT, photo_like=photo_like),
                 key="fl_fig_pool", config=CONFIG)
         else:
-            st.info("Pooling is off.")
-    flow = [f"input {charts.shape_text(shapes['input'])}",
-            f"conv {charts.shape_text(result.kernels[0].shape[:2])} stride {settings.stride} "
-            f"padding {settings.padding} → {charts.shape_text(shapes['response'])}",
-            "ReLU" if settings.relu else "no ReLU"]
+            st.info(_("Pooling is off."))
+    padding = _padding_label(settings.padding) if isinstance(settings.padding, str) \
+        else settings.padding
+    flow = [_("input {shape}", shape=charts.shape_text(shapes["input"])),
+            _("conv {size} stride {stride} padding {padding}",
+              size=charts.shape_text(result.kernels[0].shape[:2]), stride=settings.stride,
+              padding=padding) + f" → {charts.shape_text(shapes['response'])}",
+            "ReLU" if settings.relu else _("no ReLU")]
     if "pooled" in shapes:
-        flow.append(f"{settings.pool_mode} pool → {charts.shape_text(shapes['pooled'])}")
-    st.caption(" → ".join(flow) + f" · picture {picture.size[1]}×{picture.size[0]} px, "
-               f"worked on at {shapes['input'][1]}×{shapes['input'][0]}")
+        flow.append(_("{mode} pool", mode=_pool_label(settings.pool_mode))
+                    + f" → {charts.shape_text(shapes['pooled'])}")
+    st.caption(" → ".join(flow) + " · " + _(
+        "picture {picture} px, worked on at {working}",
+        picture=f"{picture.size[1]}×{picture.size[0]}",
+        working=f"{shapes['input'][1]}×{shapes['input'][0]}"))
     if result.kernels[result.groups[focus][0]].min() >= 0:
-        st.caption("This kernel has no negative weights, so on a picture (every pixel ≥ 0) its "
-                   "response is never negative: it is largest where bright pixels line up "
-                   "with its pattern — the course's curve detector works this way.")
+        st.caption(_("This kernel has no negative weights, so on a picture (every pixel ≥ 0) "
+                     "its response is never negative: it is largest where bright pixels line "
+                     "up with its pattern — the course's curve detector works this way."))
     show_kernels(names, settings)
     st.download_button(
-        "Download this filter's result at full resolution (PNG)",
+        _("Download this filter's result at full resolution (PNG)"),
         data=lambda: pipeline.full_resolution_png(picture.pixels, settings, focus),
         file_name="filter_result.png", mime="image/png", key="fl_download",
         icon=":material/download:")
 
     if result.response.shape[2] > 1 or result.magnitude:
-        st.subheader("Feature maps")
+        st.subheader(_("Feature maps"))
         if result.response.shape[2] > 1:
-            st.plotly_chart(charts.stack_figure(result.activated, result.names,
-                                                "All filters" + (" after ReLU" if settings.relu
-                                                                 else "")),
-                            key="fl_fig_stack", config=CONFIG)
+            st.plotly_chart(charts.stack_figure(
+                result.activated, [_name(name) for name in result.names],
+                _("All filters after ReLU") if settings.relu else _("All filters")),
+                key="fl_fig_stack", config=CONFIG)
         for pair, magnitude in result.magnitude.items():
-            st.plotly_chart(charts.picture_figure(magnitude, f"Edge magnitude √(gx² + gy²): "
-                                                  f"{pair}", height=PICTURE_HEIGHT + 40),
+            st.plotly_chart(charts.picture_figure(magnitude, _("Edge magnitude {formula}: "
+                                                               "{pair}", formula="√(gx² + gy²)",
+                                                               pair=_(pair)),
+                                                  height=PICTURE_HEIGHT + 40),
                             key=f"fl_fig_magnitude_{pair}", config=CONFIG)
     return event, focus, input_slot
 
 
 def show_input(slot, result, window):
-    slot.plotly_chart(charts.picture_figure(result.input, "Input (what the filter sees)",
+    slot.plotly_chart(charts.picture_figure(result.input, _("Input (what the filter sees)"),
                                             colour=result.input.ndim == 3, height=PICTURE_HEIGHT,
                                             window=window),
                       key="fl_fig_input", config=CONFIG)
 
 
 def show_arithmetic(result, event, focus, input_slot):
-    st.subheader("How is this number made?")
+    st.subheader(_("How is this number made?"))
     group = result.groups[focus]
     map_index = group[0]
     if len(group) > 1:
-        channel = st.radio("Channel", ["R", "G", "B"], horizontal=True, key="fl_explain_channel")
+        channel = st.radio(_("Channel"), ["R", "G", "B"], horizontal=True,
+                           key="fl_explain_channel")
         map_index = group["RGB".index(channel)]
     out_h, out_w = result.response.shape[:2]
     picked = charts.picked_pixel(event, (out_h, out_w)) if event else None
@@ -253,19 +289,20 @@ def show_arithmetic(result, event, focus, input_slot):
         if key not in st.session_state or st.session_state[key] >= limit:
             st.session_state[key] = limit // 2
     c1, c2, c3 = st.columns([1, 1, 3])
-    row = c1.number_input("Output row", 0, out_h - 1, key="fl_row")
-    col = c2.number_input("Output column", 0, out_w - 1, key="fl_col")
-    c3.caption("Click the response picture to pick a pixel (clicks snap to a grid; fine-tune "
-               "here).")
+    row = c1.number_input(_("Output row"), 0, out_h - 1, key="fl_row")
+    col = c2.number_input(_("Output column"), 0, out_w - 1, key="fl_col")
+    c3.caption(_("Click the response picture to pick a pixel (clicks snap to a grid; fine-tune "
+                 "here)."))
     explained = result.explain(map_index, int(row), int(col))
     show_input(input_slot, result, result.window(map_index, int(row), int(col)))
     st.plotly_chart(charts.arithmetic_figure(explained), key="fl_fig_arith", config=CONFIG)
-    st.markdown(
-        f"Output ({int(row)}, {int(col)}) of **{result.names[map_index]}** = sum of the "
-        f"element-wise products = **{explained['total']:.6g}**; the response map holds "
-        f"{result.value_at(map_index, int(row), int(col)):.6g}. The window starts at row "
-        f"{explained['top']}, column {explained['left']} of the padded input "
-        f"({int(explained['is_pad'].sum())} padded cells).")
+    st.markdown(_(
+        "Output ({row}, {col}) of **{name}** = sum of the element-wise products = **{total}**; "
+        "the response map holds {value}. The window starts at row {top}, column {left} of the "
+        "padded input ({padded} padded cells).", row=int(row), col=int(col),
+        name=_name(result.names[map_index]), total=f"{explained['total']:.6g}",
+        value=f"{result.value_at(map_index, int(row), int(col)):.6g}", top=explained["top"],
+        left=explained["left"], padded=int(explained["is_pad"].sum())))
     # Inline code, not st.code: no syntax highlighter (~1.5 MB of JavaScript) for one line.
     st.markdown(f"`{pipeline.formula(explained)}`")
 
@@ -279,12 +316,12 @@ def picture_tab():
     with results:
         if problem:
             st.error(problem, icon=":material/broken_image:")
-            st.caption("Showing a bundled picture instead.")
+            st.caption(_("Showing a bundled picture instead."))
         for note in picture.notes:
             st.caption(note)
         names = tuple(st.session_state.fl_filters)
         if not names:
-            st.info("Pick at least one filter.")
+            st.info(_("Pick at least one filter."))
             return
         try:
             settings = pipeline.LabSettings(
@@ -301,14 +338,14 @@ def picture_tab():
 
 
 def toy_tab():
-    st.markdown(course.TOY_INTRO)
-    st.subheader("A 3×3 image and a 2×2 kernel")
+    st.markdown(_(course.TOY_INTRO))
+    st.subheader(_("A 3×3 image and a 2×2 kernel"))
     c1, c2, c3 = st.columns([1, 1, 2])
     with c1:
-        st.caption("Image")
+        st.caption(_("Image"))
         image_rows = st.data_editor(course.TOY_IMAGE, key="fl_toy_image", hide_index=True)
     with c2:
-        st.caption("Kernel (w1 w2 / w3 w4)")
+        st.caption(_("Kernel (w1 w2 / w3 w4)"))
         kernel_rows = st.data_editor(course.TOY_KERNEL, key="fl_toy_kernel", hide_index=True)
     try:
         image = pipeline.matrix(image_rows)
@@ -320,16 +357,17 @@ def toy_tab():
     else:
         with c3:
             corner = filters.receptive_field(image, kernel.shape, 0, 0)["patch"]
-            st.markdown(f"Top-left output, symbolically: `{pipeline.symbolic(corner)}`")
+            st.markdown(_("Top-left output, symbolically: {formula}",
+                          formula=f"`{pipeline.symbolic(corner)}`"))
         v1, v2 = st.columns(2)
-        v1.plotly_chart(charts.matrix_figure(valid, "VALID (no padding)"), key="fl_toy_valid",
-                        config=CONFIG, width="content")
-        v2.plotly_chart(charts.matrix_figure(same, "SAME (zero row/column bottom/right)"),
+        v1.plotly_chart(charts.matrix_figure(valid, _("VALID (no padding)")),
+                        key="fl_toy_valid", config=CONFIG, width="content")
+        v2.plotly_chart(charts.matrix_figure(same, _("SAME (zero row/column bottom/right)")),
                         key="fl_toy_same", config=CONFIG, width="content")
 
-    st.subheader("Three filters → three feature maps")
+    st.subheader(_("Three filters → three feature maps"))
     w1, w2, w3 = st.columns(3)
-    weights = [column.number_input(f"Weights of filter {i + 1}", value=value,
+    weights = [column.number_input(_("Weights of filter {number}", number=i + 1), value=value,
                                    key=f"fl_toy_w{i + 1}")
                for i, (column, value) in enumerate(zip((w1, w2, w3), course.BANK_WEIGHTS))]
     try:
@@ -339,26 +377,29 @@ def toy_tab():
     else:
         m = st.columns(3)
         for i in range(3):
-            m[i].plotly_chart(charts.matrix_figure(maps[:, :, i], f"Map {i + 1} "
-                                                   f"(all weights {weights[i]:g})"),
+            m[i].plotly_chart(charts.matrix_figure(maps[:, :, i], _(
+                "Map {number} (all weights {weight})", number=i + 1, weight=f"{weights[i]:g}")),
                               key=f"fl_toy_map_{i}", config=CONFIG, width="content")
-        st.caption(f"Stack shape {charts.shape_text(maps.shape)} (H×W×filters).")
+        st.caption(_("Stack shape {shape} (H×W×filters).",
+                     shape=charts.shape_text(maps.shape)))
 
-    st.subheader("Pooling")
-    choice = st.selectbox("Example", list(course.POOL_EXAMPLES), key="fl_toy_pool_example")
+    st.subheader(_("Pooling"))
+    choice = st.selectbox(_("Example"), list(course.POOL_EXAMPLES), key="fl_toy_pool_example",
+                          format_func=_)
     rows, mode, size, stride, padding = course.POOL_EXAMPLES[choice]
     p1, p2 = st.columns([1, 2])
     with p1:
         edited = st.data_editor(rows, key=f"fl_toy_pool_{choice}", hide_index=True)
-        mode = st.selectbox("Mode", course.POOL_MODES, index=course.POOL_MODES.index(mode),
-                            key=f"fl_toy_pool_mode_{choice}")
+        mode = st.selectbox(_("Mode"), course.POOL_MODES, index=course.POOL_MODES.index(mode),
+                            key=f"fl_toy_pool_mode_{choice}", format_func=_pool_label)
     try:
         pooled = filters.pool(pipeline.matrix(edited), size, stride, padding, mode)
     except ValueError as error:
         p2.error(str(error))
     else:
-        p2.plotly_chart(charts.matrix_figure(pooled, f"{mode} pool {size}×{size}, stride "
-                                             f"{stride}, {padding.upper()}"),
+        p2.plotly_chart(charts.matrix_figure(pooled, _(
+            "{mode} pool {size}, stride {stride}, {padding}", mode=_pool_label(mode),
+            size=f"{size}×{size}", stride=stride, padding=padding.upper())),
                         key="fl_toy_pooled", config=CONFIG, width="content")
 
 
@@ -367,42 +408,47 @@ def _next_seed():
 
 
 def mnist_tab():
-    st.markdown(course.MNIST_INTRO)
+    st.markdown(_(course.MNIST_INTRO))
     try:
         from playground.datasets import mnist
-        (_, _), (x_test, y_test) = mnist.load_mnist()
+        _train, (x_test, y_test) = mnist.load_mnist()
     except Exception as error:  # MnistUnavailable, or the loader not there yet
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        st.warning(f"MNIST is not available here: {reason}")
+        st.warning(_("MNIST is not available here: {reason}", reason=reason))
         return
     c1, c2, c3 = st.columns([1, 1, 1])
-    index = c1.number_input("Test digit #", 0, len(x_test) - 1, 0, key="fl_mnist_index")
-    seed = c2.number_input("Seed", value=PROPS["mnist_seed"].default, key="fl_mnist_seed",
+    index = c1.number_input(_("Test digit #"), 0, len(x_test) - 1, 0, key="fl_mnist_index")
+    seed = c2.number_input(_("Seed"), value=PROPS["mnist_seed"].default, key="fl_mnist_seed",
                            **PROPS["mnist_seed"].widget_range())
-    c3.button("New random filters", key="fl_mnist_new", on_click=_next_seed)
+    c3.button(_("New random filters"), key="fl_mnist_new", on_click=_next_seed)
     out = pipeline.mnist_maps(x_test[int(index)], int(seed), count=course.MNIST_FILTERS)
     a, b, c = st.columns([1, 1, 2])
-    a.plotly_chart(charts.picture_figure(out["digit"], f"Digit (label {int(y_test[int(index)])})",
+    a.plotly_chart(charts.picture_figure(out["digit"], _("Digit (label {label})",
+                                                         label=int(y_test[int(index)])),
                                          height=300), key="fl_mnist_digit", config=CONFIG)
     count = course.MNIST_FILTERS
     b.plotly_chart(charts.stack_figure(pipeline.kernel_tiles(out["kernels"]),
-                                       [f"f{i + 1}" for i in range(count)], "Filters 3×3",
+                                       [f"f{i + 1}" for i in range(count)], _("Filters 3×3"),
                                        height=300, ncols=2), key="fl_mnist_filters",
                    config=CONFIG)
-    c.plotly_chart(charts.stack_figure(out["maps"], [f"map {i + 1}" for i in range(count)],
-                                       "Feature maps", height=300, ncols=count),
+    c.plotly_chart(charts.stack_figure(out["maps"], [_("map {number}", number=i + 1)
+                                                     for i in range(count)],
+                                       _("Feature maps"), height=300, ncols=count),
                    key="fl_mnist_maps", config=CONFIG)
 
 
 def main():
     _init_state()
-    st.title("Filter Lab")
-    st.caption("Put edge, curve and classic image kernels on a photo, then ReLU and pooling — "
-               "the numbers are exactly what tf.nn.conv2d and tf.nn.max_pool2d compute. Pick "
-               "any output pixel to see how it is made.")
+    st.title(_("Filter Lab"))
+    st.caption(_("Put edge, curve and classic image kernels on a photo, then ReLU and pooling — "
+                 "the numbers are exactly what tf.nn.conv2d and tf.nn.max_pool2d compute. Pick "
+                 "any output pixel to see how it is made."))
     # Lazy tabs: only the open tab's code runs (the picture lab is not recomputed while one
     # edits a toy tensor); the open tab is in the URL (?tab=...), so it can be shared too.
-    tabs = st.tabs(PROPS["tab"].choices, key="tab", bind="query-params", on_change="rerun")
+    # The tab's label is also its value in the address (st.tabs has no format_func): a link's
+    # ?tab= in the other language opens the first tab.
+    tabs = st.tabs([_(tab) for tab in PROPS["tab"].choices], key="tab", bind="query-params",
+                   on_change="rerun")
     for tab, draw in zip(tabs, (picture_tab, toy_tab, mnist_tab)):
         if tab.open:
             with tab:

@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from pathlib import Path
 
 LOCALES = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 SOURCE = "en"
+# The address's key for the language (?lang=ko): read by i18n_state, written into every link.
+QUERY_KEY = "lang"
 # The languages the switch offers, each named in itself.
 LANGUAGES = {"en": "English", "ko": "한국어"}
 
@@ -112,6 +114,31 @@ def _(message: str, **kwargs: object) -> str:
         return translated.format(**kwargs)
     except (KeyError, IndexError, ValueError):   # a broken translation shows the English
         return message.format(**kwargs)
+
+
+def link_query(params: Mapping[str, object] | None = None) -> dict[str, object]:
+    """``params`` plus the current language, for a link the app builds (``st.page_link``'s
+    ``query_params``, a page's address): whoever follows it sees the same language."""
+    return {**(params or {}), QUERY_KEY: current_language()}
+
+
+def link(path: str, params: Mapping[str, object] | None = None) -> str:
+    """An in-app address with the current language:
+    ``link("training", {"dataset": "mnist"})`` -> ``"training?dataset=mnist&lang=ko"``."""
+    from urllib.parse import urlencode
+
+    return f"{path}?{urlencode(link_query(params), doseq=True)}"
+
+
+def keep_language(query: Mapping[str, object], address: Mapping[str, object]
+                  ) -> dict[str, object]:
+    """``query`` (a page's settings about to replace the address) with the address's own
+    ``?lang`` kept when it names one of our languages (a bad value is dropped)."""
+    kept = dict(query)
+    language = normalize(address.get(QUERY_KEY))
+    if language:
+        kept[QUERY_KEY] = language
+    return kept
 
 
 def N_(message: str) -> str:

@@ -19,6 +19,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence
 
+from playground.i18n import _
+
 # Whole numbers from an address are capped so that int() and a browser never see silly ones.
 INT_LIMIT = 100_000
 
@@ -64,8 +66,9 @@ class Prop:
             low = -math.inf if self.low is None else self.low
             high = math.inf if self.high is None else self.high
             if not low <= value <= high:
-                raise ValueError(f"{self.name} must be in {_text(self.low)}..{_text(self.high)}, "
-                                 f"got {raw!r}")
+                raise ValueError(_("{name} must be in {low}..{high}, got {value}",
+                                   name=self.name, low=_text(self.low), high=_text(self.high),
+                                   value=repr(raw)))
         if self.check is not None:
             value = self.check(value)
         return value
@@ -75,8 +78,8 @@ class Prop:
             if value == choice or (isinstance(value, str) and isinstance(choice, str)
                                    and value.lower() == choice.lower()):
                 return choice
-        raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, "
-                         f"got {value!r}")
+        raise ValueError(_("{name} must be one of {choices}, got {value}", name=self.name,
+                           choices=", ".join(map(str, self.choices)), value=repr(value)))
 
     def to_text(self, value: Any) -> str:
         """The value as it is written in a link (the inverse of ``parse``)."""
@@ -118,12 +121,14 @@ class Props(Mapping[str, Prop]):
         return {name: copy.deepcopy(prop.default) for name, prop in self._props.items()}
 
     def from_query(self, params: Mapping[str, Any], base: Optional[Mapping[str, Any]] = None,
-                   message: str = "Ignored the link's {name}: {error}"
-                   ) -> tuple[dict[str, Any], list[str]]:
+                   message: Optional[str] = None) -> tuple[dict[str, Any], list[str]]:
         """Address-bar values laid over ``base`` (default: the defaults) -> (settings, messages).
 
         Unknown keys are ignored; a value that does not parse keeps the base value and adds one
-        message (``message`` formatted with ``name`` and ``error``)."""
+        message (``message`` formatted with ``name`` and ``error``; by default "Ignored the
+        link's {name}: {error}" in the session's language)."""
+        if message is None:
+            message = _("Ignored the link's {name}: {error}")
         settings = dict(self.defaults() if base is None else base)
         messages = []
         for name, raw in params.items():
@@ -186,9 +191,11 @@ def _integer(name: str, raw: Any, limit: float = INT_LIMIT) -> int:
             if float(raw) != value:
                 raise ValueError
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise ValueError(_("{name} must be an integer, got {value}", name=name,
+                           value=repr(raw))) from None
     if abs(value) > limit and isinstance(raw, str):
-        raise ValueError(f"{name} must be between -{limit} and {limit}, got {raw!r}")
+        raise ValueError(_("{name} must be between -{limit} and {limit}, got {value}",
+                           name=name, limit=limit, value=repr(raw)))
     return value
 
 
@@ -198,9 +205,11 @@ def _real(name: str, raw: Any) -> float:
             raise ValueError
         value = float(raw.strip() if isinstance(raw, str) else raw)
     except (TypeError, ValueError, OverflowError):
-        raise ValueError(f"{name} must be a number, got {raw!r}") from None
+        raise ValueError(_("{name} must be a number, got {value}", name=name,
+                           value=repr(raw))) from None
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {raw!r}")
+        raise ValueError(_("{name} must be a finite number, got {value}", name=name,
+                           value=repr(raw)))
     return value
 
 
@@ -212,4 +221,4 @@ def _boolean(name: str, raw: Any) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise ValueError(f"{name} must be 0 or 1, got {raw!r}")
+    raise ValueError(_("{name} must be 0 or 1, got {value}", name=name, value=repr(raw)))

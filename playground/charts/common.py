@@ -21,6 +21,8 @@ import pandas  # noqa: F401
 import plotly.colors
 import plotly.graph_objects as go
 
+from playground.i18n import _
+
 DIVERGING = "RdBu_r"   # signed values (filter responses, weights): blue < 0 < red
 SEQUENTIAL = "Greys_r"  # images and non-negative activations
 
@@ -163,7 +165,7 @@ def rgb_mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
     tiles = np.clip(np.asarray(tiles, dtype=np.float32), 0.0, 1.0)
     if tiles.ndim != 4 or tiles.shape[3] != 3:
         raise ValueError(f"tiles must be (N, h, w, 3), got shape {tiles.shape}")
-    n, h, w, _ = tiles.shape
+    n, h, w, _channels = tiles.shape
     ncols = ncols or max(1, math.ceil(math.sqrt(n)))
     nrows = max(1, math.ceil(n / ncols))
     out = np.full((nrows * (h + row_gap) - row_gap, ncols * (w + gap) - gap, 3), 255,
@@ -182,7 +184,7 @@ def rgb_mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: 
     """N colour tiles (N, h, w, 3) in [0, 1] as one picture in a grid, a label above each (a
     long "true→predicted" label on two lines, in a white band between the rows)."""
     tiles = np.asarray(tiles, dtype=np.float32)
-    n, h, w, _ = tiles.shape
+    n, h, w, _channels = tiles.shape
     ncols = ncols or max(1, math.ceil(math.sqrt(n)))
     labels = [label.replace("→", "→<br>") if len(label) > 12 else label
               for label in (labels or [])[:n]]
@@ -192,7 +194,8 @@ def rgb_mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: 
                         text=label, showarrow=False, font=dict(size=10))
                    for i, label in enumerate(labels)]
     image = dict(type="image", z=rgb_mosaic(tiles, ncols, row_gap=row_gap),
-                 hovertemplate=hovertemplate or "row %{y}, col %{x}: rgb %{z}<extra></extra>")
+                 hovertemplate=hovertemplate or (_("row %{y}, col %{x}: rgb %{z}")
+                                                  + "<extra></extra>"))
     layout = image_layout(title, height, uirevision, margin=dict(l=10, r=10, t=30, b=10))
     layout["annotations"] = annotations
     return fast_figure([image], layout)

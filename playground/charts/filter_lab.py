@@ -29,6 +29,7 @@ from playground.charts.common import (
     subplot_grid,
 )
 from playground.core.shapes import shape_text
+from playground.i18n import _
 
 PICK_POINTS = 48  # clickable points per side on a picture (st.plotly_chart cannot select pixels
                   # of an image or heatmap trace, so an invisible marker grid takes the clicks)
@@ -199,8 +200,8 @@ def picture_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool
                             colorbar=dict(thickness=10, len=0.8, tickfont=dict(size=10)))))
     if pickable:
         traces.append(_pick_grid(values if values.ndim == 2 else values.mean(axis=2)))
-    full_title = (f"{title}<br><sup>{shape_text(values.shape)} · range "
-                  f"[{_fmt(lo)}, {_fmt(hi)}]</sup>")
+    full_title = (f"{title}<br><sup>{shape_text(values.shape)} · "
+                  + _("range [{low}, {high}]", low=_fmt(lo), high=_fmt(hi)) + "</sup>")
     layout = _picture_layout(full_title, height, w, h)
     if window is not None:
         top, left, bottom, right = window
@@ -220,8 +221,8 @@ def _pick_grid(plane: np.ndarray) -> dict:
     return dict(
         type="scatter", x=cc.ravel().astype(np.int32), y=rr.ravel().astype(np.int32),
         mode="markers",
-        name="pick", customdata=plane[rr, cc].ravel().astype(np.float32),
-        hovertemplate="row %{y}, col %{x}<br>value %{customdata:.5g}<extra></extra>",
+        name=_("pick"), customdata=plane[rr, cc].ravel().astype(np.float32),
+        hovertemplate=_("row %{y}, col %{x}<br>value %{customdata:.5g}") + "<extra></extra>",
         marker=dict(size=max(4, 300 // max(len(rows), len(cols))), opacity=0.0,
                     color="black"),
         selected=dict(marker=dict(opacity=0.0)), unselected=dict(marker=dict(opacity=0.0)))
@@ -269,8 +270,9 @@ def stack_figure(maps: np.ndarray, labels: Sequence[str], title: str = "",
         annotations.append(dict(x=c * (w + gap) + w / 2, y=r * (h + gap), yanchor="bottom",
                                 text=label, showarrow=False, font=dict(size=11),
                                 bgcolor="rgba(255,255,255,0.8)"))
-    full = (f"{title}<br><sup>stack {shape_text(maps.shape)} (H×W×filters); each map on its own "
-            f"scale</sup>")
+    full = (f"{title}<br><sup>"
+            + _("stack {shape} (H×W×filters); each map on its own scale",
+                shape=shape_text(maps.shape)) + "</sup>")
     layout = _picture_layout(full, height, grid.shape[1], grid.shape[0])
     layout["annotations"] = annotations
     return fast_figure([dict(type="image", source=_png_uri(pixels), hoverinfo="x+y")], layout)
@@ -286,14 +288,15 @@ def _matrix_trace(values: np.ndarray, signed: Optional[bool], is_pad=None, shows
     zmin, zmax, is_signed = colour_limits(values, signed)
     text = [[_fmt(v, 3) for v in row] for row in values]
     if is_pad is not None:
-        text = [[f"{t}<br>pad" if p else t for t, p in zip(trow, prow)]
+        pad = _("pad")
+        text = [[f"{t}<br>{pad}" if p else t for t, p in zip(trow, prow)]
                 for trow, prow in zip(text, np.asarray(is_pad))]
     kwargs = dict(coloraxis=coloraxis) if coloraxis else dict(
         colorscale=scale_pairs(DIVERGING if is_signed else SEQUENTIAL), zmin=zmin, zmax=zmax,
         showscale=showscale)
     return dict(type="heatmap", z=values, text=text, texttemplate="%{text}", xgap=1, ygap=1,
                 textfont=dict(size=11 if values.shape[1] <= 7 else 9),
-                hovertemplate="row %{y}, col %{x}: %{z}<extra></extra>", **kwargs)
+                hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>", **kwargs)
 
 
 def matrix_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool] = None,
@@ -315,14 +318,15 @@ def matrix_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool]
     return fast_figure([_matrix_trace(values, signed, is_pad)], layout)
 
 
-def kernel_figure(kernel: np.ndarray, title: str = "Kernel", height: Optional[int] = None
-                  ) -> go.Figure:
+def kernel_figure(kernel: np.ndarray, title: Optional[str] = None,
+                  height: Optional[int] = None) -> go.Figure:
     """A (kh, kw) kernel with its weights; (kh, kw, C) shows channel 0 (they are equal in the
     lab's 3-channel mode, which the caption says)."""
     kernel = np.asarray(kernel, dtype=np.float64)
     if kernel.ndim == 3:
         kernel = kernel[:, :, 0]
-    return matrix_figure(kernel, title, signed=True, height=height)
+    return matrix_figure(kernel, _("Kernel") if title is None else title, signed=True,
+                         height=height)
 
 
 def arithmetic_figure(explained: dict, height: Optional[int] = None) -> go.Figure:
@@ -336,7 +340,7 @@ def arithmetic_figure(explained: dict, height: Optional[int] = None) -> go.Figur
         patch, kernel, products = patch[:, :, None], kernel[:, :, None], products[:, :, None]
     channels = patch.shape[2]
     kh, kw = patch.shape[:2]
-    names = ["receptive field (input)", "× kernel", "= products"]
+    names = [_("receptive field (input)"), _("× kernel"), _("= products")]
     titles = [f"{n}{' · ' + 'RGB'[c] if channels == 3 else ''}" for c in range(channels)
               for n in names]
     traces = []

@@ -10,6 +10,8 @@ from typing import Optional, Protocol, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from playground.i18n import _
+
 WINDOW = "#ff7f0e"     # the sliding window and the output cell it makes
 PAD = "#d9d9d9"        # zero-padding cells
 UNUSED = "rgba(214, 39, 40, 0.16)"  # rows / columns that no window reaches
@@ -93,16 +95,19 @@ def _value_traces(win: SlidingWindow) -> list[dict]:
     return [
         dict(type="heatmap", z=np.where(is_pad, np.nan, padded), colorscale=INPUT_SCALE,
              zmin=lo, zmax=hi if hi > lo else lo + 1, text=_texts(padded, win.numbered, ~is_pad),
-             textfont=dict(size=13, color="#08306b"), hoverongaps=False, name="input",
-             hovertemplate="padded row %{y}, col %{x}: %{z}<extra>input</extra>", **cell),
+             textfont=dict(size=13, color="#08306b"), hoverongaps=False, name=_("input"),
+             hovertemplate=_("padded row %{y}, col %{x}: %{z}") + "<extra>" + _("input")
+             + "</extra>", **cell),
         dict(type="heatmap", z=np.where(is_pad, 0.0, np.nan), colorscale=[[0, PAD], [1, PAD]],
              text=pad_text, textfont=dict(size=12, color="#7f7f7f"), hoverongaps=False,
-             name="zero padding",
-             hovertemplate="padding at row %{y}, col %{x}<extra>zero padding</extra>", **cell),
+             name=_("zero padding"),
+             hovertemplate=_("padding at row %{y}, col %{x}") + "<extra>" + _("zero padding")
+             + "</extra>", **cell),
         dict(type="heatmap", z=output, colorscale=OUTPUT_SCALE, zmin=o_lo,
              zmax=o_hi if o_hi > o_lo else o_lo + 1, text=_texts(output, win.numbered),
-             textfont=dict(size=13, color="#7f2704"), name="output", xaxis="x2", yaxis="y2",
-             hovertemplate="output row %{y}, col %{x}: %{z}<extra>output</extra>", **cell),
+             textfont=dict(size=13, color="#7f2704"), name=_("output"), xaxis="x2", yaxis="y2",
+             hovertemplate=_("output row %{y}, col %{x}: %{z}") + "<extra>" + _("output")
+             + "</extra>", **cell),
     ]
 
 
@@ -119,12 +124,12 @@ def _window_traces(win: SlidingWindow, r: int, c: int, styled: bool = False) -> 
     if styled:
         line = dict(color=WINDOW, width=4)
         traces[0].update(type="scatter", mode="lines", line=line, hoverinfo="skip",
-                         name="window")
-        traces[1].update(type="scatter", mode="markers", hoverinfo="skip", name="taps",
+                         name=_("window"))
+        traces[1].update(type="scatter", mode="markers", hoverinfo="skip", name=_("taps"),
                          marker=dict(color=WINDOW, size=9, symbol="circle-open",
                                      line=dict(width=3)))
         traces[2].update(type="scatter", mode="lines", line=line, hoverinfo="skip",
-                         name="this output", xaxis="x2", yaxis="y2")
+                         name=_("this output"), xaxis="x2", yaxis="y2")
     return traces
 
 
@@ -166,9 +171,11 @@ def _layout(win: SlidingWindow, height: int, animate: bool) -> dict:
         xaxis2=dict(domain=[split + gap, 1], range=[-0.5, ow - 0.5], anchor="y2", **axis),
         yaxis2=dict(range=[hp - 0.5, -0.5], scaleanchor="x2", anchor="x2", **axis),
         annotations=[
-            dict(text=f"Padded input {hp}×{wp}: padding top {top}, bottom {bottom}, "
-                      f"left {left}, right {right}", x=split / 2, **caption),
-            dict(text=f"Output {oh}×{ow}", x=(split + gap + 1) / 2, **caption),
+            dict(text=_("Padded input {hp}×{wp}: padding top {top}, bottom {bottom}, "
+                        "left {left}, right {right}", hp=hp, wp=wp, top=top, bottom=bottom,
+                        left=left, right=right), x=split / 2, **caption),
+            dict(text=_("Output {oh}×{ow}", oh=oh, ow=ow), x=(split + gap + 1) / 2,
+                 **caption),
         ])
 
 
@@ -190,10 +197,10 @@ def _play_buttons() -> dict:
         type="buttons", direction="left", x=1.0, xanchor="right", y=1.0, yanchor="bottom",
         showactive=False, pad=dict(r=0, t=0, b=24),
         buttons=[
-            dict(label="▶ Play", method="animate",
+            dict(label=_("▶ Play"), method="animate",
                  args=[None, dict(frame=dict(duration=700, redraw=True), fromcurrent=True,
                                   transition=dict(duration=0), mode="immediate")]),
-            dict(label="❚❚ Pause", method="animate",
+            dict(label=_("❚❚ Pause"), method="animate",
                  args=[[None], dict(frame=dict(duration=0, redraw=False),
                                     mode="immediate", transition=dict(duration=0))]),
         ])

@@ -20,6 +20,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from playground.core import shapes
+from playground.i18n import N_, _
 
 Padding = Union[str, int]
 IntOrPair = Union[int, Sequence[int]]
@@ -89,30 +90,31 @@ _SCHARR_X = [[-3, 0, 3], [-10, 0, 10], [-3, 0, 3]]
 _BINOMIAL5 = np.outer([1, 4, 6, 4, 1], [1, 4, 6, 4, 1])
 
 KERNELS: dict[str, np.ndarray] = {
-    "Course edge 5×5 (vertical edges)": COURSE_EDGE,
-    "Course edge 5×5 (horizontal edges)": np.ascontiguousarray(COURSE_EDGE.T),
-    "Course curve detector 7×7": COURSE_CURVE,
-    "Sobel x (vertical edges)": _k(_SOBEL_X),
-    "Sobel y (horizontal edges)": _k(np.transpose(_SOBEL_X)),
-    "Prewitt x (vertical edges)": _k(_PREWITT_X),
-    "Prewitt y (horizontal edges)": _k(np.transpose(_PREWITT_X)),
-    "Scharr x (vertical edges)": _k(_SCHARR_X),
-    "Scharr y (horizontal edges)": _k(np.transpose(_SCHARR_X)),
-    "Laplacian": _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
-    "Outline": _k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
-    "Sharpen": _k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
-    "Box blur 3×3": _k(np.ones((3, 3)), 1 / 9),
-    "Gaussian blur 3×3": _k([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 1 / 16),
-    "Gaussian blur 5×5": _k(_BINOMIAL5, 1 / 256),
-    "Emboss": _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
-    "Identity": _k([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
+    N_("Course edge 5×5 (vertical edges)"): COURSE_EDGE,
+    N_("Course edge 5×5 (horizontal edges)"): np.ascontiguousarray(COURSE_EDGE.T),
+    N_("Course curve detector 7×7"): COURSE_CURVE,
+    N_("Sobel x (vertical edges)"): _k(_SOBEL_X),
+    N_("Sobel y (horizontal edges)"): _k(np.transpose(_SOBEL_X)),
+    N_("Prewitt x (vertical edges)"): _k(_PREWITT_X),
+    N_("Prewitt y (horizontal edges)"): _k(np.transpose(_PREWITT_X)),
+    N_("Scharr x (vertical edges)"): _k(_SCHARR_X),
+    N_("Scharr y (horizontal edges)"): _k(np.transpose(_SCHARR_X)),
+    N_("Laplacian"): _k([[0, 1, 0], [1, -4, 1], [0, 1, 0]]),
+    N_("Outline"): _k([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]]),
+    N_("Sharpen"): _k([[0, -1, 0], [-1, 5, -1], [0, -1, 0]]),
+    N_("Box blur 3×3"): _k(np.ones((3, 3)), 1 / 9),
+    N_("Gaussian blur 3×3"): _k([[1, 2, 1], [2, 4, 2], [1, 2, 1]], 1 / 16),
+    N_("Gaussian blur 5×5"): _k(_BINOMIAL5, 1 / 256),
+    N_("Emboss"): _k([[-2, -1, 0], [-1, 1, 1], [0, 1, 2]]),
+    N_("Identity"): _k([[0, 0, 0], [0, 1, 0], [0, 0, 0]]),
 }
 for _kernel in KERNELS.values():
     _kernel.setflags(write=False)  # shared module state: a page must copy before editing
 
 # Pairs whose responses combine into an edge magnitude sqrt(gx² + gy²).
 EDGE_PAIRS: dict[str, tuple[str, str]] = {
-    "Course edge 5×5": ("Course edge 5×5 (vertical edges)", "Course edge 5×5 (horizontal edges)"),
+    N_("Course edge 5×5"): ("Course edge 5×5 (vertical edges)",
+                            "Course edge 5×5 (horizontal edges)"),
     "Sobel": ("Sobel x (vertical edges)", "Sobel y (horizontal edges)"),
     "Prewitt": ("Prewitt x (vertical edges)", "Prewitt y (horizontal edges)"),
     "Scharr": ("Scharr x (vertical edges)", "Scharr y (horizontal edges)"),
@@ -127,22 +129,28 @@ def _as_float_array(name: str, value, ndims: Sequence[int]) -> np.ndarray:
     try:
         array = np.asarray(value)
     except Exception as error:  # ragged lists and the like
-        raise ValueError(f"{name} must be a numeric array: {error}") from None
+        raise ValueError(_("{name} must be a numeric array: {error}", name=name,
+                           error=error)) from None
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number)
                                      or array.dtype == bool):
-        raise ValueError(f"{name} must be a numeric array, got dtype {array.dtype}")
+        raise ValueError(_("{name} must be a numeric array, got dtype {dtype}", name=name,
+                           dtype=array.dtype))
     if np.iscomplexobj(array):
-        raise ValueError(f"{name} must be real, got dtype {array.dtype}")
+        raise ValueError(_("{name} must be real, got dtype {dtype}", name=name,
+                           dtype=array.dtype))
     if array.ndim not in ndims:
-        wanted = " or ".join(f"{n}-D" for n in ndims)
-        raise ValueError(f"{name} must be {wanted}, got shape {array.shape}")
+        wanted = " / ".join(f"{n}-D" for n in ndims)
+        raise ValueError(_("{name} must be {wanted}, got shape {shape}", name=name,
+                           wanted=wanted, shape=array.shape))
     if 0 in array.shape:
-        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+        raise ValueError(_("{name} must not be empty, got shape {shape}", name=name,
+                           shape=array.shape))
     array = array.astype(np.float32, copy=False)
     # One reduction instead of an isfinite mask (a 12-megapixel photo costs ~5 ms, not ~20);
     # only a sum that overflows or is NaN needs the exact element-wise look.
     if not np.isfinite(array.sum(dtype=np.float64)) and not np.isfinite(array).all():
-        raise ValueError(f"{name} must contain only finite numbers (no NaN or inf)")
+        raise ValueError(_("{name} must contain only finite numbers (no NaN or inf)",
+                           name=name))
     return array
 
 
@@ -157,8 +165,9 @@ def _pads(h: int, w: int, kh: int, kw: int, sh: int, sw: int,
 
 
 def _fit_error(error: ValueError, image_shape, kernel_shape) -> ValueError:
-    return ValueError(f"kernel {kernel_shape[0]}×{kernel_shape[1]} does not fit the image "
-                      f"{image_shape[0]}×{image_shape[1]} with this padding ({error})")
+    return ValueError(_("kernel {kernel} does not fit the image {image} with this padding "
+                        "({error})", kernel=f"{kernel_shape[0]}×{kernel_shape[1]}",
+                        image=f"{image_shape[0]}×{image_shape[1]}", error=error))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -288,8 +297,9 @@ def convolve(image, kernel, stride: IntOrPair = 1, padding: Padding = "valid", *
     h, w, channels = image.shape
     kh, kw, kc, n_filters = kernel.shape
     if kc != channels:
-        raise ValueError(f"kernel has {kc} input channel(s) (shape {kernel.shape}) but the image "
-                         f"has {channels} (shape {image.shape})")
+        raise ValueError(_("kernel has {kernel_channels} input channel(s) (shape {kernel}) "
+                           "but the image has {channels} (shape {image})", kernel_channels=kc,
+                           kernel=kernel.shape, channels=channels, image=image.shape))
     try:
         pads = _pads(h, w, kh, kw, sh, sw, padding)
     except ValueError as error:
@@ -342,16 +352,18 @@ def pool(x, size: IntOrPair = 2, stride: Optional[IntOrPair] = None, padding: Pa
     sh, sw = (ph, pw) if stride is None else shapes.as_pair("stride", stride)
     padding = shapes.normalize_padding(padding)
     if isinstance(padding, int) and padding >= min(ph, pw):
-        raise ValueError(f"padding must be smaller than the pool size {ph}×{pw}, got {padding}")
+        raise ValueError(_("padding must be smaller than the pool size {size}, got {padding}",
+                           size=f"{ph}×{pw}", padding=padding))
     squeeze = x.ndim == 2
     if squeeze:
         x = x[:, :, None]
-    h, w, _ = x.shape
+    h, w, _channels = x.shape
     try:
         out_h, out_w, top, bottom, left, right = _pads(h, w, ph, pw, sh, sw, padding)
     except ValueError as error:
-        raise ValueError(f"pool size {ph}×{pw} does not fit the input {h}×{w} with this "
-                         f"padding ({error})") from None
+        raise ValueError(_("pool size {size} does not fit the input {input} with this "
+                           "padding ({error})", size=f"{ph}×{pw}", input=f"{h}×{w}",
+                           error=error)) from None
     widths = ((top, bottom), (left, right), (0, 0))
     if mode == "max":
         padded = np.pad(x, widths, constant_values=-np.inf)
@@ -414,9 +426,11 @@ def receptive_field(image, kernel_size: IntOrPair, row: int, col: int, stride: I
     row = shapes._as_int("row", row, 0)
     col = shapes._as_int("col", col, 0)
     if row >= out_h:
-        raise ValueError(f"row must be < the output height {out_h}, got {row}")
+        raise ValueError(_("row must be < the output height {height}, got {row}",
+                           height=out_h, row=row))
     if col >= out_w:
-        raise ValueError(f"col must be < the output width {out_w}, got {col}")
+        raise ValueError(_("col must be < the output width {width}, got {col}", width=out_w,
+                           col=col))
     top, left = row * sh, col * sw
     return dict(top=top, left=left,
                 patch=np.array(padded[top:top + kh, left:left + kw], dtype=np.float32),

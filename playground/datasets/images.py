@@ -20,6 +20,8 @@ from typing import Optional
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
+from playground.i18n import N_, _
+
 __all__ = [
     "ImageError",
     "Picture",
@@ -114,19 +116,20 @@ def _sniff(data: bytes) -> Optional[str]:
     if head[4:8] == b"ftyp":
         brand = head[8:12].decode("ascii", "replace")
         if brand in ("heic", "heix", "hevc", "hevx", "heim", "heis", "mif1", "msf1"):
-            return ("HEIC/HEIF photos are not supported: export it as JPEG or PNG "
-                    "(on an iPhone: Settings → Camera → Formats → Most Compatible).")
+            return _("HEIC/HEIF photos are not supported: export it as JPEG or PNG "
+                     "(on an iPhone: Settings → Camera → Formats → Most Compatible).")
         if brand in ("avif", "avis"):
-            return "AVIF pictures are not supported: convert it to PNG, JPEG or WebP."
-        return "This looks like a video or MP4-family file, not a picture."
+            return _("AVIF pictures are not supported: convert it to PNG, JPEG or WebP.")
+        return _("This looks like a video or MP4-family file, not a picture.")
     if b"<svg" in lowered or lowered.startswith(b"<?xml"):
-        return "SVG is a vector drawing, not a picture of pixels: export it as PNG first."
+        return _("SVG is a vector drawing, not a picture of pixels: export it as PNG first.")
     if lowered.startswith((b"<!doctype html", b"<html")) or b"<html" in lowered[:200]:
-        return "This is a web page (HTML), not a picture: save the image itself and upload that."
+        return _("This is a web page (HTML), not a picture: save the image itself and upload "
+                 "that.")
     if head.startswith(b"%PDF"):
-        return "This is a PDF document, not a picture: export the page as PNG or JPEG."
+        return _("This is a PDF document, not a picture: export the page as PNG or JPEG.")
     if head.startswith((b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")):
-        return "This is an archive (zip/gz/7z/rar), not a picture."
+        return _("This is an archive (zip/gz/7z/rar), not a picture.")
     return None
 
 
@@ -150,7 +153,7 @@ def _signature(data: bytes) -> Optional[str]:
 def _label(name: str) -> str:
     # The name is the user's text: keep it short and free of markup before it reaches a message.
     safe = "".join(ch for ch in str(name) if ch.isalnum() or ch in " ._-()")[:60].strip()
-    return f"“{safe}”" if safe else "The file"
+    return f"“{safe}”" if safe else _("The file")
 
 
 def load(data: bytes, name: str = "", max_bytes: int = MAX_BYTES,
@@ -167,13 +170,14 @@ def load(data: bytes, name: str = "", max_bytes: int = MAX_BYTES,
     if isinstance(data, (bytearray, memoryview)):
         data = bytes(data)
     if not isinstance(data, bytes):
-        raise ImageError(f"Expected the file's bytes, got {type(data).__name__}.")
+        raise ImageError(_("Expected the file's bytes, got {type}.",
+                           type=type(data).__name__))
     label = _label(name)
     if len(data) == 0:
-        raise ImageError(f"{label} is empty (0 bytes).")
+        raise ImageError(_("{file} is empty (0 bytes).", file=label))
     if len(data) > max_bytes:
-        raise ImageError(f"{label} is {len(data) / 2**20:.1f} MB; the limit is "
-                         f"{max_bytes / 2**20:.0f} MB.")
+        raise ImageError(_("{file} is {size} MB; the limit is {limit} MB.", file=label,
+                           size=f"{len(data) / 2**20:.1f}", limit=f"{max_bytes / 2**20:.0f}"))
     sniffed = _sniff(data)
     if sniffed:
         raise ImageError(sniffed)
@@ -182,15 +186,15 @@ def load(data: bytes, name: str = "", max_bytes: int = MAX_BYTES,
     except ImageError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{label} claims more pixels than Pillow's safety limit allows "
-                         f"(a possible decompression bomb); the limit is "
-                         f"{max_pixels / 1e6:.0f} megapixels.") from None
+        raise ImageError(_("{file} claims more pixels than Pillow's safety limit allows "
+                           "(a possible decompression bomb); the limit is {limit} megapixels.",
+                           file=label, limit=f"{max_pixels / 1e6:.0f}")) from None
     except MemoryError:
-        raise ImageError(f"{label} is too large to decode in memory.") from None
+        raise ImageError(_("{file} is too large to decode in memory.", file=label)) from None
     except Exception as error:  # hostile bytes can upset any decoder: the user gets one line
         detail = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
-        raise ImageError(f"{label} could not be decoded as a picture (it may be truncated or "
-                         f"corrupt): {detail}.") from None
+        raise ImageError(_("{file} could not be decoded as a picture (it may be truncated or "
+                           "corrupt): {detail}.", file=label, detail=detail)) from None
 
 
 def _decode(data: bytes, name: str, max_pixels: int, draft: Optional[int] = None) -> Picture:
@@ -204,26 +208,31 @@ def _decode(data: bytes, name: str, max_pixels: int, draft: Optional[int] = None
         except Image.UnidentifiedImageError:
             claimed = _signature(data)
             if claimed:
-                raise ImageError(f"{label} starts like a {claimed} file but could not be decoded "
-                                 f"(it may be truncated or corrupt).") from None
-            raise ImageError(f"{label} is not a picture this lab can read (PNG, JPEG, WebP, GIF, "
-                             f"BMP or TIFF).") from None
+                raise ImageError(_("{file} starts like a {format} file but could not be "
+                                   "decoded (it may be truncated or corrupt).", file=label,
+                                   format=claimed)) from None
+            raise ImageError(_("{file} is not a picture this lab can read (PNG, JPEG, WebP, "
+                               "GIF, BMP or TIFF).", file=label)) from None
         fmt = image.format or ""
         width, height = image.size
         if width * height > max_pixels:
-            raise ImageError(f"{label} is {width}×{height} = {width * height / 1e6:.0f} "
-                             f"megapixels; the limit is {max_pixels / 1e6:.0f} megapixels.")
+            raise ImageError(_("{file} is {width}×{height} = {megapixels} megapixels; the "
+                               "limit is {limit} megapixels.", file=label, width=width,
+                               height=height, megapixels=f"{width * height / 1e6:.0f}",
+                               limit=f"{max_pixels / 1e6:.0f}"))
         if min(width, height) < MIN_SIDE:
-            raise ImageError(f"{label} is only {width}×{height} pixels; each side must be at "
-                             f"least {MIN_SIDE} pixels.")
+            raise ImageError(_("{file} is only {width}×{height} pixels; each side must be at "
+                               "least {minimum} pixels.", file=label, width=width,
+                               height=height, minimum=MIN_SIDE))
         if max(width, height) > MAX_ASPECT * min(width, height):
-            raise ImageError(f"{label} is {width}×{height} pixels, a strip too thin to filter "
-                             f"(at most {MAX_ASPECT}:1).")
+            raise ImageError(_("{file} is {width}×{height} pixels, a strip too thin to filter "
+                               "(at most {aspect}:1).", file=label, width=width, height=height,
+                               aspect=MAX_ASPECT))
         frames = int(getattr(image, "n_frames", 1) or 1)
         notes = []
         if frames > 1:
             image.seek(0)
-            notes.append(f"{frames} frames/pages: the first one is used.")
+            notes.append(_("{frames} frames/pages: the first one is used.", frames=frames))
         if draft and fmt == "JPEG" and min(width, height) > draft:
             scale = max(int(draft), MIN_SIDE) / min(width, height)
             image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
@@ -233,10 +242,11 @@ def _decode(data: bytes, name: str, max_pixels: int, draft: Optional[int] = None
         mode = image.mode
         image = ImageOps.exif_transpose(image)
         if image.size != (width, height):
-            notes.append("Rotated as its EXIF orientation says.")
+            notes.append(_("Rotated as its EXIF orientation says."))
         pixels = _to_rgb(image)
     if pixels.shape[0] < MIN_SIDE or pixels.shape[1] < MIN_SIDE:
-        raise ImageError(f"{label} decodes to only {pixels.shape[1]}×{pixels.shape[0]} pixels.")
+        raise ImageError(_("{file} decodes to only {width}×{height} pixels.", file=label,
+                           width=pixels.shape[1], height=pixels.shape[0]))
     return Picture(pixels=pixels, name=name, format=fmt, mode=mode, frames=frames, notes=notes)
 
 
@@ -253,7 +263,7 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
         else:
             lo, hi = float(np.nanmin(values)), float(np.nanmax(values))
             if not (math.isfinite(lo) and math.isfinite(hi)):
-                raise ImageError("The picture holds NaN or infinite values.")
+                raise ImageError(_("The picture holds NaN or infinite values."))
             if mode == "F" and lo >= 0 and hi <= 1:
                 scaled = values * 255.0
             else:
@@ -330,11 +340,11 @@ def to_gray(rgb: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------------------------
 
 SAMPLE_TITLES = {
-    "chelsea.png": "Chelsea the cat",
-    "coffee.png": "Coffee cup",
-    "astronaut.png": "Astronaut Eileen Collins",
-    "camera.png": "Cameraman (grayscale)",
-    "rocket.jpg": "Falcon 9 launch",
+    "chelsea.png": N_("Chelsea the cat"),
+    "coffee.png": N_("Coffee cup"),
+    "astronaut.png": N_("Astronaut Eileen Collins"),
+    "camera.png": N_("Cameraman (grayscale)"),
+    "rocket.jpg": N_("Falcon 9 launch"),
 }
 
 
@@ -397,10 +407,10 @@ def _curve(size: int) -> np.ndarray:
 
 
 PATTERNS = {
-    "Pattern: checkerboard": _checkerboard,
-    "Pattern: circles": _circles,
-    "Pattern: stripes": _stripes,
-    "Pattern: a drawn curve": _curve,
+    N_("Pattern: checkerboard"): _checkerboard,
+    N_("Pattern: circles"): _circles,
+    N_("Pattern: stripes"): _stripes,
+    N_("Pattern: a drawn curve"): _curve,
 }
 
 

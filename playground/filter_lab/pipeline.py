@@ -14,16 +14,18 @@ import numpy as np
 
 from playground.core import filters, shapes
 from playground.datasets import images
+from playground.i18n import N_, _
 
 Padding = Union[str, int]
 
-GRAY = "Grayscale"
-EACH_RGB = "Each RGB channel on its own"
-RGB_SUM = "RGB: one 3-channel filter (sums over channels)"
-CHANNELS = {"Red channel": 0, "Green channel": 1, "Blue channel": 2}
+# Values that travel in links; marked with N_ and translated with _ where shown.
+GRAY = N_("Grayscale")
+EACH_RGB = N_("Each RGB channel on its own")
+RGB_SUM = N_("RGB: one 3-channel filter (sums over channels)")
+CHANNELS = {N_("Red channel"): 0, N_("Green channel"): 1, N_("Blue channel"): 2}
 COLOUR_MODES = (GRAY, "Red channel", "Green channel", "Blue channel", EACH_RGB, RGB_SUM)
 POOL_MODES = ("none", "max", "avg", "min")
-CUSTOM = "Custom kernel"
+CUSTOM = N_("Custom kernel")
 MAX_CUSTOM_SIDE = 9
 
 
@@ -45,12 +47,12 @@ class LabSettings:
 
     def __post_init__(self):
         if not self.kernels:
-            raise ValueError("kernels: pick at least one filter")
+            raise ValueError(_("kernels: pick at least one filter"))
         for name in self.kernels:
             if name != CUSTOM and name not in filters.KERNELS:
-                raise ValueError(f"kernels: unknown filter {name!r}")
+                raise ValueError(_("kernels: unknown filter {name}", name=repr(name)))
         if CUSTOM in self.kernels and self.custom is None:
-            raise ValueError("custom: the custom kernel has no values")
+            raise ValueError(_("custom: the custom kernel has no values"))
         if self.colour not in COLOUR_MODES:
             raise ValueError(f"colour must be one of {COLOUR_MODES}, got {self.colour!r}")
         if self.pool_mode not in POOL_MODES:
@@ -119,8 +121,8 @@ class LabResult:
         kh, kw = self.kernels[map_index].shape[:2]
         h, w = self.input.shape[:2]
         sh, sw = shapes.as_pair("stride", self.settings.stride)
-        pad_top, _ = shapes.padding_amounts(h, kh, sh, self.settings.padding)
-        pad_left, _ = shapes.padding_amounts(w, kw, sw, self.settings.padding)
+        pad_top, _pad_bottom = shapes.padding_amounts(h, kh, sh, self.settings.padding)
+        pad_left, _pad_right = shapes.padding_amounts(w, kw, sw, self.settings.padding)
         top, left = row * sh - pad_top, col * sw - pad_left
         return top, left, top + kh, left + kw
 
@@ -143,7 +145,7 @@ def custom_kernel(rows: Sequence[Sequence]) -> np.ndarray:
     if hasattr(rows, "to_numpy"):  # st.data_editor may hand back a DataFrame
         rows = rows.to_numpy().tolist()
     if rows is None or len(rows) == 0:
-        raise ValueError("custom kernel: it has no rows")
+        raise ValueError(_("custom kernel: it has no rows"))
     cleaned = []
     for r, row in enumerate(rows):
         values = []
@@ -154,19 +156,20 @@ def custom_kernel(rows: Sequence[Sequence]) -> np.ndarray:
             try:
                 number = float(value)
             except (TypeError, ValueError):
-                raise ValueError(f"custom kernel: cell ({r + 1}, {c + 1}) is not a number: "
-                                 f"{value!r}") from None
+                raise ValueError(_("custom kernel: cell ({row}, {col}) is not a number: "
+                                   "{value}", row=r + 1, col=c + 1, value=repr(value))) from None
             if not np.isfinite(number):
-                raise ValueError(f"custom kernel: cell ({r + 1}, {c + 1}) is not finite")
+                raise ValueError(_("custom kernel: cell ({row}, {col}) is not finite",
+                                   row=r + 1, col=c + 1))
             values.append(number)
         cleaned.append(values)
     widths = {len(row) for row in cleaned}
     if len(widths) != 1:
-        raise ValueError("custom kernel: every row must have the same number of cells")
+        raise ValueError(_("custom kernel: every row must have the same number of cells"))
     kernel = np.array(cleaned, dtype=np.float32)
     if not (1 <= kernel.shape[0] <= MAX_CUSTOM_SIDE and 1 <= kernel.shape[1] <= MAX_CUSTOM_SIDE):
-        raise ValueError(f"custom kernel: each side must be 1..{MAX_CUSTOM_SIDE}, got "
-                         f"{kernel.shape[0]}×{kernel.shape[1]}")
+        raise ValueError(_("custom kernel: each side must be 1..{limit}, got {size}",
+                           limit=MAX_CUSTOM_SIDE, size=f"{kernel.shape[0]}×{kernel.shape[1]}"))
     return kernel
 
 
@@ -318,12 +321,13 @@ def formula(explained: dict, max_terms: int = 12) -> str:
     order = [i for i in range(products.size) if products[i] != 0]
     total = explained["total"]
     if not order:
-        return f"every product is 0, so the sum is {_num(total)}"
+        return _("every product is 0, so the sum is {total}", total=_num(total))
     shown = order
     if len(order) > max_terms:
         shown = sorted(sorted(order, key=lambda i: -abs(products[i]))[:max_terms])
     terms = " + ".join(f"({_num(patch[i])}·{_num(kernel[i])})" for i in shown)
-    rest = f" + … ({len(order) - len(shown)} more)" if len(shown) < len(order) else ""
+    rest = (" + … " + _("({count} more)", count=len(order) - len(shown))
+            if len(shown) < len(order) else "")
     return f"{terms}{rest} = {_num(total)}"
 
 
@@ -369,11 +373,11 @@ def matrix(rows) -> np.ndarray:
     try:
         array = np.array(rows, dtype=np.float32)
     except (TypeError, ValueError):
-        raise ValueError("every cell must be a number") from None
+        raise ValueError(_("every cell must be a number")) from None
     if array.ndim != 2 or 0 in array.shape:
-        raise ValueError("the matrix must be a non-empty grid of numbers")
+        raise ValueError(_("the matrix must be a non-empty grid of numbers"))
     if not np.isfinite(array).all():
-        raise ValueError("every cell must be a finite number")
+        raise ValueError(_("every cell must be a finite number"))
     return array
 
 

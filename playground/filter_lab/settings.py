@@ -13,6 +13,7 @@ from typing import Any, Iterable, Mapping
 from playground.core import filters
 from playground.datasets import images
 from playground.filter_lab import pipeline
+from playground.i18n import N_, _
 from playground.settings import Prop, Props
 
 COURSE_SET = ("Course edge 5×5 (vertical edges)", "Course edge 5×5 (horizontal edges)",
@@ -22,7 +23,7 @@ FILTER_OPTIONS = tuple(filters.KERNELS) + (pipeline.CUSTOM,)
 PICTURES = tuple(images.samples()) + tuple(images.PATTERNS)
 PADDINGS = ("same", "valid", "pixels")
 RESOLUTIONS = (256, 512, 768, 1024, 1536, 2048)
-TABS = ("Your picture", "Toy tensors (course examples)", "MNIST digit")
+TABS = (N_("Your picture"), N_("Toy tensors (course examples)"), N_("MNIST digit"))
 
 PROPS = Props([
     # In the link (LINK below).
@@ -30,13 +31,13 @@ PROPS = Props([
          help="a named filter (repeat the key for a stack)"),
     Prop("picture", str, PICTURES[0], choices=PICTURES, help="bundled picture or pattern"),
     Prop("colour", str, pipeline.GRAY, choices=pipeline.COLOUR_MODES,
-         help="Grayscale or one channel: a 2-D kernel on one plane. Each RGB channel: the "
-              "kernel on R, G and B separately. 3-channel filter: a kh×kw×3 kernel summed over "
-              "the channels, as a conv layer does."),
+         help=N_("Grayscale or one channel: a 2-D kernel on one plane. Each RGB channel: the "
+                 "kernel on R, G and B separately. 3-channel filter: a kh×kw×3 kernel summed "
+                 "over the channels, as a conv layer does.")),
     Prop("stride", int, 1, low=1, high=8, help="stride of the filters"),
     Prop("padding", str, "same", choices=PADDINGS,
-         help="SAME keeps ceil(N / stride) outputs (TensorFlow puts the odd pixel "
-              "bottom/right); VALID adds none; pixels adds P zeros on each side."),
+         help=N_("SAME keeps ceil(N / stride) outputs (TensorFlow puts the odd pixel "
+                 "bottom/right); VALID adds none; pixels adds P zeros on each side.")),
     Prop("relu", bool, True, help="ReLU (max(0, x)) after the filters"),
     Prop("pool", str, "max", choices=pipeline.POOL_MODES, help="pooling after ReLU"),
     # The page's other settings (not in the link).
@@ -45,7 +46,7 @@ PROPS = Props([
     Prop("pool_stride", int, 2, low=1, high=8, help="pool stride"),
     Prop("pool_padding", str, "valid", choices=("valid", "same"), help="pool padding"),
     Prop("working", int, 1024, choices=RESOLUTIONS,
-         help="Filters run on a copy this large; the download uses the full resolution."),
+         help=N_("Filters run on a copy this large; the download uses the full resolution.")),
     Prop("custom_h", int, 3, low=1, high=pipeline.MAX_CUSTOM_SIDE, help="custom kernel rows"),
     Prop("custom_w", int, 3, low=1, high=pipeline.MAX_CUSTOM_SIDE,
          help="custom kernel columns"),
@@ -67,7 +68,7 @@ def from_query(params: Mapping[str, Any], filter_values: Iterable[str] = ()
         try:
             chosen.append(PROPS["filter"].parse(raw))
         except ValueError as error:
-            messages.append(f"Ignored the link's filter: {error}")
+            messages.append(_("Ignored the link's {name}: {error}", name="filter", error=error))
     settings["filter"] = chosen or [PROPS["filter"].default]
     return {name: settings[name] for name in LINK}, messages
 
