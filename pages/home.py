@@ -5,7 +5,7 @@ import streamlit as st
 
 from playground.charts.home import pipeline_figure
 from playground.core import network
-from playground.i18n import N_, _, current_language
+from playground.i18n import N_, _, current_language, link_query
 from playground.shape_lab.settings import DEFAULT_PRESET as PRESET  # the course's network
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +47,7 @@ def lab_links():
     st.subheader(_("Labs"))
     for column, (path, title, icon, text) in zip(st.columns(len(LABS)), LABS):
         with column.container(border=True):
-            st.page_link(path, label=_(title), icon=icon)
+            st.page_link(path, label=_(title), icon=icon, query_params=link_query())
             st.caption(_(text))
 
 

@@ -12,7 +12,7 @@ from playground.charts import inspector as charts
 from playground.core import network, runs
 from playground.core.shapes import shape_text
 from playground.datasets import DatasetUnavailable, dataset_entry, dataset_names
-from playground.i18n import N_, _
+from playground.i18n import N_, _, link_query
 from playground.inspector import data, loading, preprocess, pretrained
 from playground.training import texts
 
@@ -88,7 +88,7 @@ def pick_run() -> Optional[Inspected]:
         st.info(_("No saved run yet. Train one on the **Live Training** page (one epoch of "
                   "the course CNN takes about a minute), or upload a `.keras` or `.h5` file."))
         st.page_link(HERE / "training.py", label=_("Live Training"),
-                     icon=":material/monitoring:")
+                     icon=":material/monitoring:", query_params=link_query())
         return None
     ids = [run["run_id"] for run in saved]
     wanted = st.query_params.get("run")
@@ -180,7 +180,7 @@ def pick_pretrained(has_runs: bool) -> Optional[Inspected]:
         st.info(_("No saved run yet, so here is the pretrained model. Train your own on the "
                   "**Live Training** page (the default network takes about half a minute)."))
         st.page_link(HERE / "training.py", label=_("Live Training"),
-                     icon=":material/monitoring:")
+                     icon=":material/monitoring:", query_params=link_query())
     st.caption(_("The playground's default network ({preset}, {parameters} parameters) trained "
                  "on the 60,000 MNIST training digits with its own recipe, seed {seed}: "
                  "{accuracy} % test accuracy. `{command}` makes it again.",

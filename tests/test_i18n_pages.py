@@ -139,3 +139,11 @@ def test_filter_lab_toy_tab_and_a_bad_cell_in_korean():
     titles = _figure_titles(at)
     assert "VALID (패딩 없음)" in titles and any(t.startswith("맵 1") for t in titles)
     assert _untranslated(_labels(at)) == []
+
+
+def test_the_home_page_links_carry_the_language():
+    at = app_test(query={"lang": "ko"})
+    assert not at.exception, at.exception
+    links = at.get("page_link")
+    assert len(links) >= 4
+    assert {parse_qs(link.proto.query_string)["lang"][0] for link in links} == {"ko"}
