@@ -19,6 +19,7 @@ import numpy as np
 from playground.core import runs
 from playground.datasets import dataset_entry, dataset_names, load_dataset
 from playground.datasets.base import BadSource, read_npz
+from playground.i18n import _
 
 DATA_FILE = "dataset.json"    # written by the Training page for every run (the contract)
 ARRAYS_FILE = "data.npz"      # the learner's own pictures, kept with their run
@@ -54,7 +55,7 @@ MNIST = ModelData("mnist", "MNIST handwritten digits", MNIST_NAMES, MNIST_SHAPE)
 def default_class_names(n: int) -> tuple[str, ...]:
     """Names for ``n`` outputs when nothing better is known: the digits for 10 (the MNIST-era
     runs and uploads), else "class 0".."class n-1"."""
-    return MNIST_NAMES if n == 10 else tuple(f"class {i}" for i in range(n))
+    return MNIST_NAMES if n == 10 else tuple(_("class {number}", number=i) for i in range(n))
 
 
 def clean_class_name(text, index: int) -> str:
@@ -63,7 +64,7 @@ def clean_class_name(text, index: int) -> str:
     text = unicodedata.normalize("NFC", str(text))
     kept = "".join(ch if ch.isalnum() or ch in _NAME_SIGNS else "_" for ch in text)
     kept = " ".join(kept.split())[:MAX_NAME_CHARS].strip()
-    return kept or f"class {index}"
+    return kept or _("class {number}", number=index)
 
 
 def parse_labels(data: bytes, expected: Optional[int] = None) -> tuple[str, ...]:
@@ -74,26 +75,28 @@ def parse_labels(data: bytes, expected: Optional[int] = None) -> tuple[str, ...]
     file, more than 1,000 names, or a count other than ``expected``.
     """
     if not data:
-        raise ValueError("the labels file is empty")
+        raise ValueError(_("the labels file is empty"))
     if len(data) > MAX_LABELS_BYTES:
-        raise ValueError(f"the labels file is {len(data) / 1024:.0f} KB; the limit is "
-                         f"{MAX_LABELS_BYTES // 1024} KB")
+        raise ValueError(_("the labels file is {size} KB; the limit is {limit} KB",
+                           size=f"{len(data) / 1024:.0f}", limit=MAX_LABELS_BYTES // 1024))
     if b"\x00" in data:
-        raise ValueError("the labels file is not text (one class name a line)")
+        raise ValueError(_("the labels file is not text (one class name a line)"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError("the labels file is not UTF-8 text (one class name a line)") from None
+        raise ValueError(_("the labels file is not UTF-8 text (one class name a line)")
+                         ) from None
     lines = text.splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     if not lines:
-        raise ValueError("the labels file holds no class names")
+        raise ValueError(_("the labels file holds no class names"))
     if len(lines) > MAX_CLASSES:
-        raise ValueError(f"the labels file has {len(lines)} lines; the limit is {MAX_CLASSES}")
+        raise ValueError(_("the labels file has {count} lines; the limit is {limit}",
+                           count=len(lines), limit=MAX_CLASSES))
     if expected is not None and len(lines) != expected:
-        raise ValueError(f"the labels file names {len(lines)} classes but the model has "
-                         f"{expected} outputs")
+        raise ValueError(_("the labels file names {count} classes but the model has "
+                           "{expected} outputs", count=len(lines), expected=expected))
     return tuple(clean_class_name(line, i) for i, line in enumerate(lines))
 
 

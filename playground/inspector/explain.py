@@ -23,6 +23,7 @@ from PIL import Image
 
 from playground.core import layers as modern_layers
 from playground.core import network
+from playground.i18n import _
 
 _layers = network.model_layers  # the model's layers without its InputLayer
 
@@ -342,5 +343,5 @@ def layer_description(model: keras.Model, name: str) -> str:
     except ValueError:  # a setting the spec language does not allow
         return kind
     if kind == "Dropout":
-        words += " (identity when predicting)"
+        words += " " + _("(identity when predicting)")
     return f"{kind} {words}".strip()

@@ -14,6 +14,7 @@ from PIL import Image
 
 from playground.core.shapes import shape_text
 from playground.datasets import images
+from playground.i18n import _
 
 INPUT_SHAPE = (28, 28, 1)   # MNIST's: the digit recipe's field and the digit models' input
 NUM_CLASSES = 10
@@ -81,7 +82,8 @@ def ink_image(image) -> np.ndarray:
     """
     gray = _grayscale(_as_unit_float(image))
     if gray.shape[0] < 2 or gray.shape[1] < 2:
-        raise ValueError(f"image is too small to hold a digit: {gray.shape[1]}×{gray.shape[0]} px")
+        raise ValueError(_("image is too small to hold a digit: {width}×{height} px",
+                           width=gray.shape[1], height=gray.shape[0]))
     background = float(np.median(_border(gray)))
     if background > 0.5:
         gray = 1.0 - gray
@@ -89,8 +91,8 @@ def ink_image(image) -> np.ndarray:
     ink = gray - background
     strength = float(ink.max())
     if strength < 0.1:
-        raise ValueError("no digit found: the image is blank (nothing stands out from the "
-                         "background)")
+        raise ValueError(_("no digit found: the image is blank (nothing stands out from the "
+                           "background)"))
     ink = np.clip(ink / strength, 0.0, 1.0)
     ink[ink < _INK_THRESHOLD] = 0.0
     return ink.astype(np.float32)
@@ -129,7 +131,7 @@ def preprocess_digit(image) -> np.ndarray:
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     digit = _resize(digit, size)
     if digit.sum() <= 0:
-        raise ValueError("no digit found: the strokes vanish when scaled to 20×20 px")
+        raise ValueError(_("no digit found: the strokes vanish when scaled to 20×20 px"))
     h, w = digit.shape
     com_row, com_col = _centre_of_mass(digit)
     # MNIST's digits have their centre of mass at pixel index (14, 14) (measured on the test
@@ -231,8 +233,8 @@ def safe_name(text, limit: int = 60) -> str:
 
 def describe_output(output: np.ndarray) -> str:
     """'28×28×32 · min 0.000 · max 2.714' for one layer's output."""
-    return (f"{shape_text(output.shape)} · min {float(output.min()):.3f} · "
-            f"max {float(output.max()):.3f}")
+    return _("{shape} · min {low} · max {high}", shape=shape_text(output.shape),
+             low=f"{float(output.min()):.3f}", high=f"{float(output.max()):.3f}")
 
 
 def output_kind(output: np.ndarray) -> str:
