@@ -124,7 +124,7 @@ class Lesson:
             return False
 
 
-_NUMBER = re.compile(r"^\s*(\d{1,3})\s*$")
+_NUMBER = re.compile(r"^\s*([0-9]{1,3})\s*$")
 
 
 def lesson_number(raw: Any, count: int) -> int:

@@ -239,7 +239,8 @@ KERAS_LESSON = Lesson(
                 "    keras.layers.Dropout(0.4),\n"
                 "    keras.layers.Dense(10, activation='softmax'),\n"
                 "])\n"
-                "model.count_params()    # 619786"),
+                "model.count_params()    # 619786\n"
+                "# Keras 3 pooling layers accept only lower-case 'same' / 'valid'"),
     task=N_("Bring the total **below 200,000** parameters by changing only the Dense layer's "
             "units."),
     controls=(Control("units", N_("Units of the Dense layer"), "int", 256, 1, 2048),),
