@@ -61,8 +61,8 @@ def held_out(name: str, run_id: Optional[str], modified: float):
 
 def run_label(run: dict) -> str:
     settings, status = run["settings"], run["status"]
-    net = _(settings.get("preset") or "") or (_("custom network") if settings.get("spec")
-                                              else "?")
+    preset = settings.get("preset")
+    net = _(preset) if preset else (_("custom network") if settings.get("spec") else "?")
     label = f"{run['run_id']} · {net}"
     if settings.get("dataset") and settings["dataset"] != "mnist":
         label += f" · {settings['dataset']}"
