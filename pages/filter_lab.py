@@ -61,7 +61,7 @@ def _padding_label(value: str) -> str:
 
 
 def _pool_label(value: str) -> str:
-    return {"none": _("none"), "max": _("max"), "avg": _("average"),
+    return {"none": _("none"), "max": _("max"), "avg": _("avg"),
             "min": _("min")}.get(value, value)
 
 

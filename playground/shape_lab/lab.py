@@ -86,10 +86,12 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
     if kind == "conv":
         params = shapes.conv_param_count((s["kh"], s["kw"]), s["c"], s["filters"])
         weights = params - s["filters"]
-        params_text = _("{kh}×{kw}×{c}×{filters} = {weights} weights + {biases} biases = "
-                        "{params} parameters", kh=s["kh"], kw=s["kw"], c=s["c"],
-                        filters=s["filters"], weights=f"{weights:,}",
-                        biases=f"{s['filters']:,}", params=f"{params:,}")
+        numbers = dict(kh=s["kh"], kw=s["kw"], c=s["c"], filters=s["filters"],
+                       weights=f"{weights:,}", biases=f"{s['filters']:,}", params=f"{params:,}")
+        params_text = (_("{kh}×{kw}×{c}×{filters} = {weights} weights + {biases} bias = "
+                         "{params} parameters", **numbers) if s["filters"] == 1 else
+                       _("{kh}×{kw}×{c}×{filters} = {weights} weights + {biases} biases = "
+                         "{params} parameters", **numbers))
     else:
         params = 0
         params_text = (_("0 parameters: pooling has no weights, it only takes the maximum of "
