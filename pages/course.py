@@ -15,7 +15,7 @@ from playground.charts.home import pipeline_figure
 from playground.charts.shape_lab import window_figure
 from playground.course import LESSONS
 from playground.course import model as course
-from playground.i18n import _, current_language
+from playground.i18n import _, link_query
 from playground.shape_lab.lab import table_frame
 
 HERE = Path(__file__).resolve().parent
@@ -161,7 +161,7 @@ def task_box(number: int, lesson: course.Lesson, values: dict) -> None:
 
 def lab_link(lesson: course.Lesson, values: dict) -> None:
     page, query = lesson.lab(values)
-    query = dict(query, lang=current_language())
+    query = link_query(query)
     st.page_link(HERE / f"{page}.py", label=_("Open in the lab: {lab}", lab=_(lesson.lab_title)),
                  icon=":material/open_in_new:", query_params=query)
 

@@ -72,7 +72,7 @@ ALLOWED = {
     "package": set(),
     **{wing: {wing, *BASE} for wing in WINGS},
     # The course runs the labs' own computations (never copies of them) for its lessons.
-    "course": {"course", "shape_lab", "filter_lab", *BASE},
+    "course": {"course", "shape_lab", "filter_lab", "inspector", *BASE},
     "core": {"core", "i18n"},
     "settings": {"i18n"},
     "datasets": {"datasets", "core", "i18n"},

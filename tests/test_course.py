@@ -423,3 +423,27 @@ def test_output_size_link_opens_the_same_layer_in_the_shape_lab():
     settings, _messages = shape_settings.from_query(query)
     assert (settings["h"], settings["kh"], settings["padding"], settings["pad"]) == \
         (7, 3, "explicit", 1)
+
+
+def test_looking_inside_is_the_shipped_models_own_answer():
+    from playground.datasets import mnist
+    from playground.inspector import pretrained
+    if not pretrained.pretrained_available():
+        assert "Training page" in items("look_inside", "markdown")[0].value
+        pytest.skip("no pretrained model in this copy")
+    (_train, (x_test, y_test)) = mnist.load_mnist()
+    model = pretrained.pretrained_model()
+    x = mnist.to_float(x_test[7:8])
+    first = keras.Model(model.inputs, model.layers[0].output)(x).numpy()[0]
+    probabilities = model.predict(x, verbose=0)[0]
+    picture, maps, reading = shown("look_inside", digit=7)[:3]
+    assert f"label {int(y_test[7])}" in picture.title
+    np.testing.assert_allclose(maps.value, first[:, :, :8], rtol=1e-5, atol=1e-5)
+    assert reading.value.startswith(f"{int(np.argmax(probabilities))} (")
+
+
+def test_simple_cnn_lesson_names_the_shipped_models_accuracy():
+    from playground.inspector import pretrained
+    text = items("simple_cnn", "markdown")[-1].value
+    if pretrained.pretrained_available():
+        assert f"{pretrained.pretrained_info()['test_accuracy']:.2%}" in text

@@ -5,12 +5,16 @@ registry. Pure Python: no streamlit, no TensorFlow.
 """
 from __future__ import annotations
 
+import functools
 import math
+
+import numpy as np
 
 from playground.core import network
 from playground.course.model import Control, Lesson, Outcome, Shown
 from playground.datasets.registry import REGISTRY, dataset_names
 from playground.i18n import N_, _
+from playground.inspector import pretrained
 from playground.shape_lab import lab
 from playground.shape_lab import settings as shape_settings
 
@@ -62,10 +66,28 @@ def _simple(values: dict) -> dict:
     return spec
 
 
+def shipped_model_note() -> list[Shown]:
+    """What the playground's pretrained model scored (its metadata only: no TensorFlow)."""
+    try:
+        info = pretrained.pretrained_info()
+    except pretrained.PretrainedUnavailable:
+        return [Shown("markdown", "", _("No trained model ships with this copy: train one on "
+                                        "the Training page."))]
+    return [Shown("markdown", "", _(
+        "A trained network ships with the playground: {preset}, {params:,} parameters, "
+        "**{accuracy:.2%}** of the 10,000 test digits right after {epochs} epochs "
+        "(`{command}` makes it again). The Model Inspector opens it.",
+        preset=info.get("preset", ""), params=int(info.get("parameters", 0)),
+        accuracy=float(info["test_accuracy"]),
+        epochs=int(info.get("recipe", {}).get("epochs", 0)),
+        command=info.get("command", pretrained.REPRODUCE)))]
+
+
 def run_simple(values: dict) -> Outcome:
     spec = _simple(values)
     flat = _shape_before(spec, "Dense")
-    return Outcome(_table(spec) + [Shown("metric", _("Flattened length"), f"{flat[0]:,}")])
+    return Outcome(_table(spec) + [Shown("metric", _("Flattened length"), f"{flat[0]:,}")]
+                   + shipped_model_note())
 
 
 SIMPLE_LESSON = Lesson(
@@ -427,9 +449,43 @@ def _look_shape(values: dict) -> tuple[int, ...]:
     return _convnetjs_rows()[int(values["layer"]) - 1].output_shape
 
 
+@functools.lru_cache(maxsize=1)
+def _probe():
+    """The shipped model with every Conv2D layer's output as well (built once per process)."""
+    return network.probe_model(pretrained.pretrained_model(), kinds=("Conv2D",))
+
+
+def look_inside(index: int) -> list[Shown]:
+    """Test digit ``index`` through the shipped trained model: the digit, the first
+    convolution's feature maps and the answer. TensorFlow runs here (the model's own)."""
+    if not pretrained.pretrained_available():
+        return [Shown("markdown", "", _("No trained model ships with this copy: train one on "
+                                        "the Training page, then open it in the Model "
+                                        "Inspector."))]
+    from playground.datasets import mnist
+    try:
+        _train, (x_test, y_test) = mnist.load_mnist()
+        outputs = _probe()(mnist.to_float(x_test[index:index + 1]), training=False)
+    except (mnist.MnistUnavailable, pretrained.PretrainedUnavailable) as error:
+        return [Shown("warning", "", str(error).splitlines()[0])]
+    first = np.asarray(outputs[0])[0]
+    probabilities = np.asarray(outputs[-1])[0]
+    answer = int(np.argmax(probabilities))
+    return [
+        Shown("picture", _("Test digit {index} (label {label})", index=index,
+                           label=int(y_test[index])), np.asarray(x_test[index], np.float32)),
+        Shown("maps", _("The trained network's first feature maps ({shape})",
+                        shape=lab.output_text(first.shape)), first[:, :, :8],
+              {"labels": [_("map {i}", i=i + 1) for i in range(min(8, first.shape[2]))]}),
+        Shown("metric", _("The trained network reads"),
+              _("{digit} ({probability:.1%})", digit=answer,
+                probability=float(probabilities[answer]))),
+    ]
+
+
 def run_look(values: dict) -> Outcome:
     shape = _look_shape(values)
-    return Outcome([
+    return Outcome(look_inside(values["digit"]) + [
         Shown("metric", _("Activations of this layer"), lab.output_text(shape)),
         Shown("markdown", "", _("{maps} maps of {h}×{w} numbers: one picture per filter.",
                                 maps=shape[2], h=shape[0], w=shape[1])),
@@ -459,8 +515,9 @@ LOOK = Lesson(
                 "maps = probe.predict(x_test[:1])        # (1, 28, 28, 32)\n"
                 "kernel, bias = model.layers[0].get_weights()   # (3, 3, 1, 32), (32,)"),
     task=N_("In the ConvNetJS network, find the layer whose activations are **12×12×16**."),
-    controls=(Control("layer", N_("Layer"), "choice", LOOK_LAYERS[0], choices=LOOK_LAYERS,
-                      labels=LOOK_LABELS),),
+    controls=(Control("digit", N_("Test digit #"), "int", 0, 0, 9999),
+              Control("layer", N_("Layer"), "choice", LOOK_LAYERS[0], choices=LOOK_LAYERS,
+                      labels=LOOK_LABELS)),
     run=run_look,
     check=lambda values: _look_shape(values) == (12, 12, 16),
     lab=lambda values: ("inspector", {}),
