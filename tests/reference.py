@@ -135,3 +135,13 @@ def conv_gradients(x, kernel, bias, target, stride, padding, loss="sum", learnin
                 grad_input=grad_x.numpy()[0, :, :, 0], grad_bias=float(grad_b.numpy()[0]),
                 new_kernel=w4.numpy()[:, :, 0, 0], new_bias=float(b1.numpy()[0]),
                 new_output=new_y.numpy()[0, :, :, 0], new_loss=float(new_value))
+
+
+def conv_transpose(image, kernel, stride, padding, output_shape) -> np.ndarray:
+    """``tf.nn.conv2d_transpose`` of a (H, W) float32 image with a (kh, kw) kernel (one input
+    channel, one filter) to ``output_shape`` = (H', W') -> (H', W') float32; padding
+    "valid" / "same"."""
+    x = tf.constant(np.asarray(image, np.float32)[None, :, :, None])
+    k = tf.constant(np.asarray(kernel, np.float32)[:, :, None, None])
+    out = tf.nn.conv2d_transpose(x, k, (1, *output_shape, 1), stride, padding.upper())
+    return out.numpy()[0, :, :, 0]
