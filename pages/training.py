@@ -16,6 +16,7 @@ from playground.datasets import DatasetUnavailable, images, load_dataset, zip_im
 from playground.datasets.base import Dataset
 from playground.datasets.registry import REGISTRY
 from playground.i18n import N_, _
+from playground.teacher import access, board
 from playground.training import backends, jobs, results, texts
 from playground.training import settings as training
 from playground.training.snapshot import Snapshot, activations_text
@@ -29,7 +30,7 @@ LIVE_VIEWS = [N_("Activations"), N_("Deeper filters"), N_("Weights & gradients")
 def registry() -> jobs.Registry:
     """One registry per server: jobs survive browser refreshes and are shared by sessions.
     Local processes, or a Ray cluster when $PLAYGROUND_RAY_ADDRESS is set (backends.py)."""
-    return backends.make_registry()
+    return backends.shared_registry()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -291,6 +292,10 @@ def new_run(reg: jobs.Registry) -> None:
                                    problem=problem))
         if preset in network.PRESETS:
             st.caption(_(network.PRESETS[preset].get("description", "")))
+        # Only where a teacher's view exists ($PLAYGROUND_TEACHER_PASSWORD): who trained it.
+        learner = st.text_input(_("Your name (optional, for the teacher's view)"),
+                                max_chars=board.MAX_NAME, key="learner") \
+            if access.enabled() else ""
         raw = settings_form(preset, defaults, info)
         if raw is None:
             return
@@ -300,6 +305,7 @@ def new_run(reg: jobs.Registry) -> None:
                 with st.spinner(_("Loading {title}…", title=_(info.title))):
                     load_dataset(name)
             job = reg.start(raw, data=data)
+            board.save_learner(job.folder, learner)
         except DatasetUnavailable as err:
             st.error(_("Cannot start: {title} is not on this machine. {how_to}",
                        title=_(info.title), how_to=err.how_to))

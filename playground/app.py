@@ -25,6 +25,7 @@ import streamlit as st  # noqa: E402
 
 from playground import heap, i18n_state  # noqa: E402
 from playground.i18n import _  # noqa: E402
+from playground.teacher import access as teacher_access  # noqa: E402
 
 PAGES = ROOT / "pages"
 # A local picture, not ":material/…:": Streamlit's browser code fetches a material favicon from
@@ -49,7 +50,8 @@ navigation = st.navigation([
             url_path="training"),
     st.Page(PAGES / "inspector.py", title=_("Model Inspector"), icon=":material/biotech:",
             url_path="inspector"),
-])
+] + ([st.Page(PAGES / "teacher.py", title=_("Teacher"), icon=":material/co_present:",
+              url_path="teacher")] if teacher_access.enabled() else []))
 i18n_state.language_switch()
 try:
     navigation.run()

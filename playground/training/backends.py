@@ -24,6 +24,7 @@ directory, which every app replica and every Ray node must share (the same path)
 from __future__ import annotations
 
 import os
+import threading
 from typing import Optional, Protocol
 
 from playground.training.snapshot import Snapshot
@@ -79,3 +80,17 @@ def make_registry() -> TrainingBackend:
         return ray_backend.RayRegistry(address)
     from playground.training import jobs
     return jobs.Registry()
+
+
+_SHARED: Optional[TrainingBackend] = None
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_registry() -> TrainingBackend:
+    """This server's one backend, shared by the Training and Teacher pages and every session
+    (made on first use: jobs survive page refreshes)."""
+    global _SHARED
+    with _SHARED_LOCK:
+        if _SHARED is None:
+            _SHARED = make_registry()
+        return _SHARED
