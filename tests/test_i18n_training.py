@@ -156,10 +156,11 @@ TINY = {"input_shape": [28, 28, 1], "layers": [
 
 
 @pytest.mark.slow
-def test_the_training_process_answers_in_the_sessions_language():
+def test_the_training_process_answers_in_the_sessions_language(korean):
     """A real run started from a Korean page: the worker process (which has no session) answers
     a new learning rate and stops; the page shows both lines in Korean, status.json keeps the
-    English."""
+    English. (``korean``: AppTest applies the widgets' format_func on the test's own thread when
+    it sends a click, so that thread must read Korean too.)"""
     at = app_test("training", timeout=120, query={
         "lang": "ko", "spec": network.to_json(TINY), "train_examples": "6000", "epochs": "20",
         "batch_size": "10"})
