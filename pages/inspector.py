@@ -546,6 +546,73 @@ def show_explanations(model, picture, predicted: int, class_names: tuple, word: 
                          "features raised the score of {name}.", name=name))
 
 
+@st.cache_data(max_entries=24, show_spinner=False)
+def feature_grid(model_key: str, layer: str, _model):
+    """``features.visualise``, once per model and layer: reruns and revisits read it back."""
+    from playground.inspector import features
+
+    return features.visualise(_model, layer)
+
+
+@st.cache_data(max_entries=24, show_spinner=False)
+def best_test_activations(model_key: str, layer: str, dataset: str, _model):
+    """Each unit's largest activation over the data set's first 1,000 test pictures."""
+    from playground.inspector import features
+
+    pictures = features.as_pictures(held_out(dataset, None, 0.0)[0][:1000])
+    return features.unit_activations(_model, layer, pictures).max(axis=0)
+
+
+@st.fragment
+def show_features(inspected: Inspected) -> None:
+    """What a filter wants to see: made when "Generate" is pressed, cached per model+layer."""
+    from playground.charts import features as feature_charts
+    from playground.inspector import features
+
+    st.subheader(_("What a filter wants to see"))
+    st.caption(_("Gradient ascent on the input: from faint noise, the pixels are changed step "
+                 "by step to excite one filter (or one class score) as much as possible, with "
+                 "jitter, blur and decay keeping it a picture (Olah et al., Distill 2017)."))
+    model, classes = inspected.model, features.CLASS_OBJECTIVE
+    counts = dict(features.conv_layers(model))
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    layer = left.selectbox(_("Filters of"), [*counts, classes], key="features_layer",
+                           format_func=lambda name: _("the classes (their scores before "
+                                                      "softmax)") if name == classes else
+                           _("{layer} ({count} filters)", layer=preprocess.safe_name(name),
+                             count=counts[name]))
+    key = features.model_key(model)
+    shown = st.session_state.setdefault("features_shown", set())
+    if right.button(_("Generate"), icon=":material/auto_awesome:", key="features_generate"):
+        shown.add((key, layer))
+    if (key, layer) not in shown:
+        st.caption(_("Pick a layer and press **Generate** (a few seconds)."))
+        return
+    with st.spinner(_("Generating…")):
+        grid = feature_grid(key, layer, model)
+    names = [_(inspected.class_names[u]) if layer == classes else str(u) for u in grid.units]
+    if layer != classes and counts[layer] > len(grid.units):
+        st.caption(_("The first {shown} of its {count} filters.", shown=len(grid.units),
+                     count=counts[layer]))
+    where = preprocess.safe_name(layer) if layer != classes else _("the output")
+    st.plotly_chart(feature_charts.feature_grid_figure(
+        grid.pictures, names, _("What each unit of {layer} wants to see ({steps} steps)",
+                                layer=where, steps=grid.steps)), key="features_grid")
+    try:
+        best = best_test_activations(key, layer, inspected.dataset, model)[grid.units] \
+            if inspected.dataset in dataset_names() else None
+    except Exception:  # noqa: BLE001 - no test pictures here: the grid alone
+        best = None
+    if best is not None:
+        st.plotly_chart(feature_charts.activation_comparison_figure(
+            names, grid.activations, best, _("Each generated picture against the best of "
+                                             "1,000 test pictures"),
+            axis_title=_("class") if layer == classes else _("filter")), key="features_bars")
+        st.caption(_("{beaten} of {count} generated pictures excite their unit more than any "
+                     "of the first 1,000 test pictures does.", count=len(names),
+                     beaten=int((grid.activations > best).sum())))
+
+
 def show_summary(inspected: Inspected) -> None:
     model = inspected.model
     st.subheader(_("Model summary"))
@@ -608,6 +675,7 @@ def main() -> None:
         show_pipeline(inspected.model, picture, names, N_("digit") if inspected.digits
                       else N_("picture"))
         show_explanations(inspected.model, picture, predicted, names, word)
+    show_features(inspected)
     show_summary(inspected)
 
 
