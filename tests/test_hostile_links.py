@@ -28,11 +28,16 @@ PAGE_KEYS = {
     "training": list(training_settings.QUERY_KEYS) + ["spec", "preset", "job"],
     "inspector": ["run", "input", "digit"],
 }
+# Every page reads the language from the address too (playground/i18n_state.py).
+PAGE_KEYS = {page: keys + ["lang"] for page, keys in PAGE_KEYS.items()}
+# The language's own odd values: ours in odd spellings, others', and attempts at markup.
+LANG_VALUES = ["ko", "en", "KO", " ko-KR ", "ko_KR", "en-US", "kor", "ja", "zh-Hant", "xx",
+               "k", "ko\x00", "한국어", "<ko>"]
 ODD_VALUES = ["", " ", "nan", "-nan", "inf", "-inf", "1e309", "-0", "0x10", "1_000", "1.5",
               "²", "٣", "¹⁰", "Ⅻ", "<b>bold</b>", "<script>alert(1)</script>", "{", "[]",
               "null", "true", "%", "%00", "../../etc/passwd", RUN_ID, RUN_ID[:-1] + "0",
               "9" * 5000, "a" * 3000, '{"input_shape": [28, 28, 1], "layers": []}',
-              "Max pooling", "same", "valid", "Custom network (spec JSON)"]
+              "Max pooling", "same", "valid", "Custom network (spec JSON)", *LANG_VALUES]
 hostile = st.one_of(
     st.sampled_from(ODD_VALUES),
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
@@ -78,6 +83,24 @@ def test_any_link_opens_the_page_without_a_traceback(page, saved_run):
     def check(query):
         assert_runs(page_with_query(page, query), query)
     check()
+
+
+# What a page's title is in English; any lang that is not one of ours falls back to it.
+TITLES = {"home": "CNN Playground", "shape_lab": "Shape Lab", "filter_lab": "Filter Lab"}
+KOREAN_TITLES = {"home": "CNN 플레이그라운드", "shape_lab": "형태 실험실",
+                 "filter_lab": "필터 실험실"}
+
+
+@pytest.mark.parametrize("page", list(TITLES))
+def test_a_bad_lang_falls_back_to_english_and_a_good_one_is_read(page):
+    for value in ("xx", "<script>alert(1)</script>", "9" * 5000, "ja", ""):
+        at = page_with_query(page, {"lang": value})
+        assert_runs(at, {"lang": value})
+        assert at.title[0].value == TITLES[page], value
+    for value in ("ko", " KO-kr "):
+        at = page_with_query(page, {"lang": value})
+        assert_runs(at, {"lang": value})
+        assert at.title[0].value == KOREAN_TITLES[page], value
 
 
 def _edges(name: str) -> list[str]:
