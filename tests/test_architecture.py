@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import ROOT
 
-WINGS = ("shape_lab", "filter_lab", "training", "inspector", "course")
+WINGS = ("shape_lab", "filter_lab", "training", "inspector", "course", "teacher")
 BASE = ("core", "datasets", "charts", "settings", "i18n")   # what every wing and page builds on
 # The one module besides the entry that may import streamlit: the session's language
 # (docs/ARCHITECTURE.md). Only app.py imports it.
@@ -65,7 +65,7 @@ def _ours(name: str) -> bool:
 
 ALLOWED = {
     "page": set(WINGS) | set(BASE),
-    "app": {"heap", "i18n", "i18n_state"},
+    "app": {"heap", "i18n", "i18n_state", "teacher"},   # the Teacher page only when enabled
     "heap": set(),
     "i18n": set(),
     "i18n_state": {"i18n"},
@@ -73,6 +73,8 @@ ALLOWED = {
     **{wing: {wing, *BASE} for wing in WINGS},
     # The course runs the labs' own computations (never copies of them) for its lessons.
     "course": {"course", "shape_lab", "filter_lab", "inspector", *BASE},
+    # The teacher's board lists and stops the training backend's runs.
+    "teacher": {"teacher", "training", *BASE},
     "core": {"core", "i18n"},
     "settings": {"i18n"},
     "datasets": {"datasets", "core", "i18n"},
