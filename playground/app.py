@@ -46,6 +46,8 @@ navigation = st.navigation([
             url_path="shape_lab"),
     st.Page(PAGES / "filter_lab.py", title=_("Filter Lab"), icon=":material/filter_b_and_w:",
             url_path="filter_lab"),
+    st.Page(PAGES / "backprop.py", title=_("Backprop by hand"), icon=":material/undo:",
+            url_path="backprop"),
     st.Page(PAGES / "training.py", title=_("Live Training"), icon=":material/monitoring:",
             url_path="training"),
     st.Page(PAGES / "inspector.py", title=_("Model Inspector"), icon=":material/biotech:",

@@ -12,7 +12,7 @@ import pytest
 
 from tests.helpers import ROOT
 
-WINGS = ("shape_lab", "filter_lab", "training", "inspector", "course", "teacher")
+WINGS = ("shape_lab", "filter_lab", "training", "inspector", "course", "backprop", "teacher")
 BASE = ("core", "datasets", "charts", "settings", "i18n")   # what every wing and page builds on
 # The one module besides the entry that may import streamlit: the session's language
 # (docs/ARCHITECTURE.md). Only app.py imports it.

@@ -112,3 +112,72 @@ def test_number_format():
     assert backprop.number(-0.25) == "−0.25"
     assert backprop.number(1e-9) == "0"
     assert backprop.number(1 / 3) == "0.3333"
+
+
+def _page(query=None):
+    from tests.helpers import app_test
+    at = app_test("backprop", query=query)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _titles(at):
+    return [s.value for s in at.subheader]
+
+
+def test_page_in_english_steps_through_the_toy_example():
+    import json
+
+    at = _page()
+    assert at.title[0].value == "Backprop by hand"
+    assert _titles(at)[0].startswith("1. Forward pass")
+    # Step 3 (∂L/∂W), window at cell 1: the input cells 2, 3, 5, 6 times ∂L/∂Y = Y.
+    at.slider(key="bp_grad_kernel").set_value(1).run()
+    charts = at.get("plotly_chart")
+    spec = json.loads(charts[2].proto.spec)
+    assert spec["layout"]["title"]["text"] == "∂L/∂W[0, 1] = 2·12 + 3·16 + 5·24 + 6·28 = 360"
+    assert [m.value for m in at.metric] == ["880", "238.0928"]
+
+
+def test_page_stride_and_padding_change_it_and_a_bad_layer_is_one_line():
+    import json
+
+    at = _page({"example": "custom", "input_size": "5", "kernel_size": "3", "stride": "2",
+                "padding": "same"})
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    # SAME, stride 2 on 5×5 with 3×3: padded 7×7 input, 3×3 output.
+    assert [a["text"] for a in spec["layout"]["annotations"]][0].endswith("7×7")
+    assert [a["text"] for a in spec["layout"]["annotations"]][2].endswith("3×3")
+    at.radio(key="bp_padding").set_value("valid").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert [a["text"] for a in spec["layout"]["annotations"]][0].endswith("5×5")
+    assert [a["text"] for a in spec["layout"]["annotations"]][2].endswith("2×2")
+    at.slider(key="bp_kernel_size").set_value(5).run()
+    at.slider(key="bp_input_size").set_value(2).run()
+    assert not at.exception and len(at.error) == 1 and "\n" not in at.error[0].value
+
+
+def test_page_in_korean():
+    at = _page({"lang": "ko"})
+    assert at.title[0].value == "손으로 하는 역전파"
+    assert _titles(at)[0].startswith("1. 순전파")
+    assert [m.label for m in at.metric] == ["이전 손실", "`SGD` 한 걸음 뒤의 손실"]
+
+
+@pytest.mark.parametrize("stride, padding", [(1, "valid"), (2, "same"), (3, "valid")])
+def test_figures_pass_plotly_validation(stride, padding):
+    import plotly.graph_objects as go
+
+    from playground.backprop import lab
+    from playground.backprop.settings import PROPS
+    from playground.charts import backprop as charts
+
+    settings = dict(PROPS.defaults(), example="custom", stride=stride, padding=padding)
+    bp = lab.layer(settings)
+    for build in (lab.forward_slide, lab.kernel_grad_slide, lab.input_grad_slide):
+        go.Figure(charts.slide_figure(build(bp, 0), signed_grid=True).to_dict())  # validates
+    go.Figure(charts.grids_figure([("W", bp.kernel), ("∂L/∂W", bp.grad_kernel)]).to_dict())
+    # The ∂L/∂W window spans the dilated ∂L/∂Y: (H'−1)·stride + 1 cells.
+    slide = lab.kernel_grad_slide(bp, 0)
+    box = charts.slide_figure(slide).to_dict()["data"][6]
+    assert max(box["x"]) - min(box["x"]) == (bp.output.shape[1] - 1) * stride + 1

@@ -1,0 +1,1 @@
+"""The "Backprop by hand" wing: its settings and the worked example's views."""
