@@ -81,9 +81,10 @@ def controls(number: int, lesson: course.Lesson) -> dict:
         column = columns[i % len(columns)]
         help_text = _(control.help) if control.help else None
         if control.kind == "choice":
+            # Translated now, in this run's language (a format_func may be called later).
+            labels = {c: _(control.labels.get(c, str(c))) for c in control.choices}
             column.radio(_(control.label), control.choices, key=key, horizontal=True,
-                         format_func=lambda c, labels=control.labels: _(labels.get(c, str(c))),
-                         help=help_text)
+                         format_func=labels.__getitem__, help=help_text)
         elif control.kind == "int":
             column.number_input(_(control.label), min_value=int(control.low),
                                 max_value=int(control.high), step=1, key=key, help=help_text)

@@ -478,8 +478,7 @@ def look_inside(index: int) -> list[Shown]:
                         shape=lab.output_text(first.shape)), first[:, :, :8],
               {"labels": [_("map {i}", i=i + 1) for i in range(min(8, first.shape[2]))]}),
         Shown("metric", _("The trained network reads"),
-              _("{digit} ({probability:.1%})", digit=answer,
-                probability=float(probabilities[answer]))),
+              f"{answer} ({float(probabilities[answer]):.1%})"),
     ]
 
 
