@@ -352,6 +352,8 @@ def progress(job: jobs.Job, snap: Snapshot) -> None:
     c3.metric(_("Loss (last batch)"),
               "–" if snap.last_loss is None else f"{snap.last_loss:.4f}")
     c4.metric(_("Learning rate"), f"{snap.learning_rate:.2g}" if snap.learning_rate else "–")
+    if snap.device:  # what TensorFlow in the worker saw (a Ray node's GPU, or this CPU)
+        st.caption(_("Trains on: {device}", device=snap.device))
 
 
 def first_filters(first, name: str) -> None:

@@ -85,6 +85,9 @@ def test_queue_controls_reattach_and_a_killed_node(node):
 
     wait_until(registry, lambda: samples(first) >= 50, touch=everyone)
     assert first.state == "running" and first.node
+    # No GPU on this machine: TensorFlow in the actor says so, in the snapshot and the status.
+    assert first.latest.device == "CPU"
+    assert runs.read_json(first.folder / "status.json")["device"] == "CPU"
     first.pause()
     wait_until(registry, lambda: first.state == "paused", timeout=60, touch=everyone)
     time.sleep(0.5)

@@ -102,13 +102,6 @@ class ActorControl:
         return ""
 
 
-def training_device() -> str:
-    """'GPU:0 (name)' when TensorFlow sees a GPU in this process, else 'CPU'."""
-    import tensorflow as tf
-    gpus = tf.config.list_physical_devices("GPU")
-    return f"GPU ({len(gpus)})" if gpus else "CPU"
-
-
 class TrainingActor:
     """One run on a Ray node. Created by ``RayRegistry.start`` as a detached, threaded actor."""
 
@@ -164,7 +157,7 @@ class TrainingActor:
                     "snapshot": self._latest if self._count > since else None,
                     "replies": replies[replies_seen:] if replies_seen <= len(replies)
                     else replies[-1:], "n_replies": len(replies), "final": self._final,
-                    "node": self.node, "device": getattr(self, "_device", "")}
+                    "node": self.node}
 
     def pause(self) -> None:
         self.control.pause.set()

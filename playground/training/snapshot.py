@@ -93,6 +93,7 @@ class Snapshot:
     activations: list[Activation] = field(default_factory=list)
     probabilities: Optional[np.ndarray] = None
     status: Optional[dict] = None
+    device: str = ""  # where TensorFlow trains the run: "CPU" or "GPU" (worker.training_device)
 
     @property
     def started(self) -> bool:

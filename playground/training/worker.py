@@ -10,6 +10,7 @@ function, like keras' LambdaCallback: it knows nothing about queues or pages.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import math
 import os
@@ -188,7 +189,7 @@ class StreamingCallback(keras.callbacks.Callback):
             elapsed_seconds=self.active_seconds(), batch_log=batch_log(self.batch_rows),
             epoch_log=list(self.epoch_log), layer_stats=list(self.layer_stats),
             learning_rate=current_learning_rate(self.model),
-            conv_kernels=conv_kernels(self.model))
+            conv_kernels=conv_kernels(self.model), device=training_device())
         if self._probe_model is not None:
             snap.activations, snap.probabilities = probe_activations(self._probe_model,
                                                                      self.probe)
@@ -201,6 +202,13 @@ class StreamingCallback(keras.callbacks.Callback):
 
 
 # -------------------------------------------------------------------- pure-ish helpers
+
+@functools.cache
+def training_device() -> str:
+    """"GPU" when TensorFlow sees one in this process (it then trains there), else "CPU"."""
+    gpus = tf.config.list_physical_devices("GPU")
+    return f"GPU ×{len(gpus)}" if len(gpus) > 1 else "GPU" if gpus else "CPU"
+
 
 def current_learning_rate(model) -> Optional[float]:
     try:
@@ -553,7 +561,7 @@ def train_run(run_id: str, settings: dict, sink: Sink, control) -> dict:
         return write_status(folder, "stopped", reason=texts.STOPPED_BEFORE_START)
     batch_size = int(settings["batch_size"])
     _trace_validation(model, arrays, batch_size)
-    write_status(folder, "running")
+    write_status(folder, "running", device=training_device())
     # The schedule runs before ours, so the rate we report is the one this batch used.
     schedule = models.training_callbacks(settings, streaming.steps)
     model.fit(arrays.x_train, arrays.y_train, batch_size=batch_size,
