@@ -299,6 +299,24 @@ def _matrix_trace(values: np.ndarray, signed: Optional[bool], is_pad=None, shows
                 hovertemplate=_("row %{y}, col %{x}: %{z}") + "<extra></extra>", **kwargs)
 
 
+def text_width(text: str, font_size: int = 13) -> float:
+    """About how many pixels ``text`` takes in plotly's sans-serif font: a Hangul syllable (or
+    another wide character) about one em, a Latin letter or digit about 0.55 em."""
+    return sum(font_size if ord(ch) >= 0x1100 else 0.55 * font_size for ch in text)
+
+
+def wrap_title(title: str, width_px: float, font_size: int = 13) -> list[str]:
+    """``title`` broken at spaces into lines of at most ``width_px`` (a word longer than that
+    stays whole on its line)."""
+    lines: list[str] = []
+    for word in title.split(" "):
+        if lines and text_width(f"{lines[-1]} {word}", font_size) <= width_px:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [""]
+
+
 def matrix_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool] = None,
                   is_pad: Optional[np.ndarray] = None, height: Optional[int] = None,
                   font_size: int = 12) -> go.Figure:
@@ -310,10 +328,13 @@ def matrix_figure(values: np.ndarray, title: str = "", *, signed: Optional[bool]
     # Fixed pixel size per cell (shown with width="content"): square cells whose numbers fit,
     # whatever the column width.
     cell = 44 if max(h, w) <= 7 else 36 if max(h, w) <= 9 else 24
-    layout = dict(title=dict(text=f"{title}<br><sup>{shape_text(values.shape)}</sup>",
-                             font=dict(size=13)),
-                  height=height or 60 + cell * h, width=max(160, 8 + cell * w),
-                  margin=dict(l=4, r=4, t=52, b=4), font=dict(size=font_size),
+    width = max(160, 8 + cell * w)
+    lines = wrap_title(title, width - 8)
+    extra = 17 * (len(lines) - 1)   # a title that does not fit the narrow figure wraps
+    layout = dict(title=dict(text="<br>".join(lines) + f"<br><sup>{shape_text(values.shape)}"
+                             "</sup>", font=dict(size=13)),
+                  height=(height or 60 + cell * h) + extra, width=width,
+                  margin=dict(l=4, r=4, t=52 + extra, b=4), font=dict(size=font_size),
                   yaxis=dict(autorange="reversed", visible=False), xaxis=dict(visible=False))
     return fast_figure([_matrix_trace(values, signed, is_pad)], layout)
 
