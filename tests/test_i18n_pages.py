@@ -147,3 +147,16 @@ def test_the_home_page_links_carry_the_language():
     links = at.get("page_link")
     assert len(links) >= 4
     assert {parse_qs(link.proto.query_string)["lang"][0] for link in links} == {"ko"}
+
+
+def test_a_small_matrix_title_wraps_instead_of_being_clipped():
+    from playground.charts.filter_lab import matrix_figure, text_width, wrap_title
+
+    assert text_width("합성곱") > text_width("abc")    # a Hangul syllable is about one em
+    assert wrap_title("VALID (no padding)", 152) == ["VALID (no padding)"]
+    lines = wrap_title("SAME (아래/오른쪽에 0인 행/열)", 152)
+    assert len(lines) == 2 and all(text_width(line) <= 152 for line in lines)
+    short = matrix_figure([[1, 2], [3, 4]], "VALID").layout
+    wrapped = matrix_figure([[1, 2], [3, 4]], "SAME (아래/오른쪽에 0인 행/열)").layout
+    assert wrapped.title.text.startswith("SAME (아래/오른쪽에<br>0인 행/열)")
+    assert wrapped.margin.t > short.margin.t and wrapped.height > short.height
