@@ -10,14 +10,15 @@ from typing import Optional
 
 import streamlit as st
 
+from playground.charts import replay as replay_charts
 from playground.charts import training as charts
-from playground.core import layers, network
+from playground.core import layers, network, runs
 from playground.datasets import DatasetUnavailable, images, load_dataset, zip_import
 from playground.datasets.base import Dataset
 from playground.datasets.registry import REGISTRY
 from playground.i18n import N_, _
 from playground.teacher import access, board
-from playground.training import backends, jobs, results, texts
+from playground.training import backends, history, jobs, results, texts
 from playground.training import settings as training
 from playground.training.snapshot import Snapshot, activations_text
 
@@ -604,6 +605,94 @@ def finished_run(run: results.SavedRun, job: Optional[jobs.Job]) -> None:
     model_files(run)
 
 
+# ------------------------------------------------------------------------- replay
+
+REPLAY_EVERY = 0.4  # seconds between frames while Play runs
+
+
+def _replay_play(run_id: str) -> None:
+    """Play / Pause: a fresh start from the first frame when the slider is at the end."""
+    if st.session_state.get("replay_playing") == run_id:
+        st.session_state.pop("replay_playing", None)
+        return
+    st.session_state["replay_playing"] = run_id
+    steps = history.frame_steps(runs.run_path(run_id))
+    if st.session_state.get(f"replay_frame_{run_id}", 0) >= len(steps) - 1:
+        st.session_state[f"replay_frame_{run_id}"] = 0
+
+
+def replay_panel(run_id: str) -> None:
+    """One moment of the run's history: the slider, the curves' marker, the filters, the
+    probe's activations and probabilities. While playing, each timer tick moves one frame."""
+    folder = runs.run_path(run_id)
+    steps = history.frame_steps(folder)
+    if not steps:
+        return
+    key = f"replay_frame_{run_id}"
+    index = min(int(st.session_state.get(key, len(steps) - 1)), len(steps) - 1)
+    playing = st.session_state.get("replay_playing") == run_id
+    if playing and st.session_state.get("replay_ticked"):
+        index = min(index + 1, len(steps) - 1)
+    st.session_state["replay_ticked"] = playing
+    st.session_state[key] = index
+    st.slider(_("Moment (one of {count} saved frames)", count=len(steps)), 0,
+              len(steps) - 1, key=key)
+    frame = history.load_frame(folder, steps[index])
+    if frame is None:  # thinned out by the worker a moment ago
+        st.caption(_("This moment was just replaced by a newer one; move the slider."))
+        return
+    job = registry().get(run_id)
+    if job is not None and job.latest is not None and job.latest.started:
+        batch_log, epoch_log, settings = job.latest.batch_log, job.latest.epoch_log, job.settings
+    else:
+        saved = results.saved_run(run_id) or {}
+        batch_log, epoch_log = saved.get("batch_log", []), saved.get("epoch_log", [])
+        settings = saved.get("settings", {})
+    st.caption(_("After {step} batches (epoch {epoch}), {samples} training samples seen.",
+                 step=frame.step, epoch=frame.epoch + 1, samples=f"{frame.samples_seen:,}"))
+    names = [a["name"] for a in frame.activations]
+    layer = st.pills(_("Layer"), names, default=names[0] if names else None,
+                     key="replay_layer") if names else None
+    label, class_names = None, None
+    try:
+        class_names = class_words(results.class_names(run_id))
+        label = results.test_picture(run_id, settings.get("probe_index", 0))[1]
+    except (DatasetUnavailable, ValueError, OSError):
+        pass
+    figures = replay_charts.moment_figures(
+        frame, frame.step, batch_log, epoch_log,
+        layer=names.index(layer) if layer in names else 0, label=label,
+        class_names=class_names)
+    chart(figures["curves"], "replay_curves")
+    left, right = st.columns([3, 2])
+    if "filters" in figures:
+        with left:
+            chart(figures["filters"], "replay_filters")
+    if "probabilities" in figures:
+        with right:
+            chart(figures["probabilities"], "replay_probs")
+    if "activations" in figures:
+        chart(figures["activations"], "replay_acts")
+    if playing and index >= len(steps) - 1 and (job is None or not job.active):
+        st.session_state.pop("replay_playing", None)
+        st.rerun(scope="app")  # the last frame: stop the timer
+
+
+def replay(run_id: str) -> None:
+    """Replay a running or finished run from its history; runs saved without one say so."""
+    st.subheader(_("Replay"))
+    steps = history.frame_steps(runs.run_path(run_id))
+    if not steps:
+        st.caption(_("This run has no replay history: it was trained before runs kept one, or "
+                     "its first batch has not finished yet."))
+        return
+    playing = st.session_state.get("replay_playing") == run_id
+    st.button(_("Pause") if playing else _("Play"), key="replay_play",
+              icon=":material/pause:" if playing else ":material/play_arrow:",
+              on_click=_replay_play, args=(run_id,))
+    st.fragment(replay_panel, run_every=REPLAY_EVERY if playing else None)(run_id)
+
+
 # ------------------------------------------------------------------------- past runs
 
 def compare(reg: jobs.Registry, ids: list[str]) -> None:
@@ -672,6 +761,8 @@ def main() -> None:
         watch(job)
     if saved is not None and (job is None or not job.active):
         finished_run(saved, job)
+    if job is not None or saved is not None:
+        replay(job_id)
     past_runs(reg)
 
 

@@ -25,7 +25,7 @@ import tensorflow as tf
 from playground.core import network, runs
 from playground.datasets.base import training_slice
 from playground.training import data as run_data
-from playground.training import models, texts
+from playground.training import history, models, texts
 from playground.training.settings import MNIST, DataInfo
 from playground.training.snapshot import (
     BATCH_FIELDS,
@@ -555,7 +555,8 @@ def train_run(run_id: str, settings: dict, sink: Sink, control) -> dict:
     arrays = training_slice(dataset, settings["train_examples"], settings["validation_split"],
                             settings["seed"], test_float=run_data.test_float(dataset))
     model = _build(folder, settings, run_data.dataset_info(dataset))
-    streaming = _streaming(arrays, settings, sink)
+    # Every snapshot passes the replay recorder, which keeps a bounded history of them.
+    streaming = _streaming(arrays, settings, history.Recorder(folder, sink))
     controls = ControlCallback(control, streaming)
     if control.stopped():
         return write_status(folder, "stopped", reason=texts.STOPPED_BEFORE_START)
