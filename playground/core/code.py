@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import math
+import warnings
 from typing import Any
 
 from playground.core import network
@@ -105,10 +106,12 @@ def network_from_code(text: str) -> dict:
 
 def _parse(text: str) -> ast.Module:
     try:
-        return ast.parse(text)
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like: not ours
+            warnings.simplefilter("ignore")
+            return ast.parse(text)
     except SyntaxError as err:
         raise Refused(_("line {line}: Python cannot read this line ({error})",
-                        line=err.lineno or 1, error=err.msg)) from None
+                        line=err.lineno or 1, error=str(err.msg)[:80])) from None
     except (RecursionError, MemoryError):
         raise Refused(_("the code is nested too deeply to read")) from None
     except ValueError as err:  # a null byte, an integer of too many digits
@@ -389,6 +392,9 @@ class _Reader:
             inputs = args[0] if args else kwargs.get("inputs")
             kwargs = {k: v for k, v in kwargs.items() if k != "inputs"}
             layer = make_layer(TF_LAYERS[path[18:]], args[1:], kwargs, line, written)
+            if layer.fields.get("strides") is not None and \
+                    layer.fields.get("strides") == layer.fields.get("pool_size"):
+                layer.fields["strides"] = None  # tf.layers' pools must be given strides
             return self.apply(layer, self.tensor(inputs, line, written), line)
         name = path.rsplit(".", 1)[-1]
         if name in ACTIVATION_NAMES and path.startswith(
@@ -565,11 +571,16 @@ def _arithmetic(op: ast.operator, left, right, line: int):
             value = left // right
         elif isinstance(op, ast.Div):
             value = left / right
+        elif isinstance(op, ast.Pow) and abs(right) <= 64 and abs(left) <= 10 ** 6:
+            value = left ** right
+        elif isinstance(op, ast.Pow):
+            refuse(line, _("a number too large for a network ({value})",
+                           value=f"{short_text(left)} ** {short_text(right)}"))
         else:
             return UNKNOWN
-    except ZeroDivisionError:
-        refuse(line, _("division by zero"))
-    if not (math.isfinite(value) and abs(value) <= MAX_NUMBER):
+    except (ZeroDivisionError, OverflowError):
+        refuse(line, _("this arithmetic cannot be done ({value})", value=short_text(left)))
+    if isinstance(value, complex) or not (math.isfinite(value) and abs(value) <= MAX_NUMBER):
         refuse(line, _("a number too large for a network ({value})", value=short_text(value)))
     return value
 
@@ -642,7 +653,8 @@ def tf1_code(spec: dict) -> str:
     an H×W×C tensor, the newer layers) is written as the Keras layer applied to the tensor."""
     spec = network.validate(spec)
     h, w, c = spec["input_shape"]
-    lines = ["import tensorflow as tf", "from tensorflow import keras", "",
+    lines = ["import tensorflow.compat.v1 as tf  # TensorFlow 1's API, kept in TensorFlow 2",
+             "from tensorflow import keras", "", "tf.disable_v2_behavior()",
              f"X = tf.placeholder(tf.float32, [None, {h * w * c}])",
              f"L0 = tf.reshape(X, [-1, {h}, {w}, {c}])"]
     shape: tuple = (h, w, c)
@@ -673,7 +685,7 @@ def tf1_code(spec: dict) -> str:
             lines.append(f"{out} = tf.reshape({prev}, [-1, {math.prod(shape)}])")
         elif kind == "Dense" and plain and len(shape) == 1:
             lines += ["", f'W{i} = tf.get_variable("W{i}", shape=[{shape[0]}, {layer["units"]}],'
-                      " initializer=tf.contrib.layers.xavier_initializer())",
+                      " initializer=tf.glorot_uniform_initializer())",
                       f"b{i} = tf.Variable(tf.random_normal([{layer['units']}]))",
                       f"{out} = tf.matmul({prev}, W{i}) + b{i}"]
         elif kind == "Dropout":

@@ -84,7 +84,7 @@ class Refused(ValueError):
 
 
 def refuse(line: int, message: str):
-    raise Refused(_("line {line}: {message}", line=line, message=message))
+    raise Refused(_("line {line}: {problem}", line=line, problem=message))
 
 
 @dataclass(frozen=True)
@@ -205,6 +205,8 @@ def size_of(value, line: int, what: str):
 
 
 def short_text(value) -> str:
+    if value is UNKNOWN:
+        return _("an expression it cannot follow")
     text = repr(value) if not isinstance(value, (Ref, Chain, Weight, Layer, Model)) \
         else type(value).__name__
     return text if len(text) <= 40 else text[:39] + "…"
