@@ -906,3 +906,10 @@ def pipeline_stages(spec: dict) -> list[tuple[str, tuple[int, ...]]]:
             stages.append((layer["activation"] if layer["activation"] != "relu" else "ReLU",
                            shape))
     return stages
+
+
+def network_from_code(text: str) -> dict:
+    """The spec a pasted Keras Sequential model or TensorFlow 1 layer stack builds, read with
+    ``ast`` and never run (:mod:`playground.core.code`); ValueError with a one-line message."""
+    from playground.core.code import network_from_code as read  # code imports this module
+    return read(text)
