@@ -311,3 +311,25 @@ def test_shape_lab_page_shows_the_transposed_window():
     assert not at.exception
     (total,) = [m for m in at.metric if m.label == "Total parameters"]
     assert total.value == f"{3 * 3 * 2 * 3 + 3:,}"
+
+
+def test_training_refuses_a_network_too_large_to_hold_with_one_line():
+    """A transposed convolution with a large stride multiplies the picture's size: training
+    refuses what would not fit in memory, naming the layer, before building anything."""
+    from playground.training import settings as training_settings
+
+    spec = {"input_shape": [28, 28, 1], "layers": [
+        {"type": "Conv2DTranspose", "filters": 8, "kernel_size": 3, "strides": 50},
+        {"type": "GlobalAveragePooling2D"},
+        {"type": "Dense", "units": 10, "activation": "softmax"}]}
+    with pytest.raises(ValueError) as err:
+        training_settings.check_spec(spec)
+    assert str(err.value).startswith("layer 1 (Conv2DTranspose): its output 1400×1400×8")
+    assert "\n" not in str(err.value)
+    spec["layers"][0]["strides"] = 2  # 56×56×8: trains
+    assert training_settings.check_spec(spec)["layers"][0]["strides"] == 2
+    wide = {"input_shape": [28, 28, 1], "layers": [
+        {"type": "Flatten"}, {"type": "Dense", "units": 30_000, "activation": "relu"},
+        {"type": "Dense", "units": 10, "activation": "softmax"}]}
+    with pytest.raises(ValueError, match="parameters, more than the 20,000,000"):
+        training_settings.check_spec(wide)

@@ -204,12 +204,41 @@ def input_fit(want: Sequence[int], have: Sequence[int], what: str = "digits") ->
     return True
 
 
+# What one training run here can hold: a layer's output for one picture (a transposed
+# convolution with a large stride multiplies the picture's size), and the parameters. The
+# presets stay far below (at most 32,768 values and 619,786 parameters).
+MAX_LAYER_VALUES = 1 << 20
+MAX_PARAMETERS = 20_000_000
+
+
+def check_size(spec: dict) -> None:
+    """ValueError (one line) when a layer of the validated ``spec`` outputs more than
+    MAX_LAYER_VALUES numbers per picture or the network has more than MAX_PARAMETERS: the
+    run would not fit in memory."""
+    rows = network.layer_rows(spec)
+    for row in rows:
+        count = 1
+        for size in row.output_shape or ():
+            count *= size
+        if count > MAX_LAYER_VALUES:
+            raise ValueError(_("layer {index} ({type}): its output {shape} holds {count} "
+                               "numbers per picture, more than the {limit} a run here can "
+                               "hold", index=row.index + 1, type=row.type,
+                               shape=shapes.shape_text(row.output_shape), count=f"{count:,}",
+                               limit=f"{MAX_LAYER_VALUES:,}"))
+    total = sum(row.params for row in rows)
+    if total > MAX_PARAMETERS:
+        raise ValueError(_("the network has {count} parameters, more than the {limit} a run "
+                           "here can hold", count=f"{total:,}", limit=f"{MAX_PARAMETERS:,}"))
+
+
 def check_spec(spec: dict, data: DataInfo = MNIST) -> dict:
     """The validated spec if it can be trained as a classifier of ``data``: its pictures fit
     the input (same channels, at most as large: a smaller input takes the centre), and it ends
     with Dense(number of classes, softmax). Else ValueError with a one-line reason."""
     spec = network.validate(spec)
     input_fit(network.input_shape_of(spec), data.input_shape, data.what)
+    check_size(spec)
     n = len(data.class_names)
     out = network.output_shape(spec)
     if out != (n,):
