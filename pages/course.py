@@ -72,7 +72,7 @@ def overview() -> None:
 def controls(number: int, lesson: course.Lesson) -> dict:
     """The lesson's widgets (their values kept per lesson while others are open)."""
     saved = st.session_state[K + "values"].setdefault(number, lesson.defaults())
-    columns = st.columns(min(4, max(1, len(lesson.controls))))
+    columns = st.columns(4)   # narrow boxes, also for a lesson with one control
     values = {}
     for i, control in enumerate(lesson.controls):
         key = f"{K}{number}_{control.name}"
@@ -182,9 +182,9 @@ def lesson_view(number: int) -> None:
         st.markdown(_(paragraph))
     notes, keras = st.columns(2)
     notes.caption(_("The notes' code (TensorFlow 1)"))
-    notes.code(lesson.notes_code, language="python")
+    notes.code(lesson.notes_code, language="python", wrap_lines=True)
     keras.caption(_("The same in TensorFlow 2 / Keras"))
-    keras.code(lesson.keras_code, language="python")
+    keras.code(lesson.keras_code, language="python", wrap_lines=True)
     st.subheader(_("Try it"))
     values = controls(number, lesson)
     show_outcome(number, lesson.outcome(values))

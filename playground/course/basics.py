@@ -360,10 +360,11 @@ def run_pool(values: dict) -> Outcome:
     out = _pooled(values)
     return Outcome([
         Shown("matrix", _("Input"), x),
-        Shown("matrix", _("{mode} pooling {size}×{size}, stride {stride}, {padding}",
-                          mode=_(POOL_MODES[values["mode"]]), size=values["size"],
-                          stride=values["stride"], padding=PADDING_LABELS[values["padding"]]),
-              out),
+        Shown("matrix", _("Output"), out),
+        Shown("markdown", "", _("{mode} pooling {size}×{size}, stride {stride}, {padding}",
+                                mode=_(POOL_MODES[values["mode"]]), size=values["size"],
+                                stride=values["stride"],
+                                padding=PADDING_LABELS[values["padding"]])),
         Shown("metric", _("Output size"), lab.output_text(out.shape)),
     ])
 

@@ -485,6 +485,7 @@ def look_inside(index: int) -> list[Shown]:
 def run_look(values: dict) -> Outcome:
     shape = _look_shape(values)
     return Outcome(look_inside(values["digit"]) + [
+        Shown("markdown", "", _("**The ConvNetJS MNIST network**, layer by layer:")),
         Shown("metric", _("Activations of this layer"), lab.output_text(shape)),
         Shown("markdown", "", _("{maps} maps of {h}×{w} numbers: one picture per filter.",
                                 maps=shape[2], h=shape[0], w=shape[1])),
@@ -515,7 +516,7 @@ LOOK = Lesson(
                 "kernel, bias = model.layers[0].get_weights()   # (3, 3, 1, 32), (32,)"),
     task=N_("In the ConvNetJS network, find the layer whose activations are **12×12×16**."),
     controls=(Control("digit", N_("Test digit #"), "int", 0, 0, 9999),
-              Control("layer", N_("Layer"), "choice", LOOK_LAYERS[0], choices=LOOK_LAYERS,
+              Control("layer", N_("ConvNetJS layer"), "choice", LOOK_LAYERS[0], choices=LOOK_LAYERS,
                       labels=LOOK_LABELS)),
     run=run_look,
     check=lambda values: _look_shape(values) == (12, 12, 16),
