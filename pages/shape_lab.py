@@ -10,7 +10,7 @@ from playground.charts.shape_lab import window_figure
 from playground.core import network
 from playground.datasets.registry import REGISTRY
 from playground.i18n import _, keep_language, link
-from playground.shape_lab import lab, transposed
+from playground.shape_lab import lab, pasted, transposed
 from playground.shape_lab import settings as shape_settings
 from playground.training import settings as training_settings
 
@@ -306,9 +306,40 @@ def network_results(spec: dict):
                      datasets=", ".join(REGISTRY[name].title for name in fits[1:])))
 
 
+def _read_code():
+    # The pasted code is read (never run); its network replaces the table's: a new editor (new
+    # key) over it, as for a preset.
+    result = pasted.read_pasted(st.session_state.get(K + "code", ""))
+    st.session_state[K + "code_result"] = result
+    if result.net is not None:
+        st.session_state[K + "settings"].update(net=result.net)
+        st.session_state[K + "net_version"] = st.session_state.get(K + "net_version", 0) + 1
+
+
+def paste_code():
+    """"Paste your code": a Keras Sequential model or a TensorFlow 1 layer stack into the table."""
+    with st.expander(_("Paste your code: a Keras Sequential model or a TensorFlow 1 layer "
+                       "stack")):
+        st.text_area(_("Python code (read, never run)"), key=K + "code", height=220,
+                     max_chars=pasted.MAX_CHARS,
+                     placeholder="model = keras.Sequential()\n"
+                                 "model.add(keras.layers.Conv2D(filters=32, kernel_size=3, ...")
+        st.button(_("Read the code into the table"), key=K + "read_code", on_click=_read_code)
+        result = st.session_state.get(K + "code_result")
+        if result is not None and result.error:
+            st.error(result.error)
+        elif result is not None:
+            st.caption(_("Read {count} layers into the table below.", count=result.layers))
+            if result.softmax_added:
+                st.caption(_("The code's last Dense layer gives logits (its loss applies "
+                             "softmax): the table gives it softmax, so that it can be trained "
+                             "here. The parameters are the same."))
+
+
 def network_section(saved: dict) -> dict:
     """Section 4; returns the table's spec."""
     st.header(_("4 · Whole network"))
+    paste_code()
     rows = layer_editor(network_inputs(saved))
     st.caption(_("Scroll the table sideways for the Conv2D and Dense layers' initializers and "
                  "regularizers (Keras' defaults: glorot_uniform kernels, zero biases, none)."))

@@ -515,3 +515,48 @@ def test_fuzz_numbers_in_snippets():
         for match in rng.sample(numbers, min(25, len(numbers))):
             for value in extremes:
                 _parse_in_time(text[:match.start()] + value + text[match.end():])
+
+
+# -- the Shape Lab's "Paste your code" (AppTest) ----------------------------------------------
+def _total(at) -> str:
+    (metric,) = [m for m in at.metric if m.label.startswith("Total parameters")]
+    return metric.value
+
+
+def _paste(at, text: str):
+    at.text_area(key="sl_code").set_value(text)
+    at.button(key="sl_read_code").click().run()
+    assert not at.exception
+    return at
+
+
+def test_shape_lab_reads_pasted_keras_code_into_the_table_and_the_training_link():
+    from urllib.parse import parse_qs, urlparse
+
+    from tests.helpers import app_test
+
+    at = app_test("shape_lab")
+    assert _total(at) == "50,186"
+    _paste(at, (SNIPPETS / "keras_sequential_mnist.py").read_text())
+    assert not at.error
+    assert _total(at) == "619,786"
+    assert "net" in at.query_params
+    (train,) = [b for b in at.get("link_button") if "Train this network" in b.proto.label]
+    sent = network.from_json(parse_qs(urlparse(train.proto.url).query)["spec"][0])
+    # The notes' last Dense gives logits; the table gives it softmax (and says so) to train it.
+    expected = EXPECTED["keras_sequential_mnist.py"]
+    assert sent == {**expected, "layers": expected["layers"][:-1] + [dense(10, "softmax")]}
+    assert any("gives logits" in c.value for c in at.caption)
+
+
+def test_shape_lab_refuses_pasted_code_with_one_line_and_keeps_its_table(tmp_path):
+    from tests.helpers import app_test
+
+    target = tmp_path / "pwned"
+    at = app_test("shape_lab")
+    _paste(at, f"import os\nos.system('touch {target}')")
+    (error,) = at.error
+    assert error.value == "line 1: only tensorflow and keras may be imported, not os"
+    assert _total(at) == "50,186" and not target.exists()
+    _paste(at, "")
+    assert at.error[0].value.startswith("Paste a Keras Sequential model")
