@@ -16,6 +16,11 @@ isolation check: a session that ever shows another session's number fails.
 
     python bench/bench_load.py [--client ws|browser] [--sessions 10] [--interactions 10]
                                [--trainings 2] [--think 0.2]
+    python bench/bench_load.py --classroom 2 --ray-cpus 1 --sessions 40 --trainings 2
+
+``--classroom N`` measures deploy/classroom.py instead of one server: N replicas behind
+HAProxy (sessions spread by least connections), the trainings on a local Ray cluster of
+``--ray-cpus`` CPUs, all on this machine.
 
 Prints the median and 95th percentile of the interaction times, and whether every session only
 ever saw its own state. Also used by tests/test_load.py (correctness only, never timing).
@@ -359,10 +364,14 @@ async def run_ws_load(url: str, sessions: int = 10, interactions: int = 10, trai
     return result
 
 
-def start_server(runs_dir: str) -> tuple[subprocess.Popen, str]:
+def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+        return sock.getsockname()[1]
+
+
+def start_server(runs_dir: str) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
     env = dict(os.environ, PLAYGROUND_RUNS_DIR=runs_dir)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "playground" / "app.py"),
@@ -393,11 +402,27 @@ def main() -> None:
     parser.add_argument("--think", type=float, nargs="+", default=[1.0, 0.2],
                         help="seconds a ws session waits after each answer; several values "
                              "run one after another on the same server (browser: 0.2)")
+    parser.add_argument("--classroom", type=int, default=0, metavar="REPLICAS",
+                        help="ws: N app replicas behind HAProxy, trainings on a local Ray "
+                             "cluster (deploy/classroom.py) instead of one server")
+    parser.add_argument("--ray-cpus", type=int, default=1,
+                        help="--classroom: CPUs of the local Ray cluster for trainings")
     parser.add_argument("--no-baseline", action="store_true",
                         help="ws: skip the same sessions without trainings before each run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as runs_dir:
-        proc, url = start_server(runs_dir)
+        classroom = None
+        if args.classroom:
+            sys.path.insert(0, str(ROOT / "deploy"))
+            from classroom import Classroom
+            classroom = Classroom(replicas=args.classroom, port=_free_port(),
+                                  ray_cpus=args.ray_cpus, runs_dir=runs_dir, bind="127.0.0.1")
+            classroom.__enter__()
+            proc, url = classroom.proxy, classroom.url
+            print(f"classroom: {args.classroom} replicas behind HAProxy, trainings on Ray "
+                  f"({args.ray_cpus} CPUs)")
+        else:
+            proc, url = start_server(runs_dir)
         try:
             print(f"{args.client} clients, {os.cpu_count()} cores, load generator on the same "
                   "machine")
@@ -421,7 +446,10 @@ def main() -> None:
                           f"against the same sessions without them\n")
             print("server still up at the end:", proc.poll() is None)
         finally:
-            stop_server(proc)
+            if classroom is not None:
+                classroom.close()
+            else:
+                stop_server(proc)
 
 
 def _report(title: str, result: LoadResult) -> None:

@@ -57,11 +57,12 @@ def dataset_title(name: str) -> str:
 
 
 def table_rows(rows: list[board.RunRow]) -> list[dict]:
-    return [{_("Run"): r["run_id"], _("Learner"): r["learner"] or "–",
-             _("Network"): r["network"], _("Data set"): dataset_title(r["dataset"]),
+    return [{_("Learner"): r["learner"] or "–", _("Network"): r["network"],
+             _("Data set"): dataset_title(r["dataset"]),
              _("State"): texts.status_word(r["state"]), _("Progress"): r["progress"],
              _("Accuracy"): r["accuracy"], _("Measured on"): _(MEASURED[r["measured_on"]])
-             if r["measured_on"] in MEASURED else "", _("Device"): r["device"]} for r in rows]
+             if r["measured_on"] in MEASURED else "", _("Device"): r["device"],
+             _("Run"): r["run_id"]} for r in rows]
 
 
 def board_view(token: str) -> None:
