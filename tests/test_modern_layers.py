@@ -131,6 +131,7 @@ def test_transposed_formula_is_n_minus_1_times_s_plus_f_or_n_times_s():
     ({"type": "DepthwiseConv2D", "depth_multiplier": 0}, "depth_multiplier must be >= 1"),
     ({"type": "SeparableConv2D", "filters": -1}, "filters must be >= 1"),
     ({"type": "Conv2DTranspose", "activation": "gelu"}, "activation must be one of"),
+    ({"type": ["BatchNorm"]}, "type must be one of"),  # a hand-made link's list: no crash
 ])
 def test_bad_fields_get_a_one_line_message(layer, word):
     with pytest.raises(ValueError) as err:

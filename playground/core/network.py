@@ -312,7 +312,7 @@ def normalize_layer(layer: dict) -> dict:
     if not isinstance(layer, dict):
         raise ValueError(f"layer must be a dict, got {layer!r}")
     kind = _layers.canonical(layer.get("type"))
-    if kind not in LAYER_DEFAULTS:
+    if not isinstance(kind, str) or kind not in LAYER_DEFAULTS:  # a list is no key
         raise ValueError(_("type must be one of {choices}, got {value}",
                            choices=", ".join(LAYER_TYPES), value=repr(kind)))
     out: dict[str, Any] = {"type": kind}

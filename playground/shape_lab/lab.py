@@ -368,6 +368,7 @@ def spec_to_rows(spec: Mapping) -> list[dict]:
         if not isinstance(layer, dict):
             continue
         kind = modern_layers.canonical(layer.get("type"))
+        kind = kind if isinstance(kind, str) else None  # a hand-made link's [] is no kind
         # A missing field means network's default (links leave defaults out).
         layer = {**network.LAYER_DEFAULTS.get(kind, {}), **layer}
         row = dict.fromkeys(EDITOR_COLUMNS)
