@@ -101,3 +101,11 @@ def test_lab_link_carries_the_lessons_state_and_the_language():
     assert link.page == "shape_lab"
     query = parse_qs(link.query_string)
     assert query["filters"] == ["6"] and query["h"] == ["32"] and query["lang"] == ["ko"]
+
+
+def test_filter_lab_link_names_the_tab_in_the_pages_language():
+    korean = catalog("ko")
+    at = app_test("course", query={"lang": "ko", "lesson": "6"})
+    link = at.get("page_link")[0].proto
+    assert link.page == "filter_lab"
+    assert parse_qs(link.query_string)["tab"] == [korean["Toy tensors (course examples)"]]

@@ -22,6 +22,11 @@ TOY_TAB = filter_settings.TABS[1]
 MNIST_TAB = filter_settings.TABS[2]
 
 
+def _filter_lab_tab(tab: str) -> tuple[str, dict]:
+    # The Filter Lab's tab is named in the page's language in its address too.
+    return "filter_lab", {"tab": _(tab)}
+
+
 def _shape_lab_settings(**changes) -> dict:
     settings = shape_settings.defaults()
     settings.update(changes)
@@ -84,7 +89,7 @@ WHY = Lesson(
     controls=(Control("bias", N_("Bias b"), "int", 0, -20, 20),),
     run=run_why,
     check=lambda values: _neuron(values)[2] == 0,
-    lab=lambda values: ("filter_lab", {"tab": TOY_TAB}),
+    lab=lambda values: _filter_lab_tab(TOY_TAB),
     lab_title=N_("Filter Lab: the toy tensors"),
 )
 
@@ -333,7 +338,7 @@ THREE = Lesson(
     run=run_three,
     check=lambda values: np.array_equal(_bank(values)[:, :, 1],
                                         2 * filters.convolve(TOY, ONES, 1, "same")),
-    lab=lambda values: ("filter_lab", {"tab": TOY_TAB}),
+    lab=lambda values: _filter_lab_tab(TOY_TAB),
     lab_title=N_("Filter Lab: the toy tensors"),
 )
 
@@ -407,7 +412,7 @@ POOL = Lesson(
               Control("padding", N_("Padding"), "choice", "valid", choices=("valid", "same"),
                       labels=PADDING_LABELS)),
     run=run_pool, check=check_pool,
-    lab=lambda values: ("filter_lab", {"tab": TOY_TAB}),
+    lab=lambda values: _filter_lab_tab(TOY_TAB),
     lab_title=N_("Filter Lab: the toy tensors"),
 )
 
@@ -528,7 +533,7 @@ MNIST = Lesson(
               Control("seed", N_("Seed of the random filters"), "int", 0, 0, 1000)),
     run=run_mnist,
     check=lambda values: _digit_shape(values) == (14, 14, 5),
-    lab=lambda values: ("filter_lab", {"tab": MNIST_TAB}),
+    lab=lambda values: _filter_lab_tab(MNIST_TAB),
     lab_title=N_("Filter Lab: MNIST digit"),
 )
 
