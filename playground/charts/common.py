@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import unicodedata
 from typing import Optional, Sequence
 
 import numpy as np
@@ -177,6 +178,11 @@ def rgb_mosaic(tiles: np.ndarray, ncols: Optional[int] = None, gap: int = 1,
     return out
 
 
+def display_width(text: str) -> int:
+    """Columns ``text`` takes: a wide character (Hangul, CJK) counts two, as it is drawn."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def rgb_mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: str = "",
                       height: int = 360, labels: Optional[Sequence[str]] = None,
                       uirevision: str = "mosaic", hovertemplate: Optional[str] = None
@@ -186,7 +192,7 @@ def rgb_mosaic_figure(tiles: np.ndarray, ncols: Optional[int] = None, *, title: 
     tiles = np.asarray(tiles, dtype=np.float32)
     n, h, w, _channels = tiles.shape
     ncols = ncols or max(1, math.ceil(math.sqrt(n)))
-    labels = [label.replace("→", "→<br>") if len(label) > 12 else label
+    labels = [label.replace("→", "→<br>") if display_width(label) > 12 else label
               for label in (labels or [])[:n]]
     row_gap = max(1, h // 2) if labels else 1
     annotations = [dict(x=(i % ncols) * (w + 1) + (w - 1) / 2,
