@@ -12,7 +12,7 @@ from playground.core import filters
 from playground.datasets import images
 from playground.filter_lab import course, pipeline
 from playground.filter_lab import settings as lab_settings
-from playground.i18n import _
+from playground.i18n import N_, _, shown
 
 PROPS = lab_settings.PROPS
 PICTURE_HEIGHT = 360
@@ -55,14 +55,20 @@ def _name(name: str) -> str:
     return _(base) + sep + channel
 
 
-# Options that are link values, shown in words (SAME / VALID stay).
+# Options that are link values, shown in words (SAME / VALID stay); the widgets' format_func
+# is i18n.shown, which fixes the language when the widget is made.
+PADDING_LABELS = {"same": "SAME", "valid": "VALID", "pixels": N_("pixels per side")}
+POOL_LABELS = {"none": N_("none"), "max": N_("max"), "avg": N_("avg"), "min": N_("min")}
+SOURCE_LABELS = {"Bundled": N_("Bundled"), "Upload": N_("Upload")}
+START_LABELS = {"zeros": N_("zeros")}
+
+
 def _padding_label(value: str) -> str:
-    return {"same": "SAME", "valid": "VALID", "pixels": _("pixels per side")}.get(value, value)
+    return _(PADDING_LABELS.get(value, value))
 
 
 def _pool_label(value: str) -> str:
-    return {"none": _("none"), "max": _("max"), "avg": _("avg"),
-            "min": _("min")}.get(value, value)
+    return _(POOL_LABELS.get(value, value))
 
 
 def _set_filters(names):
@@ -79,7 +85,7 @@ def _save_query(settings: pipeline.LabSettings):
 
 def picture_controls():
     st.radio(_("Picture"), ["Bundled", "Upload"], horizontal=True, key="fl_source",
-             format_func=lambda v: _("Bundled") if v == "Bundled" else _("Upload"))
+             format_func=shown(SOURCE_LABELS))
     picture, problem = None, None
     if st.session_state.fl_source == "Upload":
         upload = st.file_uploader(
@@ -95,7 +101,7 @@ def picture_controls():
                 problem = str(error)
     else:
         st.selectbox(_("Bundled picture"), PROPS["picture"].choices, key="fl_sample",
-                     format_func=_)
+                     format_func=shown())
     default = PROPS["picture"].default
     if picture is None:
         picture = load_sample(st.session_state.get("fl_sample", default)
@@ -108,7 +114,7 @@ def picture_controls():
 
 def filter_controls():
     st.multiselect(_("Filters (several make a stack of feature maps)"),
-                   lab_settings.FILTER_OPTIONS, key="fl_filters", format_func=_)
+                   lab_settings.FILTER_OPTIONS, key="fl_filters", format_func=shown())
     a, b = st.columns(2)
     a.button(_("Course: edges + curve"), on_click=_set_filters, args=(lab_settings.COURSE_SET,),
              width="stretch")
@@ -125,7 +131,8 @@ def filter_controls():
                                 key="fl_custom_w", **PROPS["custom_w"].widget_range())
         start = st.selectbox(_("Start from"), ["zeros"] + list(filters.KERNELS), index=0,
                              key="fl_custom_start",
-                             format_func=lambda v: _("zeros") if v == "zeros" else _(v))
+                             format_func=shown({**START_LABELS,
+                                                **{name: name for name in filters.KERNELS}}))
         normalize = st.checkbox(_("Normalise (weights sum to 1; for zero-sum kernels the "
                                   "positive weights do)"), key="fl_normalize")
         if using_custom:
@@ -146,26 +153,26 @@ def layer_controls():
     c1, c2 = st.columns(2)
     stride = c1.number_input(_("Stride"), key="fl_stride", **PROPS["stride"].widget_range())
     mode = c2.selectbox(_("Padding"), PROPS["padding"].choices, key="fl_padding",
-                        help=_(PROPS["padding"].help), format_func=_padding_label)
+                        help=_(PROPS["padding"].help), format_func=shown(PADDING_LABELS))
     padding = mode
     if mode == "pixels":
         padding = int(st.number_input(_("Padding pixels per side"),
                                       value=PROPS["pad_px"].default, key="fl_pad_px",
                                       **PROPS["pad_px"].widget_range()))
     colour = st.selectbox(_("Colour"), PROPS["colour"].choices, key="fl_colour",
-                          help=_(PROPS["colour"].help), format_func=_)
+                          help=_(PROPS["colour"].help), format_func=shown())
     relu = st.checkbox(_("ReLU (max(0, x))"), key="fl_relu")
     st.markdown(f"**{_('Pooling')}**")
     p1, p2 = st.columns(2)
     pool_mode = p1.selectbox(_("Pooling"), PROPS["pool"].choices, key="fl_pool",
-                             label_visibility="collapsed", format_func=_pool_label)
+                             label_visibility="collapsed", format_func=shown(POOL_LABELS))
     pool_size = p2.number_input(_("Pool size"), value=PROPS["pool_size"].default,
                                 key="fl_pool_size", **PROPS["pool_size"].widget_range())
     p3, p4 = st.columns(2)
     pool_stride = p3.number_input(_("Pool stride"), value=PROPS["pool_stride"].default,
                                   key="fl_pool_stride", **PROPS["pool_stride"].widget_range())
     pool_padding = p4.selectbox(_("Pool padding"), PROPS["pool_padding"].choices,
-                                key="fl_pool_padding", format_func=_padding_label)
+                                key="fl_pool_padding", format_func=shown(PADDING_LABELS))
     return dict(stride=int(stride), padding=padding, colour=colour, relu=relu,
                 pool_mode=pool_mode, pool_size=int(pool_size), pool_stride=int(pool_stride),
                 pool_padding=pool_padding)
@@ -191,7 +198,8 @@ def show_results(picture, result, settings):
     focus = 0
     if len(names) > 1:
         focus = st.selectbox(_("Filter shown in detail"), range(len(names)),
-                             format_func=lambda i: _name(names[i]), key="fl_focus")
+                             format_func=[_name(name) for name in names].__getitem__,
+                             key="fl_focus")
         focus = min(focus, len(names) - 1)
     each_rgb = settings.colour == pipeline.EACH_RGB
     photo_like = each_rgb and pipeline.keeps_brightness(result.kernels[result.groups[focus][0]])
@@ -385,13 +393,13 @@ def toy_tab():
 
     st.subheader(_("Pooling"))
     choice = st.selectbox(_("Example"), list(course.POOL_EXAMPLES), key="fl_toy_pool_example",
-                          format_func=_)
+                          format_func=shown())
     rows, mode, size, stride, padding = course.POOL_EXAMPLES[choice]
     p1, p2 = st.columns([1, 2])
     with p1:
         edited = st.data_editor(rows, key=f"fl_toy_pool_{choice}", hide_index=True)
         mode = st.selectbox(_("Mode"), course.POOL_MODES, index=course.POOL_MODES.index(mode),
-                            key=f"fl_toy_pool_mode_{choice}", format_func=_pool_label)
+                            key=f"fl_toy_pool_mode_{choice}", format_func=shown(POOL_LABELS))
     try:
         pooled = filters.pool(pipeline.matrix(edited), size, stride, padding, mode)
     except ValueError as error:

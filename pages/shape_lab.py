@@ -9,7 +9,7 @@ import streamlit as st
 from playground.charts.shape_lab import window_figure
 from playground.core import network
 from playground.datasets.registry import REGISTRY
-from playground.i18n import _, keep_language, link
+from playground.i18n import _, keep_language, link, shown
 from playground.shape_lab import lab, pasted, transposed
 from playground.shape_lab import settings as shape_settings
 from playground.training import settings as training_settings
@@ -45,16 +45,11 @@ def restore_settings() -> dict:
     return saved
 
 
-def _labels(labels: dict):
-    """format_func of a radio whose options are link values: the label, translated."""
-    return lambda value: _(labels[value])
-
-
 def layer_inputs() -> bool:
     """Section 1's inputs; True for a convolution."""
     kind_col, *input_cols = st.columns([2, 1, 1, 1])
     kind_col.radio(_("Layer"), PROPS["kind"].choices, key=K + "kind", horizontal=True,
-                   format_func=_labels(shape_settings.KIND_LABELS))
+                   format_func=shown(shape_settings.KIND_LABELS))
     input_cols[0].number_input(_("Input height H"), key=K + "h", **INT)
     input_cols[1].number_input(_("Input width W"), key=K + "w", **INT)
     input_cols[2].number_input(_("Channels C"), key=K + "c", **INT)
@@ -69,7 +64,7 @@ def layer_inputs() -> bool:
     cols[4].number_input(_("Stride (columns)"), key=K + "sw", **INT)
     cols = st.columns([2, 1, 1, 1])
     cols[0].radio(_("Padding"), PROPS["padding"].choices, key=K + "padding", horizontal=True,
-                  format_func=_labels(shape_settings.PADDING_LABELS),
+                  format_func=shown(shape_settings.PADDING_LABELS),
                   help=_(PROPS["padding"].help))
     cols[1].number_input(_("Pixels per side P"), key=K + "pad",
                          disabled=st.session_state[K + "padding"] != "explicit", **INT)
@@ -110,10 +105,10 @@ def fit_section(report: lab.LayerReport):
 def window_inputs(is_conv: bool, cells: int):
     cols = st.columns([1, 1, 2])
     cols[0].radio(_("Input values"), PROPS["image"].choices, key=K + "image",
-                  horizontal=True, format_func=_labels(shape_settings.IMAGE_LABELS))
+                  horizontal=True, format_func=shown(shape_settings.IMAGE_LABELS))
     if is_conv:
         cols[1].radio(_("Kernel values"), PROPS["weights"].choices, key=K + "weights",
-                      horizontal=True, format_func=_labels(shape_settings.WEIGHT_LABELS))
+                      horizontal=True, format_func=shown(shape_settings.WEIGHT_LABELS))
     if cells > 1:
         st.session_state[K + "pos"] = min(max(st.session_state[K + "pos"], 0), cells - 1)
         cols[2].slider(_("Window position (output cells in reading order)"), 0, cells - 1,

@@ -141,6 +141,18 @@ def keep_language(query: Mapping[str, object], address: Mapping[str, object]
     return kept
 
 
+def shown(labels: Mapping[object, str] | None = None) -> Callable[[object], str]:
+    """A widget's ``format_func``: the option (or its label in ``labels``) in the current
+    language, fixed when the widget is made — Streamlit's test runner calls it again on the
+    test's own thread, where another language may be set."""
+    table = catalog(current_language())
+
+    def show(option: object) -> str:
+        text = labels[option] if labels is not None else str(option)
+        return table.get(text, text)
+    return show
+
+
 def N_(message: str) -> str:
     """Marks a message for extraction without translating it now (module-level tables whose
     texts are translated with ``_`` where they are shown)."""

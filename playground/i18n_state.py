@@ -13,8 +13,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from playground import i18n
 
-QUERY_KEY = "lang"
+QUERY_KEY = i18n.QUERY_KEY
 STATE_KEY = "i18n_language"   # the language this session last ran in
+# True once the session's language was asked for (a ?lang link, the switch), not guessed from
+# the browser: from then on the address carries it, also after the sidebar's page links (which
+# open a page with an empty address), so a copied address keeps the language.
+ASKED_KEY = "i18n_asked"
 SWITCH_KEY = "i18n_switch"
 # Named in both languages: whoever cannot read the current one can still find it.
 SWITCH_LABEL = "Language · 언어"
@@ -31,8 +35,12 @@ def _session_language() -> str | None:
 def apply() -> str:
     """Choose this run's language, set it for ``i18n._`` and remember it in the session."""
     i18n.set_fallback(_session_language)
-    language = i18n.choose_language(st.query_params.get(QUERY_KEY),
-                                    st.session_state.get(STATE_KEY), _browser_locale())
+    query = st.query_params.get(QUERY_KEY)
+    language = i18n.choose_language(query, st.session_state.get(STATE_KEY), _browser_locale())
+    if i18n.normalize(query):
+        st.session_state[ASKED_KEY] = True
+    elif query is None and st.session_state.get(ASKED_KEY):
+        st.query_params[QUERY_KEY] = language
     st.session_state[STATE_KEY] = language
     return i18n.set_language(language)
 
@@ -49,6 +57,7 @@ def _switched() -> None:
     language = i18n.normalize(st.session_state.get(SWITCH_KEY))
     if language:   # None: the selected option was clicked again; keep the language
         st.session_state[STATE_KEY] = language
+        st.session_state[ASKED_KEY] = True
         st.query_params[QUERY_KEY] = language
 
 

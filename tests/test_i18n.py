@@ -318,13 +318,14 @@ def test_a_korean_browser_gets_korean_and_the_switch_keeps_the_page_settings(
         metric = "document.querySelector('[data-testid=\"stMetricValue\"]')"
         tab.wait_for_function(f"() => {metric}.innerText.trim() === '6 × 2 × 1'")
 
-        for language, nav in (("한국어", "형태 실험실"), ("English", "Shape Lab")):
+        for language, nav, label in (("한국어", "형태 실험실", "입력 높이 H"),
+                                     ("English", "Shape Lab", "Input height H")):
             sidebar.locator("button", has_text=language).click()
             tab.wait_for_function(
                 "(nav) => document.querySelector('[data-testid=\"stSidebarNav\"]')"
                 ".innerText.includes(nav)", arg=nav)
             wait_for_app(tab)
             tab.wait_for_function(f"() => {metric}.innerText.trim() === '6 × 2 × 1'")
-            assert tab.get_by_label("Input height H").input_value() == "7"
+            assert tab.get_by_label(label).input_value() == "7"
     finally:
         context.close()

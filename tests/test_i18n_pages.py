@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from playground import i18n
-from tests.helpers import app_test
+from tests.helpers import ROOT, app_test
 
 HANGUL = re.compile("[\uac00-\ud7a3]")
 # Labels that are technical names or formulas in both languages (docs/glossary.md).
@@ -160,3 +160,24 @@ def test_a_small_matrix_title_wraps_instead_of_being_clipped():
     wrapped = matrix_figure([[1, 2], [3, 4]], "SAME (아래/오른쪽에 0인 행/열)").layout
     assert wrapped.title.text.startswith("SAME (아래/오른쪽에<br>0인 행/열)")
     assert wrapped.margin.t > short.margin.t and wrapped.height > short.height
+
+
+def test_the_address_keeps_an_asked_for_language_across_the_sidebar_links():
+    at = app_test(query={"lang": "ko"})
+    at.query_params.clear()                    # a sidebar link opens a page with no query
+    at.switch_page(str(ROOT / "pages" / "filter_lab.py")).run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "필터 실험실"
+    assert at.query_params["lang"] in ("ko", ["ko"])
+
+
+def test_a_language_guessed_from_the_browser_stays_out_of_the_address():
+    from streamlit.testing.v1 import AppTest
+
+    from tests.helpers import APP
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.context["locale"] = "ko-KR"
+    at.run()
+    assert at.title[0].value == "CNN 플레이그라운드"
+    assert "lang" not in at.query_params
