@@ -681,7 +681,7 @@ def tf1_code(spec: dict) -> str:
             lines.append(f"{out} = tf.nn.{op}({prev}, ksize=[1, {_nhwc(layer['pool_size'])}, 1],"
                          f" strides=[1, {_nhwc(strides)}, 1], "
                          f"padding='{layer['padding'].upper()}')")
-        elif kind == "Flatten":
+        elif kind == "Flatten" and len(shape) > 1:  # (a reshape of a flat tensor is no layer)
             lines.append(f"{out} = tf.reshape({prev}, [-1, {math.prod(shape)}])")
         elif kind == "Dense" and plain and len(shape) == 1:
             lines += ["", f'W{i} = tf.get_variable("W{i}", shape=[{shape[0]}, {layer["units"]}],'
