@@ -288,6 +288,10 @@ def network_results(spec: dict):
                        key=K + "keras_code", on_change="rerun")
     if code.open:
         code.code(network.keras_code(spec), language="python")
+    tf1 = st.expander(_("TensorFlow 1 code for this network, as the notes write it"),
+                      key=K + "tf1_code", on_change="rerun")
+    if tf1.open:
+        tf1.code(pasted.tf1_text(spec), language="python")
     fits, reason = training_settings.datasets_for(spec)
     if not fits:
         st.caption(_("To train this network on a data set: {reason}", reason=reason))

@@ -575,3 +575,15 @@ def test_shape_lab_refuses_pasted_code_with_one_line_and_keeps_its_table(tmp_pat
     assert _total(at) == "50,186" and not target.exists()
     _paste(at, "")
     assert at.error[0].value.startswith("Paste a Keras Sequential model")
+
+
+def test_shape_lab_shows_the_tables_tensorflow_1_code_that_reads_back():
+    from tests.helpers import app_test
+
+    at = app_test("shape_lab")
+    at.session_state["sl_tf1_code"] = True
+    at.run()
+    (block,) = [c for c in at.get("code") if "tf.nn.conv2d" in c.value]
+    assert network_from_code(block.value) == network.validate(
+        {"input_shape": [28, 28, 1], "layers": EXPECTED["tf1_simple_cnn.py"]["layers"][:-1]
+         + [dense(10, "softmax")]})

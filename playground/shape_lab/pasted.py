@@ -13,6 +13,12 @@ from playground.shape_lab import lab
 MAX_CHARS = code.MAX_CHARS  # the text box's max_chars: the parser reads no more
 
 
+def tf1_text(spec: dict) -> str:
+    """The table's network as TensorFlow 1 code (tf.nn.conv2d, tf.matmul; tf.compat.v1 runs it);
+    pasting it back gives the same table."""
+    return code.tf1_code(spec)
+
+
 @dataclass(frozen=True)
 class Pasted:
     """What was read: ``net`` (the table's ``net`` setting, the compact spec's JSON) or
