@@ -27,6 +27,7 @@ PAGE_KEYS = {
     "filter_lab": list(filter_settings.LINK) + ["tab"],
     "training": list(training_settings.QUERY_KEYS) + ["spec", "preset", "job"],
     "inspector": ["run", "input", "digit"],
+    "course": ["lesson", "done"],
 }
 # Every page reads the language from the address too (playground/i18n_state.py).
 PAGE_KEYS = {page: keys + ["lang"] for page, keys in PAGE_KEYS.items()}
