@@ -485,7 +485,7 @@ def show_pipeline(model, picture, class_names: tuple, word: str) -> None:
                  "smallest and largest value that flow on. Click a feature map to see it and "
                  "its filter large.", word=_(word)))
     stages = forward.pipeline(model, picture)
-    st.text(f"input  ⟶  {preprocess.describe_output(stages[0][1])}")
+    st.text(_("input") + f"  ⟶  {preprocess.describe_output(stages[0][1])}")
     last = len(stages) - 1
     for number, (previous, (name, output)) in enumerate(zip(stages, stages[1:]), start=1):
         with st.container(border=True):

@@ -297,7 +297,7 @@ def run_label(run_id: str) -> str:
     """"20261122-183000-a1b2c3 · Adam 0.001 · Course CNN (2 conv) · mnist" for pickers."""
     settings = runs.read_json(runs.run_path(run_id) / "settings.json") or {}
     return (f"{run_id} · {settings.get('optimizer', '?')} {settings.get('learning_rate', '')}"
-            f" · {settings.get('preset', '?')} · {run_data.run_info(run_id).name}")
+            f" · {_(settings.get('preset') or '?')} · {run_data.run_info(run_id).name}")
 
 
 def ensemble_rows(outcome: Ensemble) -> list[dict]:

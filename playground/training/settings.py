@@ -31,7 +31,7 @@ DEFAULT_LEARNING_RATES = {"Adam": 1e-3, "SGD": 0.01, "SGD+momentum": 0.01, "RMSp
 LR_SCHEDULES = ("constant", "one-cycle")
 
 DEFAULT_PRESET = "Fast MNIST CNN"
-CUSTOM = "Custom network (spec JSON)"
+CUSTOM = N_("Custom network (spec JSON)")   # N_: the menus show names through _
 
 # The defaults here are the generic recipe (a custom network from the Shape Lab); a preset's
 # own recipe is in PRESET_RECIPES. The bounds are what a run accepts, and the page's widgets
@@ -86,26 +86,26 @@ PRESET_RECIPES: dict[str, dict[str, Any]] = {
     # 99.00-99.16 % over seeds, three gave 99.14-99.20 % (seeds 0-2) in ~26 s on a quiet
     # 2-core machine, well inside the 60 s bar. Streaming or not, jit_compile off, plain
     # arrays into fit (a tf.data pipeline with cache/prefetch measured no faster here).
-    "Fast MNIST CNN": {"optimizer": "Adam", "learning_rate": 8e-3, "lr_schedule": "one-cycle",
+    N_("Fast MNIST CNN"): {"optimizer": "Adam", "learning_rate": 8e-3, "lr_schedule": "one-cycle",
                        "batch_size": 128, "epochs": 3},
     # The course's recipes: Adam 0.001, batch 100, 15 epochs.
-    "Course CNN (2 conv)": {"epochs": 15},
-    "Course deep CNN (3 conv)": {"epochs": 15},
-    "Keras Sequential CNN": {"batch_size": 128, "epochs": 12, "validation_split": 0.1},
+    N_("Course CNN (2 conv)"): {"epochs": 15},
+    N_("Course deep CNN (3 conv)"): {"epochs": 15},
+    N_("Keras Sequential CNN"): {"batch_size": 128, "epochs": 12, "validation_split": 0.1},
     # ConvNetJS' trainer: Adadelta, batch 20 (it also used l2_decay 0.001, not modelled here).
-    "ConvNetJS MNIST demo": {"optimizer": "Adadelta", "learning_rate": 1.0, "batch_size": 20,
+    N_("ConvNetJS MNIST demo"): {"optimizer": "Adadelta", "learning_rate": 1.0, "batch_size": 20,
                              "epochs": 2},
     # For the Fashion-MNIST bar (>= 92 % in <= 60 s, bench/bench_time_to_accuracy.py
     # --dataset fashion_mnist): batch norm after each conv let it pass 92 % after 4 epochs
     # (without it, 5-6 epochs of the same layout stayed at ~91 %), but an epoch takes ~22 s on
     # 2 cores, so the 60 s bar is not met.
-    "Fast Fashion-MNIST CNN": {"optimizer": "Adam", "learning_rate": 4e-3,
+    N_("Fast Fashion-MNIST CNN"): {"optimizer": "Adam", "learning_rate": 4e-3,
                                "lr_schedule": "one-cycle", "batch_size": 128, "epochs": 4},
     # The course's Keras CIFAR-10 version: plain SGD, 5 epochs.
-    "Course CIFAR-10 CNN": {"optimizer": "SGD", "learning_rate": 0.01, "batch_size": 32,
+    N_("Course CIFAR-10 CNN"): {"optimizer": "SGD", "learning_rate": 0.01, "batch_size": 32,
                             "epochs": 5},
     # Tuned for the generated shapes' bar (>= 95 % in <= 30 s).
-    "Fast colour CNN": {"optimizer": "Adam", "learning_rate": 5e-3, "lr_schedule": "one-cycle",
+    N_("Fast colour CNN"): {"optimizer": "Adam", "learning_rate": 5e-3, "lr_schedule": "one-cycle",
                         "batch_size": 64, "epochs": 6},
 }
 # Each data set's default network (the first offered) and the data set each preset was made
