@@ -3,6 +3,7 @@ models the notes' way), each task's check with a passing and a failing case, the
 the address, and the labs' links read back by the labs themselves."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -416,6 +417,10 @@ def test_lab_links_are_read_back_by_the_labs_without_complaint(lesson):
                 query, training_settings.default_settings(query.get("preset",
                                                                     networks.SIMPLE)))
             assert problems == []
+            if "spec" in query:   # the Training page's own check of a pasted network
+                training_settings.check_spec(json.loads(query["spec"]), training_settings.MNIST)
+            if "preset" in query:
+                assert query["preset"] in training_settings.trainable_presets()
 
 
 def test_output_size_link_opens_the_same_layer_in_the_shape_lab():
