@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from playground.datasets import base, images
+from playground.i18n import _
 
 MAX_ZIP_BYTES = 1 * 2**30        # the archive itself
 MAX_MEMBERS = 5_000              # entries in the archive (folders included)
@@ -53,33 +54,35 @@ def _quote(name: str) -> str:
 
 def _open(source) -> tuple[zipfile.ZipFile, str]:
     if isinstance(source, (bytes, bytearray, memoryview)):
-        data, label = bytes(source), "the uploaded zip"
+        data, label = bytes(source), _("the uploaded zip")
     elif isinstance(source, (str, Path)):
         path = Path(source)
         if not path.is_file():
-            raise ZipDatasetError(f"There is no file {_quote(str(path))}.")
+            raise ZipDatasetError(_("There is no file {file}.", file=_quote(str(path))))
         if path.stat().st_size > MAX_ZIP_BYTES:
-            raise ZipDatasetError(f"{_quote(path.name)} is larger than "
-                                  f"{MAX_ZIP_BYTES / 2**30:.0f} GB.")
+            raise ZipDatasetError(_("{file} is larger than {limit} GB.", file=_quote(path.name),
+                                    limit=f"{MAX_ZIP_BYTES / 2**30:.0f}"))
         try:
             return zipfile.ZipFile(path), path.name  # members are read one at a time
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
-            raise ZipDatasetError(f"{_quote(path.name)} is not a readable .zip archive (it may "
-                                  f"be truncated, or another kind of file).") from None
+            raise ZipDatasetError(_("{file} is not a readable .zip archive (it may be "
+                                    "truncated, or another kind of file).",
+                                    file=_quote(path.name))) from None
     elif hasattr(source, "read"):  # an open file or Streamlit's UploadedFile
-        data, label = source.read(MAX_ZIP_BYTES + 1), getattr(source, "name", "the upload")
+        data, label = source.read(MAX_ZIP_BYTES + 1), getattr(source, "name", _("the upload"))
         if not isinstance(data, bytes):
-            raise ZipDatasetError("The upload must be opened in binary mode.")
+            raise ZipDatasetError(_("The upload must be opened in binary mode."))
     else:
-        raise ZipDatasetError(f"Expected a path or the bytes of a .zip, got "
-                              f"{type(source).__name__}.")
+        raise ZipDatasetError(_("Expected a path or the bytes of a .zip, got {type}.",
+                                type=type(source).__name__))
     if len(data) > MAX_ZIP_BYTES:
-        raise ZipDatasetError(f"The zip is larger than {MAX_ZIP_BYTES / 2**30:.0f} GB.")
+        raise ZipDatasetError(_("The zip is larger than {limit} GB.",
+                                limit=f"{MAX_ZIP_BYTES / 2**30:.0f}"))
     try:
         return zipfile.ZipFile(io.BytesIO(data)), str(label)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
-        raise ZipDatasetError("This is not a readable .zip archive (it may be truncated, or "
-                              "another kind of file).") from None
+        raise ZipDatasetError(_("This is not a readable .zip archive (it may be truncated, or "
+                                "another kind of file).")) from None
 
 
 def _check_member(info: zipfile.ZipInfo) -> None:
@@ -87,28 +90,29 @@ def _check_member(info: zipfile.ZipInfo) -> None:
     name = info.filename.replace("\\", "/")
     parts = PurePosixPath(name).parts
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
-        raise ZipDatasetError(f"The zip holds an absolute path {_quote(info.filename)}; "
-                              f"use relative folders (cats/…, dogs/…).")
+        raise ZipDatasetError(_("The zip holds an absolute path {file}; use relative folders "
+                                "(cats/…, dogs/…).", file=_quote(info.filename)))
     if ".." in parts:
-        raise ZipDatasetError(f"The zip holds a path that climbs out of its folder "
-                              f"({_quote(info.filename)}).")
+        raise ZipDatasetError(_("The zip holds a path that climbs out of its folder ({file}).",
+                                file=_quote(info.filename)))
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise ZipDatasetError(f"The zip holds a symbolic link ({_quote(info.filename)}); "
-                              f"put the pictures themselves in it.")
+        raise ZipDatasetError(_("The zip holds a symbolic link ({file}); put the pictures "
+                                "themselves in it.", file=_quote(info.filename)))
     if info.flag_bits & 0x1:
-        raise ZipDatasetError(f"{_quote(info.filename)} is encrypted; zip the pictures "
-                              f"without a password.")
+        raise ZipDatasetError(_("{file} is encrypted; zip the pictures without a password.",
+                                file=_quote(info.filename)))
     if name.lower().endswith(ARCHIVES):
-        raise ZipDatasetError(f"The zip holds another archive ({_quote(info.filename)}); "
-                              f"put the pictures in it directly.")
+        raise ZipDatasetError(_("The zip holds another archive ({file}); put the pictures in "
+                                "it directly.", file=_quote(info.filename)))
     if info.file_size > MAX_MEMBER_BYTES:
-        raise ZipDatasetError(f"{_quote(info.filename)} unpacks to "
-                              f"{info.file_size / 2**20:.0f} MB; a picture may have at most "
-                              f"{MAX_MEMBER_BYTES / 2**20:.0f} MB.")
+        raise ZipDatasetError(_("{file} unpacks to {size} MB; a picture may have at most "
+                                "{limit} MB.", file=_quote(info.filename),
+                                size=f"{info.file_size / 2**20:.0f}",
+                                limit=f"{MAX_MEMBER_BYTES / 2**20:.0f}"))
     if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-        raise ZipDatasetError(f"{_quote(info.filename)} unpacks to "
-                              f"{info.file_size // max(info.compress_size, 1)}× its packed size "
-                              f"(a zip bomb?); pictures hardly compress.")
+        raise ZipDatasetError(_("{file} unpacks to {ratio}× its packed size (a zip bomb?); "
+                                "pictures hardly compress.", file=_quote(info.filename),
+                                ratio=info.file_size // max(info.compress_size, 1)))
 
 
 def _ignored(parts: tuple[str, ...]) -> bool:
@@ -119,20 +123,21 @@ def _classes(zf: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
     """Class folder name -> its file members (sorted by name); checks every member first."""
     infos = zf.infolist()
     if len(infos) > MAX_MEMBERS:
-        raise ZipDatasetError(f"The zip holds {len(infos):,} entries; the limit is "
-                              f"{MAX_MEMBERS:,}.")
+        raise ZipDatasetError(_("The zip holds {count} entries; the limit is {limit}.",
+                                count=f"{len(infos):,}", limit=f"{MAX_MEMBERS:,}"))
     total = 0
     for info in infos:
         _check_member(info)
         total += info.file_size
     if total > MAX_TOTAL_BYTES:
-        raise ZipDatasetError(f"The zip unpacks to {total / 2**20:,.0f} MB; the limit is "
-                              f"{MAX_TOTAL_BYTES / 2**20:,.0f} MB.")
+        raise ZipDatasetError(_("The zip unpacks to {size} MB; the limit is {limit} MB.",
+                                size=f"{total / 2**20:,.0f}",
+                                limit=f"{MAX_TOTAL_BYTES / 2**20:,.0f}"))
     entries = [(PurePosixPath(i.filename.replace("\\", "/")).parts, i) for i in infos]
     entries = [(parts, i) for parts, i in entries if parts and not _ignored(parts)]
     # Look through one top folder that holds everything (pets/cats/..., pets/dogs/...).
     while entries:
-        tops = {parts[0] for parts, _ in entries}
+        tops = {parts[0] for parts, _info in entries}
         nested = all(len(parts) > 1 or i.is_dir() for parts, i in entries)
         deeper = any(len(parts) > 2 for parts, i in entries if not i.is_dir())
         if len(tops) == 1 and nested and deeper:
@@ -141,16 +146,17 @@ def _classes(zf: zipfile.ZipFile) -> dict[str, list[zipfile.ZipInfo]]:
             break
     loose = [i.filename for parts, i in entries if len(parts) == 1 and not i.is_dir()]
     if loose:
-        raise ZipDatasetError(f"{_quote(loose[0])} is not inside a class folder: put the "
-                              f"pictures of each class in their own folder (cats/, dogs/, …).")
+        raise ZipDatasetError(_("{file} is not inside a class folder: put the pictures of each "
+                                "class in their own folder (cats/, dogs/, …).",
+                                file=_quote(loose[0])))
     classes: dict[str, list[zipfile.ZipInfo]] = {}
     for parts, info in entries:
         members = classes.setdefault(parts[0], [])
         if not info.is_dir():
             members.append(info)
     if len(classes) > MAX_CLASSES:
-        raise ZipDatasetError(f"The zip has {len(classes)} class folders; the limit is "
-                              f"{MAX_CLASSES}.")
+        raise ZipDatasetError(_("The zip has {count} class folders; the limit is {limit}.",
+                                count=len(classes), limit=MAX_CLASSES))
     return {name: sorted(members, key=lambda i: i.filename)
             for name, members in sorted(classes.items())}
 
@@ -161,14 +167,15 @@ def _read(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
             data = handle.read(MAX_MEMBER_BYTES + 1)
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError,
             RuntimeError) as err:
-        raise ZipDatasetError(f"{_quote(info.filename)} cannot be read from the zip "
-                              f"({type(err).__name__}).") from None
+        raise ZipDatasetError(_("{file} cannot be read from the zip ({error}).",
+                                file=_quote(info.filename), error=type(err).__name__)) from None
     if len(data) > MAX_MEMBER_BYTES:
-        raise ZipDatasetError(f"{_quote(info.filename)} unpacks to more than "
-                              f"{MAX_MEMBER_BYTES / 2**20:.0f} MB.")
+        raise ZipDatasetError(_("{file} unpacks to more than {limit} MB.",
+                                file=_quote(info.filename),
+                                limit=f"{MAX_MEMBER_BYTES / 2**20:.0f}"))
     if data.startswith(b"PK\x03\x04"):
-        raise ZipDatasetError(f"The zip holds another zip ({_quote(info.filename)}); put the "
-                              f"pictures in it directly.")
+        raise ZipDatasetError(_("The zip holds another zip ({file}); put the pictures in it "
+                                "directly.", file=_quote(info.filename)))
     return data
 
 
@@ -231,30 +238,36 @@ def dataset_from_zip(source: Union[str, Path, bytes], size: int, color: bool, se
     counts = np.bincount(np.array(labels, int), minlength=len(classes))
     names = list(classes)
     if not pictures:
-        example = f" (e.g. {_quote(skipped[0][0])}: {skipped[0][1]})" if skipped else ""
-        raise ZipDatasetError(f"No pictures could be read from {_quote(label)}: "
-                              f"{len(skipped)} files could not be read as pictures{example}.")
+        example = _(" (e.g. {file}: {problem})", file=_quote(skipped[0][0]),
+                    problem=skipped[0][1]) if skipped else ""
+        raise ZipDatasetError(_("No pictures could be read from {file}: {count} files could "
+                                "not be read as pictures{example}.", file=_quote(label),
+                                count=len(skipped), example=example))
     if len(names) < 2:
-        only = f": found only {_quote(names[0])}" if names else ""
-        raise ZipDatasetError(f"A data set needs at least two classes, one folder each{only}.")
+        if names:
+            raise ZipDatasetError(_("A data set needs at least two classes, one folder each: "
+                                    "found only {name}.", name=_quote(names[0])))
+        raise ZipDatasetError(_("A data set needs at least two classes, one folder each."))
     empty = [n for n, c in zip(names, counts) if c == 0]
     if empty:
-        raise ZipDatasetError(f"Class {_quote(empty[0])} has no pictures"
-                              f"{' (its files were not pictures)' if skipped else ''}.")
+        raise ZipDatasetError(
+            _("Class {name} has no pictures (its files were not pictures).",
+              name=_quote(empty[0])) if skipped else
+            _("Class {name} has no pictures.", name=_quote(empty[0])))
     few = [(n, int(c)) for n, c in zip(names, counts) if c < min_per_class]
     if few:
-        listed = ", ".join(f"{_quote(n)} has {c}" for n, c in few)
-        raise ZipDatasetError(f"Too few pictures: {listed}; each class needs at least "
-                              f"{min_per_class}.")
+        listed = ", ".join(_("{name} has {count}", name=_quote(n), count=c) for n, c in few)
+        raise ZipDatasetError(_("Too few pictures: {listed}; each class needs at least "
+                                "{least}.", listed=listed, least=min_per_class))
     x = np.stack(pictures)
     y = np.array(labels, np.uint8)
     train, test = _split(np.random.default_rng(seed), y, float(test_fraction))
     notes = []
     if skipped:
-        shown = ", ".join(_quote(PurePosixPath(f).name) for f, _ in skipped[:3])
-        more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-        notes.append(f"Skipped {len(skipped)} files that could not be read as pictures: "
-                     f"{shown}{more}.")
+        shown = ", ".join(_quote(PurePosixPath(f).name) for f, _reason in skipped[:3])
+        more = _(" and {count} more", count=len(skipped) - 3) if len(skipped) > 3 else ""
+        notes.append(_("Skipped {count} files that could not be read as pictures: "
+                       "{files}{more}.", count=len(skipped), files=shown, more=more))
     return base.Dataset(name, x[train], y[train], x[test], y[test], names,
                         (size, size, 3 if color else 1), source=label, licence=LICENCE,
                         loaded_from=label, notes=tuple(notes))
@@ -282,10 +295,10 @@ def dataset_from_classes(classes, size: int, color: bool, seed: int = 0,
         for raw_name, pictures in classes.items():
             name = _class_name(raw_name)
             if not name:
-                raise ZipDatasetError("Every class needs a name.")
+                raise ZipDatasetError(_("Every class needs a name."))
             if name.casefold() in seen:
-                raise ZipDatasetError(f"Two classes are called {_quote(name)}; give each "
-                                      f"its own name.")
+                raise ZipDatasetError(_("Two classes are called {name}; give each its own "
+                                        "name.", name=_quote(name)))
             seen.add(name.casefold())
             zf.writestr(f"{name}/", b"")
             for index, (file_name, data) in enumerate(pictures):
