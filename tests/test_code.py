@@ -211,6 +211,16 @@ x = keras.layers.Flatten()(x)
 outputs = keras.layers.Dense(10, activation="softmax")(x)
 model = keras.Model(inputs=inputs, outputs=outputs)
 """,
+    "keras2-reshape-first": """
+from tensorflow.keras.models import Sequential
+from tensorflow.keras.layers import *
+model = Sequential()
+model.add(Reshape((28, 28, 1), input_shape=(784,)))
+model.add(Conv2D(32, kernel_size=(3, 3), strides=(1, 1), padding="same", activation="relu"))
+model.add(MaxPooling2D(pool_size=(2, 2), strides=None))
+model.add(Flatten())
+model.add(Dense(10, activation="softmax"))
+""",
     "tf1-with-get-variable-and-softmax": """
 import tensorflow as tf
 X = tf.placeholder(tf.float32, shape=[None, 28, 28, 1])
@@ -240,6 +250,11 @@ model = keras.Sequential([keras.layers.InputLayer(input_shape=(8, 8, 1)),
     assert network_from_code(text) == spec((8, 8, 1), conv(4, 3, "valid", None),
                                            {"type": "ReLU"}, {"type": "ReLU"}, FLAT,
                                            dense(10, "softmax"))
+
+
+def test_keras2_input_dim_is_a_flat_input():
+    text = "model = Sequential([Dense(512, activation='relu', input_dim=784), Dense(10)])"
+    assert network_from_code(text) == spec((1, 1, 784), dense(512, "relu"), dense(10))
 
 
 def test_keep_prob_rate_comes_from_the_training_feed_dict():

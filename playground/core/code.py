@@ -63,7 +63,9 @@ from playground.core.code_values import (
     padding_of,
     pair_of,
     refuse,
+    reshape_chain,
     set_activation,
+    shape_text,
     short_text,
     size_of,
 )
@@ -430,23 +432,7 @@ class _Reader:
                 any(not (_number(v) or v is None) for v in shape):
             refuse(line, _("{name}: the shape must be a list of numbers", name=written))
         dims = list(shape[1:]) if shape[0] in (None, -1) else list(shape)
-        size = math.prod(tensor.shape)
-        if dims.count(-1) == 1:
-            known = math.prod(v for v in dims if v != -1)
-            dims[dims.index(-1)] = size // known if known and size % known == 0 else 0
-        dims = [size_of(v, line, "shape") for v in dims]
-        if not 1 <= len(dims) <= 3 or math.prod(dims) != size:
-            refuse(line, _("{name}: {shape} does not hold the {count} values of its input "
-                            "({input})", name=written, shape=short_text(list(shape)),
-                            count=f"{size:,}", input=_shape_text(tensor.shape)))
-        if not tensor.layers:
-            return Chain(tuple(dims), (), tuple(dims))     # the input, as the layers see it
-        if tuple(dims) == tensor.shape:
-            return tensor
-        if len(dims) == 1:
-            return add_layer(tensor, {"type": "Flatten"}, line)
-        refuse(line, _("{name} to {shape} is not a layer the playground knows (only "
-                        "flattening)", name=written, shape=short_text(list(shape))))
+        return reshape_chain(tensor, dims, line, written)
 
     def weight(self, args, kwargs, line, written):
         shape = _arg(args, kwargs, 0, "shape")
@@ -524,7 +510,7 @@ class _Reader:
         if len(tensor.shape) != 1:
             refuse(line, _("{name}: its input is {shape}; flatten it first with "
                             "tf.reshape(x, [-1, {size}])", name=written,
-                            shape=_shape_text(tensor.shape), size=math.prod(tensor.shape)))
+                            shape=shape_text(tensor.shape), size=math.prod(tensor.shape)))
         if weight.shape[0] != tensor.shape[0]:
             refuse(line, _("{name}: the weights take {inputs} inputs, its input has {size}",
                             name=written, inputs=weight.shape[0], size=tensor.shape[0]))
@@ -626,10 +612,6 @@ def _option(path: str, args: list, kwargs: dict, line: int, written: str):
     if cls.lower() == "constant":
         return {"class": "Constant", "value": given.get("value", 0.0)}
     return {"class": "RandomNormal", **given}
-
-
-def _shape_text(shape: tuple) -> str:
-    return "×".join(str(v) for v in shape)
 
 
 def _spec(chain: Chain) -> dict:

@@ -4,6 +4,7 @@ runs the code it reads.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -39,6 +40,7 @@ KERAS_LAYERS: dict[str, tuple[str, tuple[str, ...]]] = {
                                                   "scale")),
     "InputLayer": ("Input", ("input_shape",)),
     "ZeroPadding2D": ("ZeroPadding2D", ("padding", "data_format")),
+    "Reshape": ("Reshape", ("target_shape",)),
     "Input": ("Input", ("shape",)),
     "GlobalAveragePooling2D": ("GlobalAveragePooling2D", ("data_format", "keepdims")),
     "Conv2DTranspose": ("Conv2DTranspose", ("filters", "kernel_size", "strides", "padding",
@@ -266,6 +268,14 @@ def make_layer(cls: str, args: list, kwargs: dict, line: int, name: str) -> Laye
         return Layer("Input", {}, _input_shape(shape, line, name), line, name)
     if kind == "ZeroPadding2D":
         return Layer(kind, {"padding": _zero_padding(given, line, name)}, None, line, name)
+    if kind == "Reshape":
+        target = given.pop("target_shape", None)
+        if not isinstance(target, (list, tuple)) or \
+                any(isinstance(v, bool) or not isinstance(v, int) for v in target):
+            refuse(line, _("{name}: the shape must be a list of numbers", name=name))
+        shape = given.pop("input_shape", None)
+        return Layer(kind, {"target_shape": list(target)},
+                     _input_shape(shape, line, name) if shape is not None else None, line, name)
     kind = _layer_kind(kind)
     known = set(network.LAYER_DEFAULTS.get(kind, {})) | set(_KERAS_DEFAULTS.get(kind, {}))
     if kind in network.OPTION_LAYERS:
@@ -274,7 +284,9 @@ def make_layer(cls: str, args: list, kwargs: dict, line: int, name: str) -> Laye
     input_shape = None
     for key, value in given.items():
         spec_key = _RENAMED.get(key, key)
-        if key in ("input_shape", "batch_input_shape") and value is not None:
+        if key == "input_dim" and value is not None:        # Keras 2's Dense(input_dim=784)
+            input_shape = _input_shape(value, line, name)
+        elif key in ("input_shape", "batch_input_shape") and value is not None:
             shape = value[1:] if key == "batch_input_shape" and isinstance(value, (list, tuple)) \
                 else value
             input_shape = _input_shape(shape, line, name)
@@ -398,8 +410,38 @@ def apply_layer(layer: Layer, chain: Chain, line: int) -> Chain:
     if layer.kind == "ZeroPadding2D":
         return Chain(chain.input_shape, chain.layers, chain.shape, chain.depth,
                      layer.fields["padding"])
+    if layer.kind == "Reshape":
+        return reshape_chain(chain, layer.fields["target_shape"], line, layer.name)
     if layer.kind == "Activation":
         name = layer.fields.get("activation")
         return set_activation(chain, name or "linear", line, f"Activation({name!r})",
                                fold_relu=False)
     return add_layer(chain, {"type": layer.kind, **layer.fields}, line)
+
+
+def shape_text(shape: tuple) -> str:
+    return "×".join(str(v) for v in shape)
+
+
+def reshape_chain(chain: Chain, dims: list, line: int, written: str) -> Chain:
+    """``tf.reshape`` / ``Reshape`` to ``dims`` (without the batch axis; one may be -1): before
+    any layer it is the input as the layers see it (784 -> 28×28×1); after layers, only
+    flattening is a layer the playground knows."""
+    size = math.prod(chain.shape)
+    dims = list(dims)
+    if dims.count(-1) == 1:
+        known = math.prod(v for v in dims if v != -1)
+        dims[dims.index(-1)] = size // known if known and size % known == 0 else 0
+    dims = [size_of(v, line, "shape") for v in dims]
+    if not 1 <= len(dims) <= 3 or math.prod(dims) != size:
+        refuse(line, _("{name}: {shape} does not hold the {count} values of its input "
+                       "({input})", name=written, shape=short_text(dims),
+                       count=f"{size:,}", input=shape_text(chain.shape)))
+    if not chain.layers:
+        return Chain(tuple(dims), (), tuple(dims))
+    if tuple(dims) == chain.shape:
+        return chain
+    if len(dims) == 1:
+        return add_layer(chain, {"type": "Flatten"}, line)
+    refuse(line, _("{name} to {shape} is not a layer the playground knows (only "
+                   "flattening)", name=written, shape=short_text(dims)))
