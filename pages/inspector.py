@@ -576,9 +576,9 @@ def show_features(inspected: Inspected) -> None:
     model, classes = inspected.model, features.CLASS_OBJECTIVE
     counts = dict(features.conv_layers(model))
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    layer = left.selectbox(_("Filters of"), [*counts, classes], key="features_layer",
-                           format_func=lambda name: _("the classes (their scores before "
-                                                      "softmax)") if name == classes else
+    layer = left.selectbox(_("Layer"), [*counts, classes], key="features_layer",
+                           format_func=lambda name: _("the output: the classes (their scores "
+                                                      "before softmax)") if name == classes else
                            _("{layer} ({count} filters)", layer=preprocess.safe_name(name),
                              count=counts[name]))
     key = features.model_key(model)
@@ -607,7 +607,9 @@ def show_features(inspected: Inspected) -> None:
         st.plotly_chart(feature_charts.activation_comparison_figure(
             names, grid.activations, best, _("Each generated picture against the best of "
                                              "1,000 test pictures"),
-            axis_title=_("class") if layer == classes else _("filter")), key="features_bars")
+            axis_title=_("class") if layer == classes else _("filter"),
+            value_title=_("score before softmax") if layer == classes
+            else _("mean activation")), key="features_bars")
         st.caption(_("{beaten} of {count} generated pictures excite their unit more than any "
                      "of the first 1,000 test pictures does.", count=len(names),
                      beaten=int((grid.activations > best).sum())))
