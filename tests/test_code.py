@@ -602,3 +602,47 @@ def test_shape_lab_shows_the_tables_tensorflow_1_code_that_reads_back():
     assert network_from_code(block.value) == network.validate(
         {"input_shape": [28, 28, 1], "layers": EXPECTED["tf1_simple_cnn.py"]["layers"][:-1]
          + [dense(10, "softmax")]})
+
+
+ARG_VALUES = st.one_of(
+    st.integers(-3, 70).map(str),
+    st.sampled_from(["0", "10**9", "2**40", "1e400", "-1e-9", "0.5"]),
+    st.sampled_from(["'same'", "'VALID'", "'relu'", "'softmax'", "'bogus'", "None", "True",
+                     "tf.nn.relu", "tf.nn.elu", "'he_normal'", "keep_prob", "X", "W1",
+                     "keras.initializers.RandomNormal(stddev=0.01)", "keras.regularizers.l2(-1)",
+                     "lambda x: x", "[None, 784]", "[-1, 28, 28, 1]", "[1, 2, 2, 1]"]),
+    st.lists(st.integers(-1, 5), max_size=5).map(str),
+    st.tuples(st.integers(-1, 5), st.integers(-1, 5)).map(str),
+    st.lists(st.lists(st.integers(0, 3), max_size=2), max_size=2).map(str))
+CALLS = st.sampled_from(
+    ["keras.layers." + name for name in ("Conv2D", "MaxPool2D", "AveragePooling2D", "Dense",
+                                         "Dropout", "Flatten", "ReLU", "Activation", "Input",
+                                         "InputLayer", "BatchNormalization", "ZeroPadding2D",
+                                         "Reshape", "Conv2DTranspose", "DepthwiseConv2D",
+                                         "SeparableConv2D", "GlobalAveragePooling2D")]
+    + ["tf.nn.conv2d", "tf.nn.max_pool", "tf.nn.avg_pool", "tf.nn.dropout", "tf.nn.relu",
+       "tf.nn.softmax", "tf.matmul", "tf.reshape", "tf.placeholder", "tf.Variable",
+       "tf.random_normal", "tf.get_variable", "tf.layers.conv2d", "tf.layers.dense",
+       "tf.layers.max_pooling2d", "tf.add", "model.add"])
+KEYWORDS = st.sampled_from(["filters", "kernel_size", "strides", "padding", "activation",
+                            "units", "rate", "pool_size", "input_shape", "shape", "ksize",
+                            "keep_prob", "dilation_rate", "depth_multiplier", "target_shape",
+                            "kernel_initializer", "bias_regularizer", "use_bias", "name"])
+
+
+@st.composite
+def calls(draw):
+    args = draw(st.lists(ARG_VALUES, max_size=4))
+    kwargs = draw(st.dictionaries(KEYWORDS, ARG_VALUES, max_size=3))
+    text = ", ".join([*args, *(f"{k}={v}" for k, v in kwargs.items())])
+    call = f"{draw(CALLS)}({text})"
+    return draw(st.sampled_from([call, f"{call}(X)", f"model.add({call})"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(["X", "W1", "L1", "model", "keep_prob"]), calls()),
+                min_size=1, max_size=8))
+def test_fuzz_layer_calls_with_odd_arguments_give_a_spec_or_a_value_error(lines):
+    text = "model = keras.Sequential()\n" + "\n".join(f"{name} = {call}"
+                                                     for name, call in lines)
+    _parse_in_time(text)
