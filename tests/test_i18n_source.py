@@ -17,7 +17,8 @@ What is checked (where a text is written as a literal in the call itself):
 A literal passes when it holds no word: markup (``<br>``, ``<extra></extra>``), placeholders
 (``{row}``, ``%{y}``), icons (``:material/edit:``), inline code (`` `…` ``), numbers, symbols
 and single letters are not words; nor are the technical names of ``TECHNICAL`` (docs/glossary.md
-keeps them in Latin letters). An f-string is checked by its literal parts, ``a + b`` and
+keeps them in Latin letters), nor Python code (a literal that starts by assigning a call, as an
+example in a code box's placeholder). An f-string is checked by its literal parts, ``a + b`` and
 ``x if c else y`` by their parts. Anything else — ``_(…)``, a variable, another function's
 result — is trusted: the check finds literals written where a translated text belongs, which is
 how an untranslated text gets in. (The values given to ``_``'s own placeholders are not checked:
@@ -68,10 +69,14 @@ TECHNICAL = {
 }
 _NOT_WORDS = re.compile(r"<[^<>]*>|%\{[^}]*\}|\{[^{}]*\}|:material/[a-z_]+:|`[^`]*`")
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_.-]*[A-Za-z0-9]")
+# Python code shown as an example (a text box's placeholder): a line assigning a call.
+_CODE = re.compile(r"^\s*[A-Za-z_]\w* = [A-Za-z_][\w.]*\(")
 
 
 def words(text: str) -> list[str]:
-    """The words of a literal that a reader would need translated."""
+    """The words of a literal that a reader would need translated (none in code)."""
+    if _CODE.match(text):
+        return []
     return [word for word in _WORD.findall(_NOT_WORDS.sub(" ", text))
             if word not in TECHNICAL and word.rstrip(".") not in TECHNICAL]
 
@@ -168,6 +173,7 @@ trace = dict(hovertemplate=_("row %{y}") + "<extra></extra>", name="SAME")
 st.metric(_("Total"), f"{total:,}")
 st.markdown(f"`{formula}`")
 logger.error("not shown on a page")
+st.text_area(_("Code"), placeholder="model = keras.Sequential()\nmodel.add(...)")
 '''
     assert [line.split(":")[0] for line in misses(source)] == [
         "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]
