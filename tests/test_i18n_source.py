@@ -173,7 +173,7 @@ trace = dict(hovertemplate=_("row %{y}") + "<extra></extra>", name="SAME")
 st.metric(_("Total"), f"{total:,}")
 st.markdown(f"`{formula}`")
 logger.error("not shown on a page")
-st.text_area(_("Code"), placeholder="model = keras.Sequential()\nmodel.add(...)")
+st.text_area(_("Code"), placeholder="model = keras.Sequential()\\nmodel.add(...)")
 '''
     assert [line.split(":")[0] for line in misses(source)] == [
         "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]
