@@ -445,3 +445,37 @@ def reshape_chain(chain: Chain, dims: list, line: int, written: str) -> Chain:
         return add_layer(chain, {"type": "Flatten"}, line)
     refuse(line, _("{name} to {shape} is not a layer the playground knows (only "
                    "flattening)", name=written, shape=short_text(dims)))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def keras_option(path: str, args: list, kwargs: dict, line: int, written: str):
+    """keras.initializers.* / keras.regularizers.* as the spec writes them."""
+    cls = path.rsplit(".", 1)[-1]
+    names = {keras_cls: name for name, keras_cls in network.INITIALIZERS.items()}
+    numbers = {k: v for k, v in kwargs.items() if k != "seed"}
+    if kwargs.get("seed") is not None:
+        refuse(line, _("{name}: a seed is not something the playground keeps", name=written))
+    if cls in names or cls in network.INITIALIZERS:
+        if args or numbers:
+            refuse(line, _("{name} takes no arguments here", name=written))
+        return names.get(cls, cls)
+    forms = {"RandomNormal": ("mean", "stddev"), "random_normal": ("mean", "stddev"),
+             "Constant": ("value",), "constant": ("value",), "L1": ("l1",), "l1": ("l1",),
+             "L2": ("l2",), "l2": ("l2",), "L1L2": ("l1", "l2"), "l1_l2": ("l1", "l2")}
+    if cls not in forms or len(args) > len(forms[cls]) or \
+            any(k not in forms[cls] for k in numbers):
+        refuse(line, _("{name} is not an initializer or regularizer the playground knows",
+                        name=written))
+    given = {**dict(zip(forms[cls], args)), **numbers}
+    if any(not _is_number(v) for v in given.values()):
+        refuse(line, _("{name} takes numbers", name=written))
+    if cls.lower() in ("l1", "l2"):
+        return {cls.lower(): given.get(cls.lower(), 0.01)}
+    if cls.lower() == "l1l2" or cls == "l1_l2":
+        return {"l1": given.get("l1", 0.0), "l2": given.get("l2", 0.0)}
+    if cls.lower() == "constant":
+        return {"class": "Constant", "value": given.get("value", 0.0)}
+    return {"class": "RandomNormal", **given}
