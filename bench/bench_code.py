@@ -30,7 +30,7 @@ def cases() -> dict[str, str]:
     out["tf1_deep_cnn.py + comments to MAX_CHARS"] = \
         padding * ((MAX_CHARS - len(deep)) // len(padding)) + deep
     out["one long sum (refused: too deep)"] = "x = " + "a+" * ((MAX_CHARS - 10) // 2) + "1"
-    out["990 statements (no network)"] = "x = tf.zeros([3, 3]) * 2\n" * 990
+    out["900 statements (no network)"] = "x = tf.zeros([3, 3])\n" * 900
     return out
 
 
