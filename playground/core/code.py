@@ -207,6 +207,7 @@ class _Reader:
         self.tree = tree
         self.env: dict[str, Any] = {}
         self.found: list = []
+        self.seen: set[int] = set()
         self.feeds = _feeds(tree)
 
     # -- statements ------------------------------------------------------------------------
@@ -271,8 +272,8 @@ class _Reader:
                           UNKNOWN)
 
     def remember(self, value):
-        if isinstance(value, (Chain, Poison, Model)) and \
-                not any(value is seen for seen in self.found):
+        if isinstance(value, (Chain, Poison, Model)) and id(value) not in self.seen:
+            self.seen.add(id(value))   # (the value stays alive in self.found: ids stay unique)
             self.found.append(value)
 
     # -- expressions -----------------------------------------------------------------------
