@@ -556,11 +556,13 @@ def feature_grid(model_key: str, layer: str, _model):
 
 @st.cache_data(max_entries=24, show_spinner=False)
 def best_test_activations(model_key: str, layer: str, dataset: str, _model):
-    """Each unit's largest activation over the data set's first 1,000 test pictures."""
+    """(largest activation, index of the picture) of each unit over the data set's first
+    1,000 test pictures."""
     from playground.inspector import features
 
     pictures = features.as_pictures(held_out(dataset, None, 0.0)[0][:1000])
-    return features.unit_activations(_model, layer, pictures).max(axis=0)
+    activations = features.unit_activations(_model, layer, pictures)
+    return activations.max(axis=0), activations.argmax(axis=0)
 
 
 @st.fragment
@@ -599,10 +601,11 @@ def show_features(inspected: Inspected) -> None:
         grid.pictures, names, _("What each unit of {layer} wants to see ({steps} steps)",
                                 layer=where, steps=grid.steps)), key="features_grid")
     try:
-        best = best_test_activations(key, layer, inspected.dataset, model)[grid.units] \
-            if inspected.dataset in dataset_names() else None
+        best, best_index = (v[grid.units] for v in best_test_activations(
+            key, layer, inspected.dataset, model)) if inspected.dataset in dataset_names() \
+            else (None, None)
     except Exception:  # noqa: BLE001 - no test pictures here: the grid alone
-        best = None
+        best = best_index = None
     if best is not None:
         st.plotly_chart(feature_charts.activation_comparison_figure(
             names, grid.activations, best, _("Each generated picture against the best of "
@@ -613,6 +616,19 @@ def show_features(inspected: Inspected) -> None:
         st.caption(_("{beaten} of {count} generated pictures excite their unit more than any "
                      "of the first 1,000 test pictures does.", count=len(names),
                      beaten=int((grid.activations > best).sum())))
+    if st.session_state.get("features_unit", 0) >= len(names):   # another layer, fewer units
+        del st.session_state["features_unit"]
+    unit = st.selectbox(_("Look closer at"), range(len(names)), format_func=names.__getitem__,
+                        key="features_unit")
+    big_left, big_right = st.columns(2)
+    big_left.plotly_chart(charts.digit_figure(grid.pictures[unit], _(
+        "Generated for {unit}: {value}", unit=names[unit],
+        value=f"{grid.activations[unit]:.3f}")), key="features_generated")
+    if best is not None:
+        picture = data.as_picture(held_out(inspected.dataset, None, 0.0)[0][best_index[unit]])
+        big_right.plotly_chart(charts.digit_figure(picture, _(
+            "The test picture that excites it most: {value}", value=f"{best[unit]:.3f}")),
+            key="features_best_test")
 
 
 def show_summary(inspected: Inspected) -> None:

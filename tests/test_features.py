@@ -192,9 +192,19 @@ def test_the_inspector_generates_once_and_reads_the_grid_back(monkeypatch):
               for c in at.get("plotly_chart")]
     assert any(t.startswith("What each unit of") and "(128 steps)" in t for t in titles)
     assert any(t.startswith("Each generated picture against") for t in titles)
-    at.run()
-    at.selectbox(key="features_layer").set_value(features.CLASS_OBJECTIVE).run()
+    # A closer look at filter 3: its picture beside the test digit that excites it most.
+    at.selectbox(key="features_unit").set_value(3).run()
+    titles = [json.loads(c.proto.spec)["layout"].get("title", {}).get("text", "")
+              for c in at.get("plotly_chart")]
+    generated = [t for t in titles if t.startswith("Generated for 3: ")]
+    best = [t for t in titles if t.startswith("The test picture that excites it most: ")]
+    assert len(generated) == 1 and len(best) == 1
     first = features.conv_layers(pretrained.pretrained_model())[0][0]
+    digits = mnist.test_set()[0][:1000]
+    expected = features.filter_activations(pretrained.pretrained_model(), first, digits)[:, 3]
+    assert float(best[0].rsplit(": ", 1)[1]) == pytest.approx(expected.max(), abs=1e-3)
+    assert float(generated[0].rsplit(": ", 1)[1]) > expected.max()
+    at.selectbox(key="features_layer").set_value(features.CLASS_OBJECTIVE).run()
     at.selectbox(key="features_layer").set_value(first).run()
     assert not at.exception
     assert calls == [first]                       # reruns and coming back: read from the cache
