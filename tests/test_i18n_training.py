@@ -221,3 +221,20 @@ def test_inspector_in_korean_on_the_shipped_model():
     assert any("이 숫자에 대한 각 계층의 출력" in c for c in captions), captions
     assert not any(c.startswith(("Each layer's output", "Bright where", "Like Grad-CAM"))
                    for c in captions), captions
+
+
+def test_an_uploaded_models_refusal_and_a_bad_zip_are_explained_in_korean(korean):
+    """Raised on the session's thread (the page's cached loaders run there): its language."""
+    from playground.datasets import zip_import
+    from playground.inspector import loading
+
+    with pytest.raises(loading.ModelError) as empty:
+        loading.load_model_bytes(b"", "model.keras")
+    assert str(empty.value) == "파일이 비어 있습니다"
+    with pytest.raises(loading.ModelError) as renamed:
+        loading.load_model_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64, "model.keras")
+    assert str(renamed.value).startswith("이 파일은 Keras 모델이 아닙니다: .keras 파일은")
+    assert str(renamed.value).endswith("이름을 .h5로 바꾸세요")
+    with pytest.raises(ValueError) as bad_zip:
+        zip_import.dataset_from_zip(b"not a zip", 32, True)
+    assert str(bad_zip.value).startswith("읽을 수 있는 .zip 압축 파일이 아닙니다")

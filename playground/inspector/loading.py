@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from playground.core import runs
 from playground.core.shapes import shape_text
+from playground.i18n import N_, _
 from playground.inspector.data import MAX_CLASSES
 
 if TYPE_CHECKING:
@@ -71,8 +72,15 @@ _WINDOW_KEYS = {"kernel_size", "pool_size", "strides", "dilation_rate", "size"}
 _SHAPE_KEYS = {"batch_shape", "batch_input_shape", "input_shape", "shape", "target_shape",
                "build_input_shape"}
 
-LAMBDA_MESSAGE = ("refused: the model contains a Lambda layer, i.e. arbitrary Python code; the "
-                  "inspector loads models in Keras' safe mode and never runs code from a file")
+LAMBDA_MESSAGE = N_("refused: the model contains a Lambda layer, i.e. arbitrary Python code; "
+                    "the inspector loads models in Keras' safe mode and never runs code from a "
+                    "file")
+NOT_KERAS_ZIP = N_("this file is not a Keras model: a .keras file is a zip archive saved by "
+                   "model.save('name.keras')")
+NOT_HDF5 = N_("this file is not an HDF5 model: it is a zip archive, as a .keras file is; "
+              "rename it to .keras")
+NOT_H5_MODEL = N_("this file is not a Keras model: a .h5 model is an HDF5 file saved by "
+                  "model.save('name.h5')")
 
 
 class ModelError(ValueError):
@@ -126,12 +134,13 @@ def _check_object(obj: dict) -> None:
     module = obj.get("module")
     registered = obj.get("registered_name")
     if not isinstance(name, str):
-        raise ModelError("the model description is damaged: a class name is not text")
+        raise ModelError(_("the model description is damaged: a class name is not text"))
     if name in _CODE_LAYERS or name == "__lambda__":
         if name in ("Lambda", "__lambda__"):
-            raise ModelError(LAMBDA_MESSAGE)
-        raise ModelError(f"refused: the model contains a {_plain(name)} layer, which runs code "
-                         "or reads files from outside the model; the inspector never does")
+            raise ModelError(_(LAMBDA_MESSAGE))
+        raise ModelError(_("refused: the model contains a {layer} layer, which runs code or "
+                           "reads files from outside the model; the inspector never does",
+                           layer=_plain(name)))
     if name in _MARKERS:
         return
     where = f"{_plain(module)}.{_plain(name)}" if module else _plain(name)
@@ -140,13 +149,13 @@ def _check_object(obj: dict) -> None:
     if name == "function":
         if foreign or not _keras_function(obj.get("config")):
             target = f"{_plain(module)}.{_plain(obj.get('config'))}"
-            raise ModelError(f"the model uses {target}, a custom function that is not part of "
-                             "Keras, so it cannot be loaded safely")
+            raise ModelError(_("the model uses {target}, a custom function that is not part "
+                               "of Keras, so it cannot be loaded safely", target=target))
         return
     custom = registered is not None and registered != name
     if foreign or custom or name not in _known_classes():
-        raise ModelError(f"the model uses {where}, a custom class or function that is not part "
-                         "of Keras, so it cannot be loaded safely")
+        raise ModelError(_("the model uses {target}, a custom class or function that is not "
+                           "part of Keras, so it cannot be loaded safely", target=where))
 
 
 def _as_ints(value) -> Optional[list[int]]:
@@ -168,26 +177,29 @@ def _check_sizes(key: str, value, owner: str) -> None:
     if ints is None:
         return
     if any(v < 0 for v in ints):
-        raise ModelError(f"the model declares {owner} {key} {_plain(value, 60)}: sizes cannot "
-                         "be negative")
+        raise ModelError(_("the model declares {owner} {key} {value}: sizes cannot be "
+                           "negative", owner=owner, key=key, value=_plain(value, 60)))
     if key in _SIZE_KEYS and max(ints, default=0) > MAX_UNITS:
-        raise ModelError(f"the model declares {owner} {key} = {max(ints):,}; the inspector's "
-                         f"limit is {MAX_UNITS:,}")
+        raise ModelError(_("the model declares {owner} {key} = {value}; the inspector's limit "
+                           "is {limit}", owner=owner, key=key, value=f"{max(ints):,}",
+                           limit=f"{MAX_UNITS:,}"))
     if key in _WINDOW_KEYS and max(ints, default=0) > MAX_WINDOW:
-        raise ModelError(f"the model declares {owner} {key} = {max(ints):,}; the inspector's "
-                         f"limit is {MAX_WINDOW:,}")
+        raise ModelError(_("the model declares {owner} {key} = {value}; the inspector's limit "
+                           "is {limit}", owner=owner, key=key, value=f"{max(ints):,}",
+                           limit=f"{MAX_WINDOW:,}"))
     if key in _SHAPE_KEYS and math.prod(ints) > MAX_TENSOR:
-        raise ModelError(f"the model declares {owner} {key} {_plain(value, 60)} "
-                         f"({math.prod(ints):,} values); the inspector's limit is "
-                         f"{MAX_TENSOR:,}")
+        raise ModelError(_("the model declares {owner} {key} {value} ({count} values); the "
+                           "inspector's limit is {limit}", owner=owner, key=key,
+                           value=_plain(value, 60), count=f"{math.prod(ints):,}",
+                           limit=f"{MAX_TENSOR:,}"))
 
 
 def _walk(node, depth: int = 0, owner: str = "a layer", counter=None) -> None:
     counter = counter if counter is not None else [0]
     counter[0] += 1
     if counter[0] > MAX_CONFIG_NODES or depth > MAX_CONFIG_DEPTH:
-        raise ModelError("the model description is too large or too deeply nested to be a "
-                         "model the inspector can show")
+        raise ModelError(_("the model description is too large or too deeply nested to be a "
+                           "model the inspector can show"))
     if isinstance(node, dict):
         if "class_name" in node:
             _check_object(node)
@@ -208,20 +220,20 @@ def _parse_config(text) -> dict:
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError:
-            raise ModelError("the model description is not UTF-8 text") from None
+            raise ModelError(_("the model description is not UTF-8 text")) from None
     if not isinstance(text, str):
-        raise ModelError("the model description is not text")
+        raise ModelError(_("the model description is not text"))
     if len(text) > MAX_CONFIG_BYTES:
-        raise ModelError(f"the model description is {len(text) / 1e6:.1f} MB; the limit is "
-                         f"{MAX_CONFIG_BYTES / 1e6:.0f} MB")
+        raise ModelError(_("the model description is {size} MB; the limit is {limit} MB",
+                           size=f"{len(text) / 1e6:.1f}", limit=f"{MAX_CONFIG_BYTES / 1e6:.0f}"))
     try:
         config = json.loads(text)
     except (ValueError, RecursionError):
-        raise ModelError("Keras could not load this model: its description is not valid "
-                         "JSON") from None
+        raise ModelError(_("Keras could not load this model: its description is not valid "
+                           "JSON")) from None
     if not isinstance(config, dict) or "class_name" not in config:
-        raise ModelError("Keras could not load this model: its description names no model "
-                         "class")
+        raise ModelError(_("Keras could not load this model: its description names no model "
+                           "class"))
     return config
 
 
@@ -365,13 +377,15 @@ def estimate_parameters(config: dict) -> tuple[int, Optional[tuple]]:
             params, shape = 0, None
         total += params
         if total > MAX_PARAMETERS:
-            raise ModelError(f"the model declares more than {MAX_PARAMETERS:,} parameters "
-                             f"(reached at {_plain(kind)} {_plain(cfg.get('name'))!r}); the "
-                             f"inspector's limit is {MAX_PARAMETERS:,}")
+            raise ModelError(_("the model declares more than {limit} parameters (reached at "
+                               "{layer}); the inspector's limit is {limit}",
+                               limit=f"{MAX_PARAMETERS:,}",
+                               layer=f"{_plain(kind)} {_plain(cfg.get('name'))!r}"))
         if shape is not None and math.prod(shape) > MAX_TENSOR:
-            raise ModelError(f"the model's {_plain(kind)} {_plain(cfg.get('name'))!r} would "
-                             f"output {shape_text(shape)} values per picture; the inspector's "
-                             f"limit is {MAX_TENSOR:,}")
+            raise ModelError(_("the model's {layer} would output {shape} values per picture; "
+                               "the inspector's limit is {limit}",
+                               layer=f"{_plain(kind)} {_plain(cfg.get('name'))!r}",
+                               shape=shape_text(shape), limit=f"{MAX_TENSOR:,}"))
     return total, shape
 
 
@@ -384,8 +398,8 @@ def check_config(config: dict) -> dict:
     """
     _walk(config)
     if config.get("class_name") not in _MODEL_CLASSES:
-        raise ModelError(f"the file holds a {_plain(config.get('class_name'))}, not a Keras "
-                         "model")
+        raise ModelError(_("the file holds a {kind}, not a Keras model",
+                           kind=_plain(config.get("class_name"))))
     estimate_parameters(config)
     return config
 
@@ -399,15 +413,16 @@ def _h5_objects(group, depth: int = 0, counter=None) -> Iterator[Any]:
 
     counter = counter if counter is not None else [0]
     if depth > 32:
-        raise ModelError("the HDF5 file is nested too deeply to be a Keras model")
+        raise ModelError(_("the HDF5 file is nested too deeply to be a Keras model"))
     for key in group:
         counter[0] += 1
         if counter[0] > MAX_H5_OBJECTS:
-            raise ModelError(f"the HDF5 file holds more than {MAX_H5_OBJECTS:,} objects")
+            raise ModelError(_("the HDF5 file holds more than {limit} objects",
+                               limit=f"{MAX_H5_OBJECTS:,}"))
         link = group.get(key, getlink=True)
         if not isinstance(link, h5py.HardLink):
-            raise ModelError(f"refused: the HDF5 file links {_plain(key)!r} to somewhere else "
-                             "(Keras never writes links)")
+            raise ModelError(_("refused: the HDF5 file links {name} to somewhere else (Keras "
+                               "never writes links)", name=repr(_plain(key))))
         obj = group[key]
         yield obj
         if isinstance(obj, h5py.Group):
@@ -424,15 +439,15 @@ def check_h5(handle) -> None:
         if not isinstance(obj, h5py.Dataset):
             continue
         if obj.is_virtual or obj.external:
-            raise ModelError(f"refused: the HDF5 dataset {_plain(obj.name, 60)!r} keeps its "
-                             "values in other files")
+            raise ModelError(_("refused: the HDF5 dataset {name} keeps its values in other "
+                               "files", name=repr(_plain(obj.name, 60))))
         if obj.dtype.kind not in "fiubSO" or obj.dtype.fields is not None:
-            raise ModelError(f"the HDF5 dataset {_plain(obj.name, 60)!r} holds "
-                             f"{_plain(obj.dtype)}, not weights")
+            raise ModelError(_("the HDF5 dataset {name} holds {kind}, not weights",
+                               name=repr(_plain(obj.name, 60)), kind=_plain(obj.dtype)))
         total += int(obj.size or 0)
         if total > MAX_PARAMETERS:
-            raise ModelError(f"the HDF5 file declares more than {MAX_PARAMETERS:,} weights; "
-                             f"the inspector's limit is {MAX_PARAMETERS:,}")
+            raise ModelError(_("the HDF5 file declares more than {limit} weights; the "
+                               "inspector's limit is {limit}", limit=f"{MAX_PARAMETERS:,}"))
 
 
 def read_h5_config(path) -> dict:
@@ -444,29 +459,30 @@ def read_h5_config(path) -> dict:
         with open(path, "rb") as handle:
             magic = handle.read(len(HDF5_MAGIC))
     except OSError as err:
-        raise ModelError(f"the file cannot be read: {_short(err)}") from None
+        raise ModelError(_("the file cannot be read: {problem}", problem=_short(err))
+                         ) from None
     if magic != HDF5_MAGIC:
         if magic.startswith(ZIP_MAGIC):
-            raise ModelError("this file is not an HDF5 model: it is a zip archive, as a .keras "
-                             "file is; rename it to .keras")
-        raise ModelError("this file is not a Keras model: a .h5 model is an HDF5 file saved "
-                         "by model.save('name.h5')")
+            raise ModelError(_(NOT_HDF5))
+        raise ModelError(_(NOT_H5_MODEL))
     try:
         with h5py.File(path, "r") as handle:
             check_h5(handle)
             if "model_config" not in handle.attrs:
-                raise ModelError("this .h5 file holds no model description (only weights?); "
-                                 "save the whole model with model.save('name.h5')")
+                raise ModelError(_("this .h5 file holds no model description (only "
+                                   "weights?); save the whole model with "
+                                   "model.save('name.h5')"))
             attribute = handle.attrs.get_id("model_config")
             if attribute.get_storage_size() > MAX_CONFIG_BYTES:
-                raise ModelError(f"the model description is "
-                                 f"{attribute.get_storage_size() / 1e6:.1f} MB; the limit is "
-                                 f"{MAX_CONFIG_BYTES / 1e6:.0f} MB")
+                raise ModelError(_("the model description is {size} MB; the limit is {limit} "
+                                   "MB", size=f"{attribute.get_storage_size() / 1e6:.1f}",
+                                   limit=f"{MAX_CONFIG_BYTES / 1e6:.0f}"))
             text = handle.attrs["model_config"]
     except ModelError:
         raise
     except Exception as err:  # noqa: BLE001 - h5py raises OSError, KeyError, TypeError, ...
-        raise ModelError(f"this .h5 file is damaged or truncated: {_short(err, 100)}") from None
+        raise ModelError(_("this .h5 file is damaged or truncated: {problem}",
+                           problem=_short(err, 100))) from None
     return check_config(_parse_config(text))
 
 
@@ -482,22 +498,23 @@ def read_keras_config(path) -> dict:
             infos = {info.filename: info for info in archive.infolist()}
             unzipped = sum(info.file_size for info in infos.values())
             if "config.json" not in infos:
-                raise ModelError("this file is not a Keras model: the archive has no "
-                                 "config.json (save the model with model.save('name.keras'))")
+                raise ModelError(_("this file is not a Keras model: the archive has no "
+                                   "config.json (save the model with "
+                                   "model.save('name.keras'))"))
             if unzipped > MAX_MODEL_UNZIPPED_BYTES:
-                raise ModelError(f"the model unpacks to {unzipped / 1e6:.0f} MB; the limit is "
-                                 f"{MAX_MODEL_UNZIPPED_BYTES / 1e6:.0f} MB")
+                raise ModelError(_("the model unpacks to {size} MB; the limit is {limit} MB",
+                                   size=f"{unzipped / 1e6:.0f}",
+                                   limit=f"{MAX_MODEL_UNZIPPED_BYTES / 1e6:.0f}"))
             if infos["config.json"].file_size > MAX_CONFIG_BYTES:
-                raise ModelError(f"the model description is "
-                                 f"{infos['config.json'].file_size / 1e6:.1f} MB; the limit "
-                                 f"is {MAX_CONFIG_BYTES / 1e6:.0f} MB")
+                raise ModelError(_("the model description is {size} MB; the limit is {limit} "
+                                   "MB", size=f"{infos['config.json'].file_size / 1e6:.1f}",
+                                   limit=f"{MAX_CONFIG_BYTES / 1e6:.0f}"))
             text = archive.read("config.json")
             weights = archive.read("model.weights.h5") if "model.weights.h5" in infos else None
     except ModelError:
         raise
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError):
-        raise ModelError("this file is not a Keras model: a .keras file is a zip archive "
-                         "saved by model.save('name.keras')") from None
+        raise ModelError(_(NOT_KERAS_ZIP)) from None
     config = check_config(_parse_config(text))
     if weights is not None:
         try:
@@ -506,7 +523,8 @@ def read_keras_config(path) -> dict:
         except ModelError:
             raise
         except Exception as err:  # noqa: BLE001 - a damaged weights file
-            raise ModelError(f"the model's weights are damaged: {_short(err, 100)}") from None
+            raise ModelError(_("the model's weights are damaged: {problem}",
+                               problem=_short(err, 100))) from None
     return config
 
 
@@ -525,40 +543,45 @@ def check_model(model: Any) -> "keras.Model":
     from playground.core.network import model_layers
     from playground.inspector.explain import layer_outputs
     if not isinstance(model, keras.Model):
-        raise ModelError(f"the file holds a {type(model).__name__}, not a Keras model")
+        raise ModelError(_("the file holds a {kind}, not a Keras model",
+                           kind=type(model).__name__))
     if len(model.inputs) != 1:
-        raise ModelError(f"the model has {len(model.inputs)} inputs; the inspector shows "
-                         "models with one picture input")
+        raise ModelError(_("the model has {count} inputs; the inspector shows models with one "
+                           "picture input", count=len(model.inputs)))
     shape = tuple(model.inputs[0].shape[1:])
     if len(shape) != 3 or not all(isinstance(d, int) for d in shape):
-        raise ModelError(f"the model's input is {shape_text(shape)}, not a picture of "
-                         "H×W×1 (grayscale) or H×W×3 (colour)")
+        raise ModelError(_("the model's input is {shape}, not a picture of H×W×1 (grayscale) "
+                           "or H×W×3 (colour)", shape=shape_text(shape)))
     height, width, channels = shape
     if channels not in (1, 3):
-        raise ModelError(f"the model's input is {shape_text(shape)}, not {height}×{width}×1 or "
-                         f"{height}×{width}×3: the inspector feeds it grayscale or RGB pictures")
+        raise ModelError(_("the model's input is {shape}, not {height}×{width}×1 or "
+                           "{height}×{width}×3: the inspector feeds it grayscale or RGB "
+                           "pictures", shape=shape_text(shape), height=height, width=width))
     if not (MIN_INPUT_SIDE <= height <= MAX_INPUT_SIDE
             and MIN_INPUT_SIDE <= width <= MAX_INPUT_SIDE):
-        raise ModelError(f"the model's input is {shape_text(shape)}; the inspector shows "
-                         f"pictures of {MIN_INPUT_SIDE} to {MAX_INPUT_SIDE} pixels a side")
+        raise ModelError(_("the model's input is {shape}; the inspector shows pictures of "
+                           "{low} to {high} pixels a side", shape=shape_text(shape),
+                           low=MIN_INPUT_SIDE, high=MAX_INPUT_SIDE))
     outputs = [tuple(o.shape[1:]) for o in model.outputs]
     if len(outputs) != 1 or len(outputs[0]) != 1 or not isinstance(outputs[0][0], int):
         shapes = ", ".join(shape_text(o) for o in outputs)
-        raise ModelError(f"the model outputs {shapes}; the inspector shows classifiers that "
-                         "output one score per class")
+        raise ModelError(_("the model outputs {shapes}; the inspector shows classifiers that "
+                           "output one score per class", shapes=shapes))
     classes = outputs[0][0]
     if not 2 <= classes <= MAX_CLASSES:
-        raise ModelError(f"the model outputs {classes} value(s); the inspector shows "
-                         f"classifiers of 2 to {MAX_CLASSES} classes")
+        raise ModelError(_("the model outputs {count} value(s); the inspector shows "
+                           "classifiers of 2 to {limit} classes", count=classes,
+                           limit=MAX_CLASSES))
     for layer in model_layers(model):
         if not keras.backend.is_keras_tensor(getattr(layer, "output", None)):
-            raise ModelError(f"layer {layer.name!r} does not give one tensor; the inspector "
-                             "shows models whose layers each have a single output")
+            raise ModelError(_("layer {name} does not give one tensor; the inspector shows "
+                               "models whose layers each have a single output",
+                               name=repr(layer.name)))
     try:
         layer_outputs(model, np.zeros(shape, np.float32))
     except Exception as err:  # noqa: BLE001 - any failure here means "cannot show"
-        raise ModelError(f"the model fails on a {shape_text(shape)} input: "
-                         f"{_short(err)}") from None
+        raise ModelError(_("the model fails on a {shape} input: {problem}",
+                           shape=shape_text(shape), problem=_short(err))) from None
     return model
 
 
@@ -566,7 +589,7 @@ def file_format(name: str) -> str:
     """"keras" or "h5" from a file name's extension; ModelError for any other."""
     suffix = Path(str(name)).suffix.lower()
     if suffix not in _EXTENSIONS:
-        raise ModelError("a model file must end in .keras or .h5")
+        raise ModelError(_("a model file must end in .keras or .h5"))
     return _EXTENSIONS[suffix]
 
 
@@ -591,11 +614,13 @@ def load_model_file(path) -> keras.Model:
     except Exception as err:  # noqa: BLE001 - Keras raises many types for a bad file
         text = str(err)
         if "Lambda" in text or "safe_mode" in text:
-            raise ModelError(LAMBDA_MESSAGE) from None
+            raise ModelError(_(LAMBDA_MESSAGE)) from None
         if "Could not locate" in text or "custom" in text.lower():
-            raise ModelError("the model uses a custom layer or function that is not part of "
-                             f"Keras, so it cannot be loaded safely: {_short(err)}") from None
-        raise ModelError(f"Keras could not load this model: {_short(err)}") from None
+            raise ModelError(_("the model uses a custom layer or function that is not part of "
+                               "Keras, so it cannot be loaded safely: {problem}",
+                               problem=_short(err))) from None
+        raise ModelError(_("Keras could not load this model: {problem}", problem=_short(err))
+                         ) from None
     return check_model(model)
 
 
@@ -610,21 +635,18 @@ def load_model_bytes(data: bytes, filename: str = "model.keras") -> keras.Model:
     """
     kind = file_format(filename)
     if not data:
-        raise ModelError("the file is empty")
+        raise ModelError(_("the file is empty"))
     if len(data) > MAX_MODEL_BYTES:
-        raise ModelError(f"the model file is {len(data) / 1e6:.1f} MB; the limit is "
-                         f"{MAX_MODEL_BYTES / 1e6:.0f} MB")
+        raise ModelError(_("the model file is {size} MB; the limit is {limit} MB",
+                           size=f"{len(data) / 1e6:.1f}", limit=f"{MAX_MODEL_BYTES / 1e6:.0f}"))
     if kind == "keras" and not data.startswith(ZIP_MAGIC):
-        extra = (": this one is an HDF5 file, as a .h5 model is; rename it to .h5"
-                 if data.startswith(HDF5_MAGIC) else "")
-        raise ModelError("this file is not a Keras model: a .keras file is a zip archive "
-                         "saved by model.save('name.keras')" + extra)
+        raise ModelError(_(NOT_KERAS_ZIP) + (_(": this one is an HDF5 file, as a .h5 model is; "
+                                               "rename it to .h5")
+                                             if data.startswith(HDF5_MAGIC) else ""))
     if kind == "h5" and not data.startswith(HDF5_MAGIC):
         if data.startswith(ZIP_MAGIC):
-            raise ModelError("this file is not an HDF5 model: it is a zip archive, as a "
-                             ".keras file is; rename it to .keras")
-        raise ModelError("this file is not a Keras model: a .h5 model is an HDF5 file saved "
-                         "by model.save('name.h5')")
+            raise ModelError(_(NOT_HDF5))
+        raise ModelError(_(NOT_H5_MODEL))
     fd, tmp = tempfile.mkstemp(prefix="inspector-upload-", suffix="." + kind)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -659,5 +681,5 @@ def load_run_model(run_id: str) -> keras.Model:
     except ValueError as err:
         raise ModelError(str(err)) from None
     if not path.is_file():
-        raise ModelError(f"run {run_id} has no saved model")
+        raise ModelError(_("run {run_id} has no saved model", run_id=run_id))
     return load_model_file(path)
