@@ -116,8 +116,10 @@ def filter_controls():
     st.multiselect(_("Filters (several make a stack of feature maps)"),
                    lab_settings.FILTER_OPTIONS, key="fl_filters", format_func=shown())
     a, b = st.columns(2)
-    a.button(_("Course: edges + curve"), on_click=_set_filters, args=(lab_settings.COURSE_SET,),
-             width="stretch")
+    # Short labels: the two buttons share the narrow controls column.
+    a.button(_("Course filters"), on_click=_set_filters, args=(lab_settings.COURSE_SET,),
+             width="stretch", help=_("The course's two 5×5 edge filters (vertical and "
+                                     "horizontal edges) and its 7×7 curve detector."))
     b.button(_("Sobel x + y"), on_click=_set_filters, args=(lab_settings.SOBEL_SET,),
              width="stretch")
     custom = None

@@ -74,7 +74,7 @@ def test_bad_upload_shows_one_line_error_and_the_page_keeps_working(name):
 
 def test_curve_detector_and_several_filters_make_a_stack(lab):
     at = app_test("filter_lab")
-    at.button[0].click().run()  # "Course: edges + curve"
+    at.button[0].click().run()  # "Course filters"
     assert not at.exception
     stack = _title_with(at, "All filters")
     assert "300×451×3" in stack
