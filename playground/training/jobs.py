@@ -189,10 +189,16 @@ class Job:
         parts = [texts.status_word(state)]
         if accuracy is not None:
             parts.append(_("test accuracy {accuracy} on {count} test pictures",
-                           accuracy=f"{accuracy:.2%}", count=final.get("test_examples")))
+                           accuracy=f"{accuracy:.2%}",
+                           count=_thousands(final.get("test_examples"))))
         if reason:
             parts.append(texts.shown(reason))
         return " — ".join(parts)
+
+
+def _thousands(count) -> str:
+    """2000 -> '2,000' (the page's one number format); anything else as it is."""
+    return f"{count:,}" if isinstance(count, int) and not isinstance(count, bool) else str(count)
 
 
 def _what_was_kept(folder: Path, status: dict) -> str:
