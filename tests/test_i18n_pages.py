@@ -181,3 +181,13 @@ def test_a_language_guessed_from_the_browser_stays_out_of_the_address():
     at.run()
     assert at.title[0].value == "CNN 플레이그라운드"
     assert "lang" not in at.query_params
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "Impossible layer: Pool height: pool window 5 is larger than the padded input 3."),
+    ("ko", "불가능한 계층: 풀링 높이: 풀링 윈도우 5이(가) 패딩된 입력 3보다 큽니다."),
+])
+def test_a_pooling_window_too_large_is_named_a_pool_window(language, expected):
+    at = app_test("shape_lab", query={"lang": language, "kind": "max", "kh": "5"})
+    assert not at.exception, at.exception
+    assert [e.value for e in at.error] == [expected]

@@ -130,7 +130,7 @@ def explain(error: ValueError) -> str:
         if text.startswith(name):
             text = _(label) + text[len(name):]
             if name.startswith("pool_size"):  # shapes says "kernel" for any window
-                text = text.replace(": kernel ", ": pool window ", 1)
+                text = text.replace(f": {_('kernel')} ", f": {_('pool window')} ", 1)
             break
     return text.rstrip(".") + "."
 
