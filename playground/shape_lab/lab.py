@@ -130,7 +130,8 @@ def explain(error: ValueError) -> str:
         if text.startswith(name):
             text = _(label) + text[len(name):]
             if name.startswith("pool_size"):  # shapes says "kernel" for any window
-                text = text.replace(f": {_('kernel')} ", f": {_('pool window')} ", 1)
+                kernel, window = _("kernel"), _("pool window")
+                text = text.replace(f": {kernel} ", f": {window} ", 1)
             break
     return text.rstrip(".") + "."
 
