@@ -164,7 +164,7 @@ def layer_controls():
     colour = st.selectbox(_("Colour"), PROPS["colour"].choices, key="fl_colour",
                           help=_(PROPS["colour"].help), format_func=shown())
     relu = st.checkbox(_("ReLU (max(0, x))"), key="fl_relu")
-    st.markdown(f"**{_('Pooling')}**")
+    st.markdown("**" + _("Pooling") + "**")
     p1, p2 = st.columns(2)
     pool_mode = p1.selectbox(_("Pooling"), PROPS["pool"].choices, key="fl_pool",
                              label_visibility="collapsed", format_func=shown(POOL_LABELS))
