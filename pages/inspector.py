@@ -590,8 +590,13 @@ def show_features(inspected: Inspected) -> None:
     if (key, layer) not in shown:
         st.caption(_("Pick a layer and press **Generate** (a few seconds)."))
         return
-    with st.spinner(_("Generating…")):
-        grid = feature_grid(key, layer, model)
+    try:
+        with st.spinner(_("Generating…")):
+            grid = feature_grid(key, layer, model)
+    except Exception as err:  # noqa: BLE001 - a layer Keras cannot copy or differentiate
+        st.error(_("No pictures for this layer: {error}", error=f"{type(err).__name__}: "
+                                                               f"{str(err)[:160]}"))
+        return
     names = [_(inspected.class_names[u]) if layer == classes else str(u) for u in grid.units]
     if layer != classes and counts[layer] > len(grid.units):
         st.caption(_("The first {shown} of its {count} filters.", shown=len(grid.units),

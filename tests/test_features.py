@@ -125,6 +125,25 @@ def test_a_colour_model_gets_colour_pictures_that_excite_its_filters():
         [0, 1, 2, 3]
 
 
+def test_the_modern_conv_layers_get_pictures_too():
+    """BatchNormalization, DepthwiseConv2D, SeparableConv2D, Conv2DTranspose: each conv kind
+    is offered and its generated pictures beat random pictures."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([
+        keras.Input((16, 16, 3)), keras.layers.Conv2D(4, 3, activation="relu"),
+        keras.layers.BatchNormalization(),
+        keras.layers.DepthwiseConv2D(3, depth_multiplier=2, activation="relu"),
+        keras.layers.SeparableConv2D(5, 3, activation="relu"),
+        keras.layers.Conv2DTranspose(3, 3, strides=2, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3, activation="softmax")])
+    assert [count for _name, count in features.conv_layers(model)] == [4, 8, 5, 3]
+    noise = np.random.default_rng(1).random((100, 16, 16, 3), dtype=np.float32)
+    for layer, _count in features.conv_layers(model)[1:]:
+        grid = features.visualise(model, layer, steps=32)
+        assert np.all(grid.activations > features.filter_activations(model, layer, noise)
+                      .max(axis=0)), layer
+
+
 def test_a_model_fed_0_to_255_gets_its_pixels_scaled():
     keras.utils.set_random_seed(0)
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Rescaling(1 / 255),
@@ -167,6 +186,10 @@ def test_grid_figure_draws_the_pictures_unscaled_with_their_labels():
     image = np.asarray(figure.data[0].z)
     assert image.max() == 255 and image[2, 6 + 2].tolist() == [255, 255, 255]
     assert [a.text for a in figure.layout.annotations] == ["a", "b", "c"]
+    colour = np.zeros((2, 4, 4, 3), np.float32)
+    colour[0, 1, 1] = [1.0, 0.5, 0.0]
+    image = np.asarray(feature_charts.feature_grid_figure(colour, ["x", "y"]).data[0].z)
+    assert image[1, 1].tolist() == [255, 128, 0]      # colour kept, not averaged
     with pytest.raises(ValueError, match="pictures must be"):
         feature_charts.feature_grid_figure(np.zeros((2, 5, 5)), ["a", "b"])
 
