@@ -38,7 +38,7 @@ def course_pipeline(language: str):
 def pipeline_section():
     st.subheader(_("The pipeline of a CNN"))
     st.caption(_("The course's MNIST network ({preset}); each arrow carries the shape "
-                 "(height × width × channels) that flows along it.", preset=PRESET))
+                 "(height × width × channels) that flows along it.", preset=_(PRESET)))
     st.plotly_chart(course_pipeline(current_language()), key="pipeline",
                     config={"displayModeBar": False, "staticPlot": True})
 

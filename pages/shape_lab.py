@@ -204,7 +204,7 @@ def network_inputs(saved: dict) -> str:
             st.session_state[K + name] = input_shape[i]
     cols = st.columns([3, 1, 1, 1])
     cols[0].selectbox(_("Preset"), PROPS["preset"].choices, key=K + "preset",
-                      on_change=_load_preset)
+                      on_change=_load_preset, format_func=shown())
     cols[1].number_input(_("Input H"), key=K + "in_h", **INT)
     cols[2].number_input(_("Input W"), key=K + "in_w", **INT)
     cols[3].number_input(_("Input C"), key=K + "in_c", **INT)

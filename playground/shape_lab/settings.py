@@ -28,6 +28,9 @@ IMAGE_LABELS = {"counting": "1, 2, 3, …", "random": N_("random digits")}
 WEIGHTS = ("ones", "random")
 WEIGHT_LABELS = {"ones": N_("all ones"), "random": N_("random −1/0/1")}
 DEFAULT_PRESET = "Course CNN (2 conv)"
+# The presets' names are link values, shown translated (format_func=i18n.shown()); the Training
+# page's settings mark the others for the catalog, this one is the Shape Lab's alone.
+PRESET_NAMES = (N_("32×32×3 image, six 5×5 filters"),)
 
 
 def _check_net(text: str) -> str:
