@@ -194,6 +194,20 @@ def test_grid_figure_draws_the_pictures_unscaled_with_their_labels():
         feature_charts.feature_grid_figure(np.zeros((2, 5, 5)), ["a", "b"])
 
 
+def test_the_figures_pass_plotlys_validation():
+    """Built with fast_figure (no validation): plotly's validators must accept them."""
+    import plotly.graph_objects as go
+
+    bars = feature_charts.activation_comparison_figure(
+        ["0", "1"], np.array([2.0, 3.0]), np.array([1.0, 1.5]), "t", axis_title="filter",
+        value_title="mean activation")
+    grid = feature_charts.feature_grid_figure(np.zeros((3, 5, 5, 1), np.float32), "abc", "g")
+    for figure in (bars, grid):
+        spec = figure.to_dict()
+        assert len(go.Figure(spec).data) == len(spec["data"]) > 0
+    assert [list(trace.y) for trace in bars.data] == [[2.0, 3.0], [1.0, 1.5]]
+
+
 def test_the_inspector_generates_once_and_reads_the_grid_back(monkeypatch):
     import streamlit as st
 
