@@ -594,8 +594,8 @@ def show_features(inspected: Inspected) -> None:
         with st.spinner(_("Generating…")):
             grid = feature_grid(key, layer, model)
     except Exception as err:  # noqa: BLE001 - a layer Keras cannot copy or differentiate
-        st.error(_("No pictures for this layer: {error}", error=f"{type(err).__name__}: "
-                                                               f"{str(err)[:160]}"))
+        why = str(err) if isinstance(err, ValueError) else f"{type(err).__name__}: {err}"
+        st.error(_("No pictures for this layer: {error}", error=why[:200]))
         return
     names = [_(inspected.class_names[u]) if layer == classes else str(u) for u in grid.units]
     if layer != classes and counts[layer] > len(grid.units):

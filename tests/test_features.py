@@ -168,6 +168,9 @@ def test_bad_requests_are_refused_with_a_reason(model):
         features.visualise(model, layer, [16])
     with pytest.raises(ValueError, match="steps"):
         features.visualise(model, layer, [0], steps=0)
+    large = keras.Sequential([keras.Input((300, 40, 1)), keras.layers.Conv2D(2, 3)])
+    with pytest.raises(ValueError, match="too large"):
+        features.visualise(large, large.layers[0].name)
 
 
 def test_model_key_follows_the_weights(model):

@@ -39,6 +39,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from playground.i18n import _
+
 STEPS = 128            # gradient-ascent steps (visibly converged on the pretrained model)
 LEARNING_RATE = 0.05   # pixels move by about this much per step (the gradient is normalised)
 JITTER = 2             # the largest random shift in pixels, each way
@@ -46,6 +48,7 @@ BLUR_EVERY = 4         # steps between two blurs
 BLUR_SIGMA = 0.5       # pixels
 DECAY = 0.01           # fraction each pixel loses per step
 MAX_FILTERS = 64       # the largest grid made in one go
+MAX_INPUT_SIDE = 256   # larger pictures: a batch of 64 would hold the server for minutes
 LEAK = 0.1             # slope of the objective below zero (see the module's docstring)
 CLASS_OBJECTIVE = "classes"   # the "layer" name that asks for class visualisations
 
@@ -204,6 +207,10 @@ def visualise(model, layer_name: str, units: Optional[Sequence[int]] = None, *,
     if any(not 0 <= u < count for u in units):
         raise ValueError(f"units must be in 0..{count - 1}, got {units}")
     height, width, channels = (int(d) for d in model.inputs[0].shape[1:])
+    if max(height, width) > MAX_INPUT_SIDE:
+        raise ValueError(_("pictures of {height}×{width} are too large to visualise here "
+                           "(at most {side} a side)", height=height, width=width,
+                           side=MAX_INPUT_SIDE))
     scale = np.float32(input_scale(model))
     rng = np.random.default_rng(seed)
     batch = len(units)
