@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=None,
                         help="default: the preset's recipe (3)")
+    parser.add_argument("--train-examples", type=int, default=None,
+                        help="default: the recipe's (all 60,000); fewer for a quick check")
     parser.add_argument("--out", type=Path, default=ASSETS / "pretrained_mnist.keras")
     args = parser.parse_args()
 
@@ -57,6 +59,8 @@ def main() -> None:
     settings["seed"] = args.seed
     if args.epochs is not None:
         settings["epochs"] = args.epochs
+    if args.train_examples is not None:
+        settings["train_examples"] = args.train_examples
     spec = network.preset(PRESET)
     spec.pop("description", None)
     part = mnist.mnist_slice(settings["train_examples"], settings["validation_split"],
@@ -81,7 +85,8 @@ def main() -> None:
     payload = args.out.read_bytes()
     command = "python scripts/train_pretrained.py" + (
         f" --seed {args.seed}" if args.seed else "") + (
-        f" --epochs {args.epochs}" if args.epochs is not None else "")
+        f" --epochs {args.epochs}" if args.epochs is not None else "") + (
+        f" --train-examples {args.train_examples}" if args.train_examples is not None else "")
     info = {
         "file": args.out.name,
         "preset": PRESET,

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from playground.core import network
 from playground.datasets import mnist
-from playground.inspector import pretrained
+from playground.inspector import loading, pretrained
 from playground.training import settings as training_settings
 from tests.helpers import ROOT, app_test
 
@@ -65,6 +67,27 @@ def test_test_accuracy_measured_again_matches_the_metadata(info, model):
     accuracy = float(np.mean(predicted == y_test))
     assert accuracy == pytest.approx(info["test_accuracy"], abs=0.001)
     assert accuracy >= 0.985
+
+
+def test_the_script_writes_a_model_and_metadata_that_agree(tmp_path):
+    """scripts/train_pretrained.py end to end, shortened (1 epoch on 1,000 digits): the file
+    loads through the safe loader, and its metadata's spec, size and accuracy are its own."""
+    out = tmp_path / "quick.keras"
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "train_pretrained.py"),
+                             "--epochs", "1", "--train-examples", "1000", "--out", str(out)],
+                            capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    info = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert info["train_examples"] == 1000 and info["recipe"]["epochs"] == 1
+    assert info["command"] == ("python scripts/train_pretrained.py --epochs 1 "
+                               "--train-examples 1000")
+    assert info["size_bytes"] == out.stat().st_size
+    model = loading.load_model_file(out)
+    assert network.spec_from_model(model)[0]["layers"] == network.validate(info["spec"])["layers"]
+    x_test, y_test = mnist.test_set()
+    accuracy = float(np.mean(np.argmax(model.predict(x_test, batch_size=1000, verbose=0),
+                                       axis=1) == y_test))
+    assert accuracy == pytest.approx(info["test_accuracy"], abs=0.001)
 
 
 def test_a_missing_or_broken_file_gives_a_one_line_reason(tmp_path, monkeypatch):
