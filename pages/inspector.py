@@ -636,13 +636,21 @@ def show_features(inspected: Inspected) -> None:
             key="features_best_test")
 
 
+# network.model_summary's columns (English keys) as this session names them.
+SUMMARY_HEADERS = {"layer": N_("layer"), "type": N_("type"), "output shape": N_("output shape"),
+                   "parameters": N_("parameters"), "Shape Lab shape": N_("Shape Lab shape"),
+                   "Shape Lab parameters": N_("Shape Lab parameters")}
+
+
 def show_summary(inspected: Inspected) -> None:
     model = inspected.model
     st.subheader(_("Model summary"))
     rows = network.model_summary(model)
     for row in rows:
         row["layer"] = preprocess.safe_name(row["layer"])
-    st.dataframe(rows, hide_index=True, key="summary")
+    st.dataframe(rows, hide_index=True, key="summary", column_config={
+        column: _(SUMMARY_HEADERS[column]) for column in (rows[0] if rows else {})
+        if column in SUMMARY_HEADERS})
     total = int(model.count_params())
     if rows and "Shape Lab shape" in rows[0]:
         st.caption(_("{count} parameters. The Shape Lab columns are computed from the "
