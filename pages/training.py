@@ -27,10 +27,10 @@ PROPS = training.PROPS
 LIVE_VIEWS = [N_("Activations"), N_("Deeper filters"), N_("Weights & gradients"), N_("Per epoch")]
 
 
-@st.cache_resource
 def registry() -> jobs.Registry:
-    """One registry per server: jobs survive browser refreshes and are shared by sessions.
-    Local processes, or a Ray cluster when $PLAYGROUND_RAY_ADDRESS is set (backends.py)."""
+    """One registry per server (a process-wide one, shared with the Teacher page): jobs
+    survive browser refreshes and are shared by sessions. Local processes, or a Ray cluster
+    when $PLAYGROUND_RAY_ADDRESS is set (backends.py)."""
     return backends.shared_registry()
 
 
@@ -48,7 +48,10 @@ HEADERS = {"run": N_("run"), "data": N_("data"), "network": N_("network"),
            "optimizer": N_("optimizer"), "learning rate": N_("learning rate"),
            "epochs": N_("epochs"), "status": N_("status"), "test accuracy": N_("test accuracy"),
            "test accuracy %": N_("test accuracy %"), "test picture": N_("test picture"),
-           "label": N_("label")}
+           "label": N_("label"), "layer": N_("layer"), "type": N_("type"),
+           "output shape": N_("output shape"), "parameters": N_("parameters"),
+           "Shape Lab shape": N_("Shape Lab shape"),
+           "Shape Lab parameters": N_("Shape Lab parameters")}
 
 
 def headers(rows) -> dict:
@@ -566,7 +569,7 @@ def model_files(run: results.SavedRun) -> None:
     if summary.get("layers"):
         columns = [c for c in network.SUMMARY_COLUMNS if c in summary["layers"][0]]
         st.dataframe(summary["layers"], key="summary", hide_index=True,
-                     column_order=columns or None)
+                     column_order=columns or None, column_config=headers(summary["layers"]))
         st.caption(_("{count} parameters", count=f"{summary.get('total_params', 0):,}"))
     c1, c2 = st.columns(2)
     c1.download_button(_("Download the model (.keras)"), (run["path"] / "model.keras").read_bytes(),
@@ -650,6 +653,7 @@ def replay_panel(run_id: str) -> None:
         settings = saved.get("settings", {})
     st.caption(_("After {step} batches (epoch {epoch}), {samples} training samples seen.",
                  step=frame.step, epoch=frame.epoch + 1, samples=f"{frame.samples_seen:,}"))
+    top = st.container()  # curves, filters and probabilities above the layer picker
     names = [a["name"] for a in frame.activations]
     layer = st.pills(_("Layer"), names, default=names[0] if names else None,
                      key="replay_layer") if names else None
@@ -663,14 +667,15 @@ def replay_panel(run_id: str) -> None:
         frame, frame.step, batch_log, epoch_log,
         layer=names.index(layer) if layer in names else 0, label=label,
         class_names=class_names)
-    chart(figures["curves"], "replay_curves")
-    left, right = st.columns([3, 2])
-    if "filters" in figures:
-        with left:
-            chart(figures["filters"], "replay_filters")
-    if "probabilities" in figures:
-        with right:
-            chart(figures["probabilities"], "replay_probs")
+    with top:
+        chart(figures["curves"], "replay_curves")
+        left, right = st.columns([3, 2])
+        if "filters" in figures:
+            with left:
+                chart(figures["filters"], "replay_filters")
+        if "probabilities" in figures:
+            with right:
+                chart(figures["probabilities"], "replay_probs")
     if "activations" in figures:
         chart(figures["activations"], "replay_acts")
     if playing and index >= len(steps) - 1 and (job is None or not job.active):
