@@ -638,8 +638,9 @@ def replay_panel(run_id: str) -> None:
         index = min(index + 1, len(steps) - 1)
     st.session_state["replay_ticked"] = playing
     st.session_state[key] = index
-    st.slider(_("Moment (one of {count} saved frames)", count=len(steps)), 0,
-              len(steps) - 1, key=key)
+    if len(steps) > 1:   # a slider from 0 to 0 is an error in Streamlit
+        st.slider(_("Moment (one of {count} saved frames)", count=len(steps)), 0,
+                  len(steps) - 1, key=key)
     frame = history.load_frame(folder, steps[index])
     if frame is None:  # thinned out by the worker a moment ago
         st.caption(_("This moment was just replaced by a newer one; move the slider."))
