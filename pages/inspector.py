@@ -14,6 +14,7 @@ from playground.core.shapes import shape_text
 from playground.datasets import DatasetUnavailable, dataset_entry, dataset_names
 from playground.i18n import N_, _, link_query
 from playground.inspector import data, loading, preprocess, pretrained
+from playground.shape_lab.lab import describe_text  # the Shape Lab's layer words, translated
 from playground.training import texts
 
 HERE = Path(__file__).resolve().parent
@@ -405,7 +406,8 @@ def show_layer(model, number: int, name: str, output, previous,
     from playground.inspector import explain as forward  # TensorFlow: a model is loaded
 
     label = preprocess.safe_name(name)
-    st.markdown(f"**{number}. {label}** · {forward.layer_description(model, name)}")
+    kind, _space, words = forward.layer_description(model, name).partition(" ")
+    st.markdown(f"**{number}. {label}** · {kind} {describe_text(words)}".rstrip())
     kind = preprocess.output_kind(output)
     if kind == "vector":
         st.plotly_chart(charts.vector_figure(output, _("{layer}: {count} values", layer=label,

@@ -216,6 +216,9 @@ def test_inspector_in_korean_on_the_shipped_model():
     assert any(title.startswith("입력 (28×28×1)") for title in titles), titles
     assert any("특징 맵" in title for title in titles), titles
     assert any(title.startswith("돌출 맵(saliency)") for title in titles), titles
+    layers = [m.value for m in at.markdown if m.value.startswith("**")]
+    assert any("스트라이드" in line and "stride" not in line for line in layers), layers
+    assert any(line.endswith("Dense 유닛 10개, softmax") for line in layers), layers
     captions = [c.value for c in at.caption]
     assert any(c.startswith("픽셀을 바꾸면 클래스 점수가") for c in captions), captions
     assert any("이 숫자에 대한 각 계층의 출력" in c for c in captions), captions
