@@ -12,6 +12,7 @@ import pytest
 
 from playground.core import runs
 from playground.training import backends, jobs, results
+from tests.helpers import app_test
 from tests.test_training_jobs import samples, tiny_settings, wait_until
 
 ray = pytest.importorskip("ray")
@@ -51,6 +52,24 @@ def test_the_backend_is_chosen_by_the_ray_address(monkeypatch, node):
     assert type(registry) is ray_backend.RayRegistry and registry.address == node.address
 
 
+@pytest.mark.parametrize("backend", ["local", "ray"])
+def test_both_backends_give_the_page_the_same_api(backend, cluster):
+    registry = jobs.Registry() if backend == "local" else ray_backend.RayRegistry(
+        cluster.address)
+    job_class = jobs.Job if backend == "local" else ray_backend.RayJob
+    for name in ("start", "get", "jobs", "live_snapshot", "poll", "shutdown", "max_runs",
+                 "viewer_timeout"):
+        assert hasattr(registry, name), name
+    for name in ("touch", "pause", "resume", "stop", "set_learning_rate", "describe", "state",
+                 "active", "folder"):
+        assert hasattr(job_class, name), name
+    # Bad settings start nothing, on either backend.
+    with pytest.raises(ValueError, match="epochs must be in"):
+        registry.start(tiny_settings(epochs=0))
+    assert registry.jobs() == [] and list(runs.runs_dir().iterdir()) == []
+    assert registry.get("../../etc/passwd") is None and registry.get(runs.new_run_id()) is None
+
+
 def test_a_ray_run_nobody_watches_stops_by_itself(node):
     registry = ray_backend.RayRegistry(node.address, viewer_timeout=8)
     node.wait_for_cpus(1)
@@ -62,7 +81,7 @@ def test_a_ray_run_nobody_watches_stops_by_itself(node):
     assert (job.folder / "model.keras").is_file()
 
 
-def test_queue_controls_reattach_and_a_killed_node(node):
+def test_queue_controls_reattach_and_a_killed_node(node, monkeypatch):
     keras = pytest.importorskip("keras")
     registry = ray_backend.RayRegistry(node.address, viewer_timeout=120)
     node.wait_for_cpus(1)
@@ -76,6 +95,11 @@ def test_queue_controls_reattach_and_a_killed_node(node):
     assert [third.state, third.queue_position] == ["queued", 2]
     assert "pending actor, number 2 in the queue" in third.describe()
     assert runs.read_json(second.folder / "status.json")["status"] == "queued"
+    # The learner's page says where the run waits.
+    monkeypatch.setattr(backends, "_SHARED", registry)
+    page = app_test("training", query={"job": second.run_id})
+    assert not page.exception
+    assert "it waits as a pending actor, number 1 in the queue" in page.info[0].value
 
     third.stop()  # stopped in the queue: its actor is gone, its slot never taken
     assert third.final["status"] == "stopped" and not third.active
