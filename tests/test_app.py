@@ -20,10 +20,16 @@ def test_home_page_renders_with_a_link_to_every_lab():
     assert {"Shape Lab", "Filter Lab", "Live Training", "Model Inspector"} <= set(links)
 
 
-def test_every_page_file_is_in_the_navigation_and_nothing_else():
-    """The pages app.py hands to st.navigation, read while it runs, against the files in pages/."""
+@pytest.mark.parametrize("teacher", [False, True], ids=["no teacher password", "teacher password"])
+def test_every_page_file_is_in_the_navigation_and_nothing_else(teacher, monkeypatch):
+    """The pages app.py hands to st.navigation, read while it runs, against the files in pages/:
+    the Teacher page only when a teacher password is set."""
     import streamlit as st
 
+    if teacher:
+        monkeypatch.setenv("PLAYGROUND_TEACHER_PASSWORD", "a long classroom password")
+    else:
+        monkeypatch.delenv("PLAYGROUND_TEACHER_PASSWORD", raising=False)
     given = []
 
     def recording_navigation(pages, *args, **kwargs):
@@ -35,12 +41,16 @@ def test_every_page_file_is_in_the_navigation_and_nothing_else():
         at = app_test()
     assert not at.exception
     files = sorted(Path(page._page).resolve() for page in given)
-    assert files == sorted((ROOT / "pages").glob("*.py"))
+    expected = sorted(path for path in (ROOT / "pages").glob("*.py")
+                      if teacher or path.name != "teacher.py")
+    assert files == expected
     assert [page.title for page in given if page._default] == ["Home"]
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_page_renders_without_exception(page):
+def test_page_renders_without_exception(page, monkeypatch):
+    if page == "teacher":   # in the navigation only when a teacher password is set
+        monkeypatch.setenv("PLAYGROUND_TEACHER_PASSWORD", "a long classroom password")
     at = app_test(page)
     assert not at.exception, at.exception
     assert at.title, f"{page} shows no title"

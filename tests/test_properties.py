@@ -139,6 +139,16 @@ def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_,
         layer = keras.layers.Conv2D(filters_, (kh, kw))
         layer.build((None, None, None, c))   # the count does not depend on H, W
         assert report.params == layer.count_params()
+    elif kind == "transposed":
+        expected = reference.conv_transpose(image, lab.demo_kernel(s), (sh, sw), report.padding,
+                                            report.output_shape[:2])[None, ..., None]
+        expected_shape = (*expected.shape[1:3], filters_)
+        layer = keras.layers.Conv2DTranspose(filters_, (kh, kw), strides=(sh, sw),
+                                             padding=report.padding)
+        layer.build((None, None, None, c))
+        assert report.params == layer.count_params()
+        assert report.output_shape == tuple(
+            layer.compute_output_shape((None, h, w, c))[1:])
     else:
         expected = reference.pool(image, (kh, kw), (sh, sw), report.padding, kind)[None, ..., None]
         expected_shape = (*expected.shape[1:3], c)
