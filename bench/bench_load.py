@@ -202,9 +202,10 @@ async def run_browser_load(url: str, sessions: int = 10, interactions: int = 10,
 # ----------------------------------------------------------------------------- websocket clients
 
 METRIC = "Output shape H′ × W′ × C′"
-# The Filter Lab's pipeline line: "input 300×451 → conv 5×5 stride 2 padding same → 150×226×1 …"
-PIPELINE = re.compile(r"input (\d+)×(\d+) → conv (\d+)×(\d+) stride (\d+) padding same → "
-                      r"(\d+)×(\d+)×1")
+# The Filter Lab's pipeline line: "input 300×451 → conv 5×5 stride 2 padding SAME → 150×226×1 …"
+# (SAME as TensorFlow writes it since the page is translated; "same" before).
+PIPELINE = re.compile(r"input (\d+)×(\d+) → conv (\d+)×(\d+) stride (\d+) padding "
+                      r"(?:same|SAME) → (\d+)×(\d+)×1")
 
 
 def _pipeline_line(session) -> Optional[re.Match]:
