@@ -11,6 +11,7 @@ import pytest
 
 from playground.core import runs
 from playground.teacher import access, board
+from playground.training import backends
 from tests.helpers import ROOT, app_test
 
 PASSWORD = "correct horse battery staple"
@@ -165,6 +166,9 @@ def test_without_a_password_there_is_no_teacher_page(monkeypatch):
 
 def test_the_teacher_page_asks_for_the_password_then_shows_every_run(monkeypatch):
     monkeypatch.setenv(access.ENV, PASSWORD)
+    # A server of its own: the process-wide backend would still hold the runs that earlier
+    # tests in this process started on the Training page (their rows would join the board).
+    monkeypatch.setattr(backends, "_SHARED", None)
     saved("20261203-090000-aaaaaa", "mnist", 0.97, "Ji-woo")
     saved("20261203-090100-bbbbbb", "mnist", 0.91, "Ha-eun")
     at = app_test("teacher")
