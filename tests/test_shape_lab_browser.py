@@ -14,7 +14,9 @@ def test_changing_input_height_changes_the_output_shape(page, streamlit_server):
     page.goto(f"{streamlit_server}/shape_lab")
     # The server's first run imports plotly, pandas and pyarrow: slow on a busy 2-core machine.
     wait_for_app(page, timeout=120_000)
-    value = page.get_by_test_id("stMetricValue").first
+    # Section 1's output shape by its label (the network's totals below are metrics too).
+    value = page.get_by_test_id("stMetric").filter(has_text="Output shape").get_by_test_id(
+        "stMetricValue")
     value.wait_for(timeout=120_000)
     assert value.inner_text().strip() == "2 × 2 × 1"
 
@@ -22,8 +24,10 @@ def test_changing_input_height_changes_the_output_shape(page, streamlit_server):
     height.fill("7")
     height.press("Enter")
     page.wait_for_function(
-        "() => document.querySelector('[data-testid=\"stMetricValue\"]')"
-        ".innerText.trim() === '6 × 2 × 1'", timeout=60_000)
+        "() => [...document.querySelectorAll('[data-testid=\"stMetric\"]')]"
+        ".some(m => m.innerText.includes('Output shape') && m.querySelector("
+        "'[data-testid=\"stMetricValue\"]').innerText.trim() === '6 × 2 × 1')",
+        timeout=60_000)
     page.wait_for_url(re.compile(r"[?&]h=7"), timeout=10_000)
     # the sliding-window figure was drawn by plotly in the page
     assert page.locator(".js-plotly-plot").count() >= 1
