@@ -17,7 +17,10 @@ def test_home_page_renders_with_a_link_to_every_lab():
     assert not at.exception
     assert at.title[0].value == "CNN Playground"
     links = [link.proto.label for link in at.get("page_link")]
-    assert {"Shape Lab", "Filter Lab", "Live Training", "Model Inspector"} <= set(links)
+    assert {"Shape Lab", "Filter Lab", "Backprop by hand", "Live Training",
+            "Model Inspector"} <= set(links)
+    # The course is offered first, before the labs.
+    assert links[0] == "New to CNNs? Start the course"
 
 
 @pytest.mark.parametrize("teacher", [False, True], ids=["no teacher password", "teacher password"])

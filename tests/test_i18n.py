@@ -233,7 +233,8 @@ def test_home_page_in_korean():
     assert at.title[0].value == "CNN 플레이그라운드"
     assert [s.value for s in at.subheader] == ["CNN의 파이프라인", "실험실"]
     assert [link.proto.label for link in at.get("page_link")] == [
-        "형태 실험실", "필터 실험실", "실시간 학습", "모델 살펴보기"]
+        "CNN이 처음이라면 강의부터 시작하세요", "형태 실험실", "필터 실험실", "손으로 하는 역전파",
+        "실시간 학습", "모델 살펴보기"]
     text = _texts(at)
     for word in ("합성곱 신경망", "합성곱", "최대 풀링", "스트라이드 1", "완전 연결", "유닛 10개",
                  "클래스별<br>확률", "28×28×32"):
