@@ -57,7 +57,8 @@ def _picked() -> None:
 
 
 def lesson_labels(done: set) -> dict[int, str]:
-    return {number: f"{'✓' if number in done else '○'} {number} · {_(lesson.title)}"
+    # Only a done lesson is marked: the radio's own dot already stands for "not yet".
+    return {number: f"{'✓ ' if number in done else ''}{number} · {_(lesson.title)}"
             for number, lesson in enumerate(LESSONS, start=1)}
 
 

@@ -15,7 +15,8 @@ def test_lesson_two_task_ticks(page, streamlit_server):
     wait_for_app(page, timeout=120_000)
     page.get_by_text("2 · Output size: stride and padding").first.wait_for(timeout=120_000)
     overview = page.get_by_test_id("stSidebar")
-    overview.get_by_text("○ 2 · Output size").wait_for(timeout=60_000)
+    overview.get_by_text("2 · Output size").wait_for(timeout=60_000)
+    assert overview.get_by_text("✓ 2 · Output size").count() == 0
 
     padding = page.get_by_label("Padding P (zeros per side)")
     padding.fill("1")

@@ -67,7 +67,7 @@ def test_task_ticks_in_the_overview_and_the_address_and_next_previous_move():
     _ok(at)
     assert at.success and at.success[0].value.startswith("✓")
     assert at.radio(key="co_pick").options[1].startswith("✓ 2")
-    assert at.radio(key="co_pick").options[0].startswith("○ 1")
+    assert at.radio(key="co_pick").options[0].startswith("1 · ")
     assert _query(at)["done"] == "2"
     assert "1 of 15" in at.get("progress")[0].proto.text
     at.button(key="co_next").click().run()
