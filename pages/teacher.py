@@ -66,6 +66,9 @@ def table_rows(rows: list[board.RunRow]) -> list[dict]:
 
 
 def board_view(token: str) -> None:
+    cluster = backends.shared_registry()
+    if isinstance(cluster, backends.Unreachable):
+        st.error(cluster.problem)
     try:
         rows = desk().rows(token)
     except PermissionError:

@@ -757,6 +757,8 @@ def main() -> None:
     st.caption(_("Train a CNN on digits, clothes, colour photos or your own pictures and watch "
                  "it learn. Each run trains in its own process; up to {slots} run at once on "
                  "this server, later ones wait their turn.", slots=reg.max_runs))
+    if isinstance(reg, backends.Unreachable):
+        st.error(reg.problem)
     new_run(reg)
     job_id = st.query_params.get("job")
     job = reg.get(job_id) if job_id else None
