@@ -54,6 +54,21 @@ def test_every_lesson_in_korean():
     assert korean[LESSONS[-1].paragraphs[0]] in texts
 
 
+def test_names_and_layer_words_from_other_modules_are_in_korean_too():
+    """Texts a lesson takes from elsewhere (a preset's name, the Shape Lab's layer words)."""
+    korean = catalog("ko")
+    at = app_test("course", query={"lang": "ko", "lesson": "15"})
+    _ok(at)
+    options = next(r.options for r in at.radio if r.key != "co_pick")   # shown labels
+    assert any("Conv2D 5×5×8, 스트라이드 1, 패딩 2" in o for o in options), options
+    assert not any("stride" in o or "window" in o for o in options), options
+    at = app_test("course", query={"lang": "ko", "lesson": "10"})
+    _ok(at)
+    shipped = [m.value for m in at.markdown if "212,426" in m.value]
+    assert shipped and korean["Fast MNIST CNN"] in shipped[0]
+    assert "Fast MNIST CNN" not in shipped[0]
+
+
 def _query(at) -> dict:
     return {key: (value[-1] if isinstance(value, list) else value)
             for key, value in at.query_params.items()}

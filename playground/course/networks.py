@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def shipped_model_note() -> list[Shown]:
         "A trained network ships with the playground: {preset}, {params:,} parameters, "
         "**{accuracy:.2%}** of the 10,000 test digits right after {epochs} epochs "
         "(`{command}` makes it again). The Model Inspector opens it.",
-        preset=info.get("preset", ""), params=int(info.get("parameters", 0)),
+        preset=_(info.get("preset", "")), params=int(info.get("parameters", 0)),
         accuracy=float(info["test_accuracy"]),
         epochs=int(info.get("recipe", {}).get("epochs", 0)),
         command=info.get("command", pretrained.REPRODUCE)))]
@@ -435,14 +436,29 @@ BEYOND = Lesson(
 
 
 # 15 · Looking inside ---------------------------------------------------------------------------
-def _convnetjs_rows() -> list:
-    return network.layer_rows(network.preset(CONVNETJS))
+@functools.lru_cache(maxsize=1)
+def _convnetjs_rows() -> tuple:
+    return tuple(network.layer_rows(network.preset(CONVNETJS)))
 
 
 LOOK_LAYERS = tuple(str(row.index + 1) for row in _convnetjs_rows()
                     if row.type in ("Conv2D", "MaxPool2D"))
-LOOK_LABELS = {str(row.index + 1): f"{row.index + 1} · {row.type} {row.description}"
-               for row in _convnetjs_rows()}
+class _LayerLabels(Mapping):
+    """The ConvNetJS layers' radio labels, written when shown: the layer words (stride,
+    padding, window) in the session's language, as the Shape Lab shows them."""
+
+    def __getitem__(self, key: str) -> str:
+        row = _convnetjs_rows()[int(key) - 1]
+        return f"{row.index + 1} · {row.type} {lab.describe_text(row.description)}"
+
+    def __iter__(self):
+        return (str(row.index + 1) for row in _convnetjs_rows())
+
+    def __len__(self) -> int:
+        return len(_convnetjs_rows())
+
+
+LOOK_LABELS = _LayerLabels()
 
 
 def _look_shape(values: dict) -> tuple[int, ...]:
