@@ -327,8 +327,8 @@ def picture_tab():
         if problem:
             st.error(problem, icon=":material/broken_image:")
             st.caption(_("Showing a bundled picture instead."))
-        for note in picture.notes:
-            st.caption(note)
+        for note in picture.notes:   # i18n.Later: in this reader's language
+            st.caption(_(note))
         names = tuple(st.session_state.fl_filters)
         if not names:
             st.info(_("Pick at least one filter."))

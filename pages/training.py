@@ -181,8 +181,8 @@ def own_pictures(seed: int) -> Optional[Dataset]:
     except ValueError as err:
         st.error(str(err).splitlines()[0], icon=":material/folder_off:")
         return None
-    for note in data.notes:
-        st.caption(note)
+    for note in data.notes:   # i18n.Later: in this reader's language
+        st.caption(_(note))
     counts = ", ".join(f"{name} {n}" for name, n in zip(data.class_names,
                                                          data.class_counts("train")))
     st.caption(_("Training pictures per class: {counts}; {test} test pictures.",

@@ -104,9 +104,30 @@ def placeholders(text: str) -> set[str]:
             if name is not None}
 
 
+class Later(str):
+    """A message made once and shown to many sessions (a cached data set's or photo's notes):
+    its value is the English text; ``_(later)`` gives it in the reader's language.
+    ``Later(N_("Skipped {count} files."), count=3)``; a parameter may itself be a Later."""
+
+    message: str
+    params: dict
+
+    def __new__(cls, message: str, **params: object) -> "Later":
+        self = super().__new__(cls, message.format(**params) if params else message)
+        self.message, self.params = message, params
+        return self
+
+    def shown(self) -> str:
+        return _(self.message, **{name: _(value) if isinstance(value, Later) else value
+                                  for name, value in self.params.items()})
+
+
 def _(message: str, **kwargs: object) -> str:
     """``message`` in the current language, formatted with ``kwargs`` when there are any
-    (without kwargs the text is returned as it is, braces and all)."""
+    (without kwargs the text is returned as it is, braces and all). A ``Later`` is
+    translated with its own parameters."""
+    if isinstance(message, Later) and not kwargs:
+        return message.shown()
     translated = catalog(current_language()).get(message, message)
     if not kwargs:
         return translated

@@ -20,7 +20,7 @@ from typing import Optional
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from playground.i18n import N_, _
+from playground.i18n import N_, Later, _
 
 __all__ = [
     "ImageError",
@@ -232,7 +232,8 @@ def _decode(data: bytes, name: str, max_pixels: int, draft: Optional[int] = None
         notes = []
         if frames > 1:
             image.seek(0)
-            notes.append(_("{frames} frames/pages: the first one is used.", frames=frames))
+            notes.append(Later(N_("{frames} frames/pages: the first one is used."),
+                               frames=frames))
         if draft and fmt == "JPEG" and min(width, height) > draft:
             scale = max(int(draft), MIN_SIDE) / min(width, height)
             image.draft(image.mode, (math.ceil(width * scale), math.ceil(height * scale)))
@@ -242,7 +243,7 @@ def _decode(data: bytes, name: str, max_pixels: int, draft: Optional[int] = None
         mode = image.mode
         image = ImageOps.exif_transpose(image)
         if image.size != (width, height):
-            notes.append(_("Rotated as its EXIF orientation says."))
+            notes.append(Later(N_("Rotated as its EXIF orientation says.")))
         pixels = _to_rgb(image)
     if pixels.shape[0] < MIN_SIDE or pixels.shape[1] < MIN_SIDE:
         raise ImageError(_("{file} decodes to only {width}×{height} pixels.", file=label,

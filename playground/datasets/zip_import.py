@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from playground.datasets import base, images
-from playground.i18n import _
+from playground.i18n import N_, Later, _
 
 MAX_ZIP_BYTES = 1 * 2**30        # the archive itself
 MAX_MEMBERS = 5_000              # entries in the archive (folders included)
@@ -265,9 +265,12 @@ def dataset_from_zip(source: Union[str, Path, bytes], size: int, color: bool, se
     notes = []
     if skipped:
         shown = ", ".join(_quote(PurePosixPath(f).name) for f, _reason in skipped[:3])
-        more = _(" and {count} more", count=len(skipped) - 3) if len(skipped) > 3 else ""
-        notes.append(_("Skipped {count} files that could not be read as pictures: "
-                       "{files}{more}.", count=len(skipped), files=shown, more=more))
+        # Later: the prepared data set is cached for every session; each reads it in its own
+        # language.
+        more = Later(N_(" and {count} more"), count=len(skipped) - 3) \
+            if len(skipped) > 3 else ""
+        notes.append(Later(N_("Skipped {count} files that could not be read as pictures: "
+                              "{files}{more}."), count=len(skipped), files=shown, more=more))
     return base.Dataset(name, x[train], y[train], x[test], y[test], names,
                         (size, size, 3 if color else 1), source=label, licence=LICENCE,
                         loaded_from=label, notes=tuple(notes))
