@@ -66,6 +66,21 @@ def test_a_died_reason_is_translated_with_the_lines_inside_it(korean):
     assert texts.status_word("something new") == "something new"
 
 
+def test_an_exception_that_ended_a_run_is_one_line_under_a_translated_prefix(korean):
+    i18n.set_language("en")
+    line = texts.failure(ValueError("Input 0 of layer dense is incompatible\nwith the layer"))
+    assert line == "training stopped on an error: ValueError: Input 0 of layer dense is " \
+        "incompatible"
+    assert texts.shown(line) == line
+    assert texts.failure(KeyError()) == "training stopped on an error: KeyError"
+    oom = type("ResourceExhaustedError", (RuntimeError,), {})("OOM when allocating tensor")
+    assert texts.failure(oom) == texts.failure(MemoryError()) == texts.OUT_OF_MEMORY
+    i18n.set_language("ko")
+    shown = texts.shown(line)
+    assert shown.startswith("오류로 학습이 멈췄습니다: ValueError: Input 0 of layer dense")
+    assert hangul(texts.shown(texts.OUT_OF_MEMORY))
+
+
 def test_a_registered_template_is_read_back_too(korean):
     template = "the Ray actor training it on {node} died (its process or node was lost).{kept}"
     line = template.format(node="node-1", kept=texts.LAST_MODEL_KEPT)

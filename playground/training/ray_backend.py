@@ -138,7 +138,7 @@ class TrainingActor:
         except Exception as err:  # one line on the page; the traceback in error.log
             import traceback
             runs.atomic_write_text(folder / "error.log", traceback.format_exc())
-            status = worker.write_status(folder, "failed", reason=f"{type(err).__name__}: {err}")
+            status = worker.write_status(folder, "failed", reason=texts.failure(err))
         self.control.set_state("done")
         with self._lock:
             self._final = status

@@ -42,10 +42,27 @@ RATE_SCHEDULED = N_("this run follows a learning-rate schedule; its rate cannot 
 ACTOR_DIED = N_("the Ray actor training it on {node} died (its process or node was lost).{kept}")
 CLUSTER_LOST = N_("its Ray actor is gone (the cluster was restarted?).{kept}")
 
+# Why a run failed: an exception inside the training (the traceback goes to error.log).
+FAILED_WITH = N_("training stopped on an error: {error}")
+OUT_OF_MEMORY = N_("the machine ran out of memory while training: try a smaller batch size, "
+                   "smaller pictures or a smaller network")
+
 TEMPLATES = (STOPPED_BY_USER, STOPPED_BEFORE_START, STOPPED_WAITING, UNWATCHED_IN_QUEUE,
              SERVER_GONE, VIEWER_GONE, SERVER_SHUTDOWN, SERVER_STOPPED, PROCESS_DIED, KILLED,
              EXITED, NO_MODEL_KEPT, EPOCH_MODEL_KEPT, LAST_MODEL_KEPT, RATE_SET,
-             RATE_NOT_POSITIVE, RATE_SCHEDULED, ACTOR_DIED, CLUSTER_LOST)
+             RATE_NOT_POSITIVE, RATE_SCHEDULED, ACTOR_DIED, CLUSTER_LOST, FAILED_WITH,
+             OUT_OF_MEMORY)
+
+def failure(error: BaseException) -> str:
+    """The English line for an exception that ended a run: running out of memory (Python's or
+    TensorFlow's ResourceExhaustedError) in words, anything else as its type and the first
+    line of its own message (TensorFlow's, so English in every language)."""
+    if isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError":
+        return OUT_OF_MEMORY
+    message = (str(error).strip().splitlines() or [""])[0][:300]
+    name = type(error).__name__
+    return FAILED_WITH.format(error=f"{name}: {message}" if message else name)
+
 
 # A run's status word (status.json's "status", the job's state) as the page shows it.
 STATUS_WORDS = {

@@ -587,7 +587,7 @@ def worker_main(run_id: str, settings: dict, channels) -> None:
     except Exception as err:  # reported on the page as one line; the traceback goes to a log
         import traceback
         runs.atomic_write_text(folder / "error.log", traceback.format_exc())
-        status = write_status(folder, "failed", reason=f"{type(err).__name__}: {err}")
+        status = write_status(folder, "failed", reason=texts.failure(err))
     control.set_state("done")
     channels.put_snapshot(Snapshot(t=time.time(), phase="done", status=status))
     channels.flush(timeout=3.0)
