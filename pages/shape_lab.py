@@ -53,15 +53,24 @@ def layer_inputs() -> bool:
     input_cols[0].number_input(_("Input height H"), key=K + "h", **INT)
     input_cols[1].number_input(_("Input width W"), key=K + "w", **INT)
     input_cols[2].number_input(_("Channels C"), key=K + "c", **INT)
-    is_conv = st.session_state[K + "kind"] in ("conv", "transposed")  # both have kernels
-    cols = st.columns(5)
+    kind = st.session_state[K + "kind"]
+    is_conv = kind in shape_settings.KERNEL_KINDS
+    depthwise = kind in ("depthwise", "separable")
+    cols = st.columns(6 if depthwise else 5)
     cols[0].number_input(_("Kernel height") if is_conv else _("Pool height"), key=K + "kh",
                          **INT)
     cols[1].number_input(_("Kernel width") if is_conv else _("Pool width"), key=K + "kw", **INT)
-    cols[2].number_input(_("Filters"), key=K + "filters", disabled=not is_conv,
-                         help=_("Pooling keeps the channels: it has no filters."), **INT)
+    cols[2].number_input(_("Filters"), key=K + "filters",
+                         disabled=not is_conv or kind == "depthwise",
+                         help=_("Pooling keeps the channels: it has no filters.")
+                         if not is_conv else _("A depthwise convolution has no filters: its "
+                                               "output has C·M channels.")
+                         if kind == "depthwise" else None, **INT)
     cols[3].number_input(_("Stride (rows)"), key=K + "sh", **INT)
     cols[4].number_input(_("Stride (columns)"), key=K + "sw", **INT)
+    if depthwise:
+        cols[5].number_input(_("Depth multiplier M"), key=K + "dm", help=_(PROPS["dm"].help),
+                             **INT)
     cols = st.columns([2, 1, 1, 1])
     cols[0].radio(_("Padding"), PROPS["padding"].choices, key=K + "padding", horizontal=True,
                   format_func=shown(shape_settings.PADDING_LABELS),
@@ -148,7 +157,11 @@ def window_section(settings: dict, report: lab.LayerReport, is_conv: bool):
                       size=size, dilation=win.dilation, kernel=kernel) if win.dilation > 1
                     else _("Kernel {size}: {kernel} (rows separated by ;)", size=size,
                            kernel=kernel))
-    st.caption(_("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
+    st.caption(_("Grey cells are zero padding; red-shaded rows and columns are never reached "
+                 "by a window. The picture shows one input channel and one of its own "
+                 "kernels: a depthwise step never adds channels together (the bias comes "
+                 "after).") if settings["kind"] in ("depthwise", "separable") else
+               _("Grey cells are zero padding (pooling ignores them); red-shaded rows and "
                  "columns are never reached by a window. The picture shows one input "
                  "channel: each filter adds up the products over all C channels, plus its "
                  "bias.") if is_conv else

@@ -111,15 +111,15 @@ LAYER_INTS = ("h", "w", "c", "kh", "kw", "filters", "sh", "sw", "pad", "dilation
        padding=st.sampled_from(shape_settings.PADDINGS),
        image=st.sampled_from(shape_settings.IMAGES),
        weights=st.sampled_from(shape_settings.WEIGHTS),
-       pos=st.integers(-3, 400), broken=_one_broken(LAYER_INTS))
+       pos=st.integers(-3, 400), broken=_one_broken(LAYER_INTS), dm=st.integers(1, 3))
 def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_, sh, sw, pad,
                                                        dilation, kind, padding, image, weights,
-                                                       pos, broken):
+                                                       pos, broken, dm):
     """Sections 1-3 of the Shape Lab: the output shape, the parameter count and the sliding
     window's numbers, or a ValueError that the page turns into one sentence."""
     s = dict(shape_settings.defaults(), h=h, w=w, c=c, kh=kh, kw=kw, filters=filters_, sh=sh, sw=sw,
              pad=pad, dilation=dilation, kind=kind, padding=padding, image=image,
-             weights=weights, pos=pos)
+             weights=weights, pos=pos, dm=dm)
     if broken:
         s[broken[0]] = broken[1]
     h, w, c, kh, kw, filters_, sh, sw, pad, dilation = (s[name] for name in LAYER_INTS)
@@ -149,6 +149,17 @@ def test_shape_lab_layer_is_value_error_or_tensorflow(h, w, c, kh, kw, filters_,
         assert report.params == layer.count_params()
         assert report.output_shape == tuple(
             layer.compute_output_shape((None, h, w, c))[1:])
+    elif kind in ("depthwise", "separable"):   # the window: the depthwise step, one channel
+        k = lab.demo_kernel(s)[:, :, None, None]
+        expected = reference.conv_nhwc(image[None, :, :, None], (kh, kw), (sh, sw),
+                                       report.padding, 1, weights=k)
+        layer = keras.layers.DepthwiseConv2D((kh, kw), strides=(sh, sw), padding=report.padding,
+                                             depth_multiplier=dm) if kind == "depthwise" else \
+            keras.layers.SeparableConv2D(filters_, (kh, kw), strides=(sh, sw),
+                                         padding=report.padding, depth_multiplier=dm)
+        layer.build((None, h, w, c))
+        assert report.params == layer.count_params()
+        expected_shape = tuple(layer.compute_output_shape((None, h, w, c))[1:])
     else:
         expected = reference.pool(image, (kh, kw), (sh, sw), report.padding, kind)[None, ..., None]
         expected_shape = (*expected.shape[1:3], c)

@@ -22,6 +22,7 @@ from playground.i18n import N_, _
 from playground.shape_lab import settings as shape_settings
 
 AXES = ("height", "width")
+CONV_KINDS = ("conv", "depthwise", "separable")   # a kernel slides with stride over the input
 AXIS_TITLES = {"height": N_("Height"), "width": N_("Width")}
 # Above this padded size the window picture is not drawn (a 40×40 grid is already dense).
 MAX_DRAWN = 40
@@ -66,6 +67,10 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
         from playground.shape_lab import transposed  # it builds on this module's classes
 
         return transposed.layer_report(settings)
+    if settings["kind"] in ("depthwise", "separable"):
+        from playground.shape_lab import depthwise  # it builds on this module's classes
+
+        return depthwise.layer_report(settings)
     s = _settings_ints(settings)
     kind = settings["kind"]
     padding = shape_settings.padding_value(settings)
@@ -118,6 +123,7 @@ _LABELS = (
     ("strides[1]", N_("Stride (columns)")), ("dilation[0]", N_("Dilation D")),
     ("dilation[1]", N_("Dilation D")), ("dilation", N_("Dilation D")),
     ("filters", N_("Filters")), ("in_channels", N_("Channels C")), ("padding", N_("Padding")),
+    ("depth_multiplier", N_("Depth multiplier M")),
 )
 
 
@@ -254,7 +260,7 @@ class Window:
     @property
     def pad_label(self) -> str:
         """Written in padding cells: zeros for a convolution; pooling skips them."""
-        return "0" if self.kind == "conv" else "–"
+        return "0" if self.kind in CONV_KINDS else "–"
 
     @property
     def titles(self) -> list[str]:
@@ -275,7 +281,7 @@ def window(settings: Mapping[str, Any], report: LayerReport, pos: int) -> Window
     pos = min(max(int(pos), 0), out_h * out_w - 1)
     row, col = divmod(pos, out_w)
     numbered = settings["h"] <= MAX_NUMBERED and settings["w"] <= MAX_NUMBERED
-    if report.kind == "conv":
+    if report.kind in CONV_KINDS:   # depthwise, separable: their depthwise step, one channel
         d = report.axes[0].dilation
         kernel = demo_kernel(settings)
         span = dilate(kernel, d)

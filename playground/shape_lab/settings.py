@@ -17,10 +17,13 @@ from playground.core import network
 from playground.i18n import N_, _
 from playground.settings import Prop, Props
 
-KINDS = ("conv", "max", "avg", "transposed")
+KINDS = ("conv", "max", "avg", "transposed", "depthwise", "separable")
 # Display labels, marked with N_ and translated with _ where shown (the values stay in links).
 KIND_LABELS = {"conv": N_("Convolution"), "max": N_("Max pooling"),
-               "avg": N_("Average pooling"), "transposed": N_("Transposed convolution")}
+               "avg": N_("Average pooling"), "transposed": N_("Transposed convolution"),
+               "depthwise": N_("Depthwise convolution"),
+               "separable": N_("Separable convolution")}
+KERNEL_KINDS = ("conv", "transposed", "depthwise", "separable")   # the layers with kernels
 PADDINGS = ("valid", "same", "explicit")
 PADDING_LABELS = {"valid": "VALID", "same": "SAME", "explicit": N_("pixels per side")}
 IMAGES = ("counting", "random")
@@ -56,6 +59,8 @@ PROPS = Props([
          help=N_("VALID: none. SAME (TensorFlow): output = ⌈N / S⌉, the odd pixel goes "
                  "bottom/right. Or a number of zero pixels on every side.")),
     Prop("pad", int, 1, help="explicit padding pixels per side"),
+    Prop("dm", int, 1, help=N_("Kernels per input channel in a depthwise or separable "
+                               "convolution (Keras' depth_multiplier).")),
     Prop("dilation", int, 1,
          help=N_("Gaps between the kernel's taps: it spans (F − 1)·D + 1 pixels.")),
     Prop("image", str, "counting", choices=IMAGES, help="values of the demo input"),
