@@ -70,15 +70,38 @@ def test_both_backends_give_the_page_the_same_api(backend, cluster):
     assert registry.get("../../etc/passwd") is None and registry.get(runs.new_run_id()) is None
 
 
-def test_a_ray_run_nobody_watches_stops_by_itself(node):
-    registry = ray_backend.RayRegistry(node.address, viewer_timeout=8)
-    node.wait_for_cpus(1)
-    job = registry.start(tiny_settings(epochs=200, train_examples=100))
-    wait_until(registry, lambda: job.placed, timeout=60, touch=[job])
-    wait_until(registry, lambda: not job.active, timeout=300)  # never touched again
+@pytest.fixture(params=["local", "ray"])
+def backend(request):
+    """A fresh registry of each backend with an 8 s viewer time-out: the job tests that apply
+    to both run on both (the others are each backend's own: the local cap and queue, a killed
+    worker process, in tests/test_training_jobs.py; pending actors, re-attach by name and a
+    killed node here)."""
+    if request.param == "local":
+        registry = jobs.Registry(max_runs=2, viewer_timeout=8)
+    else:
+        node = request.getfixturevalue("node")
+        registry = ray_backend.RayRegistry(node.address, viewer_timeout=8)
+        node.wait_for_cpus(1)
+    yield registry
+    registry.shutdown(timeout=60)
+
+
+def test_a_run_nobody_watches_stops_by_itself(backend):
+    job = backend.start(tiny_settings(epochs=200, train_examples=100))
+    wait_until(backend, lambda: samples(job) > 0, timeout=120, touch=[job])   # it trains
+    wait_until(backend, lambda: not job.active, timeout=300)  # never touched again
     assert job.final["status"] == "stopped"
     assert "viewer time-out" in job.final["reason"]
     assert (job.folder / "model.keras").is_file()
+
+
+def test_bad_settings_start_nothing(backend):
+    for bad, named in [(dict(epochs=0), "epochs must be in"),
+                       (dict(spec={"layers": "not a list"}), "input_shape"),
+                       (dict(batch_size="many"), "batch_size")]:
+        with pytest.raises(ValueError, match=named):
+            backend.start(tiny_settings(**bad))
+    assert backend.jobs() == [] and list(runs.runs_dir().iterdir()) == []
 
 
 def test_queue_controls_reattach_and_a_killed_node(node, monkeypatch):

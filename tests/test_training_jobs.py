@@ -1,5 +1,6 @@
-"""Training jobs in real spawned processes: lifecycle, re-attach, cap and queue, a killed
-worker, the viewer time-out. Tiny slices and a tiny network keep each run to seconds."""
+"""Training jobs in real spawned processes (the local backend): lifecycle, re-attach, cap and
+queue, a killed worker. The viewer time-out and bad settings run on both backends in
+tests/test_ray_backend.py. Tiny slices and a tiny network keep each run to seconds."""
 from __future__ import annotations
 
 import os
@@ -123,16 +124,7 @@ def test_a_killed_worker_is_reported_and_its_saved_model_still_opens(registry):
     assert len(results.saved_run(job.run_id)["epoch_log"]) >= 2
 
 
-def test_a_run_nobody_watches_stops_by_itself():
-    registry = jobs.Registry(max_runs=2, viewer_timeout=3)
-    try:
-        job = registry.start(tiny_settings(epochs=200, train_examples=100))
-        wait_until(registry, lambda: not job.active, timeout=300)  # never touched
-        assert job.final["status"] == "stopped"
-        assert "viewer time-out" in job.final["reason"]
-        assert (job.folder / "model.keras").is_file()
-    finally:
-        registry.shutdown()
+# A run nobody watches, and bad settings: tests/test_ray_backend.py runs them on both backends.
 
 
 def test_interrupted_runs_of_a_dead_server_are_marked_on_start():
@@ -143,13 +135,6 @@ def test_interrupted_runs_of_a_dead_server_are_marked_on_start():
                                              "host": os.uname().nodename})
     jobs.Registry()
     assert runs.read_json(folder / "status.json")["status"] == "interrupted"
-
-
-def test_bad_settings_start_nothing(registry):
-    with pytest.raises(ValueError, match="epochs must be in"):
-        registry.start(tiny_settings(epochs=0))
-    assert registry.jobs() == []
-    assert list(runs.runs_dir().iterdir()) == []
 
 
 def test_a_zombie_worker_counts_as_dead():
