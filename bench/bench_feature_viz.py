@@ -52,7 +52,7 @@ def main() -> None:
     from playground.inspector import features, pretrained
 
     model = pretrained.pretrained_model()
-    digits = mnist.test_set()[0][:1000]
+    digits = mnist.float_test_set()[0][:1000]
     print(f"  import + load the pretrained model + test digits: "
           f"{time.perf_counter() - start:.2f} s")
     steps = args.steps or features.STEPS

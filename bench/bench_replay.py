@@ -120,7 +120,7 @@ def main() -> None:
           f"frame before compression; bound {history.MAX_FRAMES} frames / "
           f"{history.MAX_BYTES / 2**20:.0f} MiB)")
     names = list(results.class_names(run_id))
-    label = results.test_picture(run_id, settings["probe_index"])[1]
+    label = results.run_test_picture(run_id, settings["probe_index"])[1]
     live(snapshots[-1], settings, names, label)            # warm both paths once
     scrub(run_id, 0, names, label)
     a_times, b_times = [], []

@@ -228,7 +228,7 @@ def pick_picture(inspected: Inspected):
                       index=sources.index(default) if default in sources else 0)
     st.query_params["input"] = source
     if source in (TEST, TEST_DIGIT):
-        return test_picture(inspected)
+        return chosen_test_picture(inspected)
     if source == DRAW:
         return drawn_picture(inspected)
     return photo_picture(inspected)
@@ -238,7 +238,7 @@ def random_picture(count: int):
     st.session_state["digit_index"] = random.randrange(count)
 
 
-def test_picture(inspected: Inspected):
+def chosen_test_picture(inspected: Inspected):
     name = inspected.dataset
     title = _(dataset_entry(name).title) if name in dataset_names() else _("this run's pictures")
     try:

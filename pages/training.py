@@ -391,7 +391,7 @@ def first_filters_and_probe(job: jobs.Job, snap: Snapshot) -> None:
         index = job.settings["probe_index"]
         names = class_words(results.class_names(job.run_id))
         try:
-            image, label = results.test_picture(job.run_id, index)
+            image, label = results.run_test_picture(job.run_id, index)
         except (DatasetUnavailable, ValueError) as err:
             right.caption(_("The probe picture cannot be shown: {problem}", problem=err))
             return
@@ -549,7 +549,7 @@ def one_digit(result: results.Evaluation) -> None:
             "one_index" not in st.session_state:
         st.session_state["one_index"] = results.random_test_index(n)
     index = st.session_state["one_index"] % n
-    image, label = results.test_picture(result["run_id"], index)
+    image, label = results.run_test_picture(result["run_id"], index)
     best = results.top_k(result["probabilities"][index], 1)[0]
     c1, c2 = st.columns([1, 2])
     c1.plotly_chart(charts.digit_figure(image, _("test picture #{index}: {name}", index=index,
@@ -661,7 +661,7 @@ def replay_panel(run_id: str) -> None:
     label, class_names = None, None
     try:
         class_names = class_words(results.class_names(run_id))
-        label = results.test_picture(run_id, settings.get("probe_index", 0))[1]
+        label = results.run_test_picture(run_id, settings.get("probe_index", 0))[1]
     except (DatasetUnavailable, ValueError, OSError):
         pass
     figures = replay_charts.moment_figures(

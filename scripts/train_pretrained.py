@@ -77,7 +77,7 @@ def main() -> None:
     # the optimizer, the file holds the weights and the description only.
     shipped = models.build_model(spec)
     shipped.set_weights(model.get_weights())
-    x_test, y_test = mnist.test_set()
+    x_test, y_test = mnist.float_test_set()
     probabilities = shipped.predict(x_test, batch_size=500, verbose=0)
     accuracy = float(np.mean(np.argmax(probabilities, axis=1) == y_test))
     args.out.parent.mkdir(parents=True, exist_ok=True)

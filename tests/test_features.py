@@ -32,7 +32,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def test_digits():
-    return mnist.test_set()[0][:1000]
+    return mnist.float_test_set()[0][:1000]
 
 
 def test_the_pretrained_model_has_two_conv_layers(model):
@@ -240,7 +240,7 @@ def test_the_inspector_generates_once_and_reads_the_grid_back(monkeypatch):
     best = [t for t in titles if t.startswith("The test picture that excites it most: ")]
     assert len(generated) == 1 and len(best) == 1
     first = features.conv_layers(pretrained.pretrained_model())[0][0]
-    digits = mnist.test_set()[0][:1000]
+    digits = mnist.float_test_set()[0][:1000]
     expected = features.filter_activations(pretrained.pretrained_model(), first, digits)[:, 3]
     assert float(best[0].rsplit(": ", 1)[1]) == pytest.approx(expected.max(), abs=1e-3)
     assert float(generated[0].rsplit(": ", 1)[1]) > expected.max()

@@ -62,7 +62,7 @@ def test_the_loaded_model_is_the_spec_of_the_metadata(info, model):
 
 def test_test_accuracy_measured_again_matches_the_metadata(info, model):
     """All 10,000 test digits through Keras: the figure the README and the page show."""
-    x_test, y_test = mnist.test_set()
+    x_test, y_test = mnist.float_test_set()
     predicted = np.argmax(model.predict(x_test, batch_size=1000, verbose=0), axis=1)
     accuracy = float(np.mean(predicted == y_test))
     assert accuracy == pytest.approx(info["test_accuracy"], abs=0.001)
@@ -84,7 +84,7 @@ def test_the_script_writes_a_model_and_metadata_that_agree(tmp_path):
     assert info["size_bytes"] == out.stat().st_size
     model = loading.load_model_file(out)
     assert network.spec_from_model(model)[0]["layers"] == network.validate(info["spec"])["layers"]
-    x_test, y_test = mnist.test_set()
+    x_test, y_test = mnist.float_test_set()
     accuracy = float(np.mean(np.argmax(model.predict(x_test, batch_size=1000, verbose=0),
                                        axis=1) == y_test))
     assert accuracy == pytest.approx(info["test_accuracy"], abs=0.001)

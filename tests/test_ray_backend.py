@@ -159,7 +159,7 @@ def test_queue_controls_reattach_and_a_killed_node(node, monkeypatch):
     assert first.final["reason"] == "stopped by the user"
     model = keras.models.load_model(first.folder / "model.keras", safe_mode=True)
     assert model.count_params() == (4 * 9 + 4) + (3 * 3 * 4 * 6 + 6) + (6 * 6 * 6 * 10 + 10)
-    assert results.test_set_probabilities(first.run_id).shape == (300, 10)
+    assert results.run_test_probabilities(first.run_id).shape == (300, 10)
     assert results.saved_run(first.run_id)["epoch_log"][-1]["learning_rate"] == \
         pytest.approx(0.0123)
 

@@ -213,8 +213,8 @@ def test_train_run_in_process_saves_a_run_that_reopens_in_safe_mode():
     assert control.states[-2:] == ["saving", "testing"]
     folder = runs.run_path(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
-    x_test, _ = mnist.test_set()
-    saved = results.test_set_probabilities(run_id)
+    x_test, _ = mnist.float_test_set()
+    saved = results.run_test_probabilities(run_id)
     assert saved.shape == (200, 10)
     np.testing.assert_allclose(saved[:50], model.predict(x_test[:50], verbose=0), atol=1e-5)
     result = results.evaluation(run_id)
@@ -261,7 +261,7 @@ def test_results_from_saved_probabilities(tmp_path):
     run_id = runs.new_run_id()
     folder = runs.run_path(run_id)
     folder.mkdir(parents=True)
-    _, labels = results.test_pictures(run_id)
+    _, labels = results.run_test_pictures(run_id)
     predictions = labels[:100].astype(np.int64).copy()
     predictions[:10] = (predictions[:10] + 1) % 10           # 10 mistakes out of 100
     probs = np.full((100, 10), 0.02, np.float32)
@@ -342,7 +342,7 @@ def test_a_colour_run_trains_tests_and_reads_back_with_its_class_names():
     assert status["status"] == "finished"
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
     assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 4)
-    saved = results.test_set_probabilities(run_id)
+    saved = results.run_test_probabilities(run_id)
     assert saved.shape == (120, 4)
     x = shapes.x_test[:30].astype(np.float32) / 255.0
     np.testing.assert_allclose(saved[:30], model.predict(x, verbose=0), atol=1e-5)
@@ -356,7 +356,7 @@ def test_a_colour_run_trains_tests_and_reads_back_with_its_class_names():
     assert picked["captions"][0].startswith(
         f"{shapes.class_names[shapes.y_test[first]]}→"
         f"{shapes.class_names[int(saved[first].argmax())]} (")
-    image, label = results.test_picture(run_id, 7)
+    image, label = results.run_test_picture(run_id, 7)
     np.testing.assert_array_equal(image, shapes.x_test[7] / np.float32(255.0))
     assert label == shapes.y_test[7]
     assert any(s.probabilities is not None and s.probabilities.shape == (4,) for s in snapshots)

@@ -84,7 +84,7 @@ def test_start_pause_resume_change_rate_stop_reattach_and_reopen(registry):
     assert saved["epoch_log"][-1]["learning_rate"] == pytest.approx(0.0123)
     model = keras.models.load_model(job.folder / "model.keras", safe_mode=True)
     assert model.count_params() == (4 * 9 + 4) + (3 * 3 * 4 * 6 + 6) + (6 * 6 * 6 * 10 + 10)
-    assert results.test_set_probabilities(job.run_id).shape == (300, 10)
+    assert results.run_test_probabilities(job.run_id).shape == (300, 10)
     assert job.run_id in [row["run"] for row in results.saved_runs_table()]
 
 

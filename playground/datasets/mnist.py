@@ -279,7 +279,7 @@ MnistSlice = DataSlice
 _test_float: Optional[np.ndarray] = None
 
 
-def test_set() -> tuple[np.ndarray, np.ndarray]:
+def float_test_set() -> tuple[np.ndarray, np.ndarray]:
     """All 10,000 test digits: float32 (10000, 28, 28, 1) in [0, 1], uint8 (10000,)."""
     global _test_float
     (_, _), (x_test, y_test) = load_mnist()
@@ -305,5 +305,5 @@ def mnist_slice(n_train: int = N_TRAIN, validation_split: float = 0.0,
     (x_train, y_train), (x_test, y_test) = load_mnist()
     digits = Dataset("mnist", x_train, y_train, x_test, y_test, [str(d) for d in range(10)],
                      (28, 28, 1))
-    return training_slice(digits, n_train, validation_split, seed, test_float=test_set()[0],
+    return training_slice(digits, n_train, validation_split, seed, test_float=float_test_set()[0],
                           what="digits")

@@ -82,7 +82,7 @@ def run_dataset(run_id: str) -> Dataset:
                    info.input_shape, source="your pictures")
 
 
-def test_float(dataset: Dataset) -> np.ndarray:
+def float_test_pictures(dataset: Dataset) -> np.ndarray:
     """The data set's test pictures as float32 (N, H, W, C) in [0, 1], converted once per
     process (read-only)."""
     if dataset.name == PICTURES:  # one run's own arrays: nothing to share

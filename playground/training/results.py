@@ -115,7 +115,7 @@ def read_csv(path: Path) -> list[dict]:
     return out
 
 
-def test_set_probabilities(run_id: str):
+def run_test_probabilities(run_id: str):
     """float32 (N, 10) softmax outputs on the first N test digits, or None if not evaluated."""
     path = runs.run_path(run_id) / "test_probabilities.npy"
     try:
@@ -150,7 +150,7 @@ def _pictures(run_id: str, stamp: float) -> tuple[np.ndarray, np.ndarray]:
     return dataset.x_test, dataset.y_test
 
 
-def test_pictures(run_id: str) -> tuple[np.ndarray, np.ndarray]:
+def run_test_pictures(run_id: str) -> tuple[np.ndarray, np.ndarray]:
     """The run's test pictures, uint8 (N, H, W) or (N, H, W, 3), and labels uint8 (N,) — NumPy
     only, no TensorFlow. Raises DatasetUnavailable / ValueError when the data is gone."""
     folder = runs.run_path(run_id)
@@ -174,10 +174,10 @@ def class_names(run_id: str) -> tuple[str, ...]:
 def evaluation(run_id: str) -> Optional[Evaluation]:
     """Test results of a saved run from its saved softmax outputs, or None if not evaluated."""
     names = class_names(run_id)
-    probs = test_set_probabilities(run_id)
+    probs = run_test_probabilities(run_id)
     if probs is None or probs.ndim != 2 or probs.shape[1] != len(names):
         return None
-    _, labels = test_pictures(run_id)
+    _, labels = run_test_pictures(run_id)
     if len(probs) > len(labels):
         return None
     labels = labels[:len(probs)]
@@ -212,7 +212,7 @@ def digits_where(result: Evaluation, true: Optional[int] = None,
     indices = np.flatnonzero(mask)
     confidence = result["probabilities"][indices, predictions[indices]]
     indices = indices[np.argsort(-confidence, kind="stable")][:limit]
-    x_test, _labels = test_pictures(result["run_id"])
+    x_test, _labels = run_test_pictures(result["run_id"])
     images = x_test[indices].astype(np.float32) / 255.0
     names = [_(name) for name in result["class_names"]]   # English in files, shown translated
     captions = []
@@ -234,10 +234,10 @@ def top3_table(result: Evaluation, indices) -> list[dict]:
     return rows
 
 
-def test_picture(run_id: str, index: int):
+def run_test_picture(run_id: str, index: int):
     """float32 (H, W) or (H, W, 3) in [0, 1] and the label of the run's test picture
     ``index``."""
-    x_test, y_test = test_pictures(run_id)
+    x_test, y_test = run_test_pictures(run_id)
     index = int(index)
     if not 0 <= index < len(y_test):
         raise ValueError(f"test picture index must be in 0..{len(y_test) - 1}, got {index}")
@@ -256,7 +256,7 @@ def ensemble(run_ids: Sequence[str]) -> Ensemble:
     dataset = None
     for run_id in run_ids:
         info = run_data.run_info(run_id)
-        probs = test_set_probabilities(run_id)
+        probs = run_test_probabilities(run_id)
         usable = probs is not None and probs.ndim == 2 and probs.shape[1] == \
             len(info.class_names) and dataset in (None, info.name)
         if usable:
@@ -266,7 +266,7 @@ def ensemble(run_ids: Sequence[str]) -> Ensemble:
             skipped.append(run_id)
     if not found:
         return Ensemble(members=[], accuracy=None, n=0, skipped=skipped)
-    _, labels = test_pictures(found[0][0])
+    _, labels = run_test_pictures(found[0][0])
     n = min(min(len(p) for _, p in found), len(labels))
     labels = labels[:n]
     members = [Member(run_id=r, accuracy=float((p[:n].argmax(1) == labels).mean()))

@@ -368,7 +368,7 @@ def evaluate_run(run_id: str, test_examples: Optional[int] = None) -> float:
     folder = runs.run_path(run_id)
     model = keras.models.load_model(folder / "model.keras", safe_mode=True)
     dataset = run_data.run_dataset(run_id)
-    x_test, y_test = run_data.test_float(dataset), dataset.y_test
+    x_test, y_test = run_data.float_test_pictures(dataset), dataset.y_test
     if test_examples:
         x_test, y_test = x_test[:test_examples], y_test[:test_examples]
     accuracy = save_evaluation(folder, model, x_test, y_test)
@@ -553,7 +553,7 @@ def train_run(run_id: str, settings: dict, sink: Sink, control) -> dict:
     control.set_state("loading")
     dataset = run_data.run_dataset(run_id)
     arrays = training_slice(dataset, settings["train_examples"], settings["validation_split"],
-                            settings["seed"], test_float=run_data.test_float(dataset))
+                            settings["seed"], test_float=run_data.float_test_pictures(dataset))
     model = _build(folder, settings, run_data.dataset_info(dataset))
     # Every snapshot passes the replay recorder, which keeps a bounded history of them.
     streaming = _streaming(arrays, settings, history.Recorder(folder, sink))
