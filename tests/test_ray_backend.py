@@ -104,6 +104,30 @@ def test_bad_settings_start_nothing(backend):
     assert backend.jobs() == [] and list(runs.runs_dir().iterdir()) == []
 
 
+def test_a_replica_that_adopts_a_waiting_run_does_not_end_it_for_want_of_a_viewer(cluster):
+    """Two app replicas on one cluster: the one whose learner started the run ends it when its
+    page stops looking; the other adopts it (it lists every run) but never watched it, so
+    it must not end it while the learner's page, on the first replica, still looks."""
+    mine = ray_backend.RayRegistry(cluster.address, viewer_timeout=3, num_cpus=64)
+    other = ray_backend.RayRegistry(cluster.address, viewer_timeout=1)
+    job = mine.start(tiny_settings(epochs=1))   # 64 CPUs: it waits as a pending actor
+    other._adopted = 0.0                          # look for other replicas' runs now
+    other.poll()
+    adopted = next(j for j in other.jobs() if j.run_id == job.run_id)
+    assert adopted.state == "queued" and not adopted.watched_here
+    deadline = time.time() + 4
+    while time.time() < deadline:   # the other replica polls well past its 1 s time-out
+        job.touch()
+        mine.poll()
+        other.poll()
+        time.sleep(0.2)
+    assert adopted.final is None and job.final is None and job.state == "queued"
+    # The learner's page goes away: the replica it was on ends the run.
+    wait_until(mine, lambda: job.final is not None, timeout=30)
+    assert job.final["status"] == "stopped"
+    assert job.final["reason"] == "nobody watched it while it waited"
+
+
 def test_queue_controls_reattach_and_a_killed_node(node, monkeypatch):
     keras = pytest.importorskip("keras")
     registry = ray_backend.RayRegistry(node.address, viewer_timeout=120)

@@ -192,6 +192,10 @@ class RayJob:
         self.ended = math.inf
         self.node = ""
         self.placed = placed                 # the actor exists on a node (not pending)
+        # A page on this server looked at it: only then may this server end it for want of a
+        # viewer while it waits (another replica adopts it too, but its learner's page is not
+        # watching there).
+        self.watched_here = False
         self.remote_state = "starting"
         self._ready = None if placed else actor.__ray_ready__.remote()
         self._inflight = None
@@ -209,6 +213,7 @@ class RayJob:
 
     def touch(self) -> None:
         self.last_seen = time.time()
+        self.watched_here = True
 
     def pause(self) -> None:
         self.actor.pause.remote()
@@ -360,6 +365,7 @@ class RayRegistry:
         actor = _actor_class().options(**options).remote(
             run_id, settings, str(runs.runs_dir()), self.viewer_timeout)
         job = RayJob(run_id, settings, actor)
+        job.watched_here = True   # its learner's page is on this server
         with self._lock:
             self._jobs[run_id] = job
         return job
@@ -427,7 +433,7 @@ class RayRegistry:
                     job.last_seen = max(job.last_seen, now)  # time-out counts from here
                 except ray.exceptions.RayActorError:
                     job._died()
-            elif now - job.last_seen > self.viewer_timeout:
+            elif job.watched_here and now - job.last_seen > self.viewer_timeout:
                 job._end(texts.UNWATCHED_IN_QUEUE)
         waiting = sorted((j for j in pending if not j.placed and j.final is None),
                          key=lambda j: j.created)
