@@ -655,6 +655,12 @@ def replay_panel(run_id: str) -> None:
     st.caption(_("After {step} batches (epoch {epoch}), {samples} training samples seen.",
                  step=frame.step, epoch=frame.epoch + 1, samples=f"{frame.samples_seen:,}"))
     top = st.container()  # curves, filters and probabilities above the layer picker
+    with top:
+        curves_slot = st.empty()
+        left, right = st.columns([3, 2])
+    convs = list(frame.conv_kernels)
+    conv_layer = left.pills(_("Filters of"), convs, default=convs[0], key="replay_conv") \
+        if len(convs) > 1 else None
     names = [a["name"] for a in frame.activations]
     layer = st.pills(_("Layer"), names, default=names[0] if names else None,
                      key="replay_layer") if names else None
@@ -667,10 +673,10 @@ def replay_panel(run_id: str) -> None:
     figures = replay_charts.moment_figures(
         frame, frame.step, batch_log, epoch_log,
         layer=names.index(layer) if layer in names else 0, label=label,
-        class_names=class_names)
-    with top:
+        class_names=class_names, conv_layer=conv_layer)
+    with curves_slot:
         chart(figures["curves"], "replay_curves")
-        left, right = st.columns([3, 2])
+    with top:
         if "filters" in figures:
             with left:
                 chart(figures["filters"], "replay_filters")

@@ -37,15 +37,19 @@ class FakeControl:
 
 
 def _snapshot(step: int, steps: int = 50, epochs: int = 4, size: int = 12,
-              seed: int = 0, phase: str = "train") -> Snapshot:
-    """A snapshot after ``step`` batches with the course-like arrays (one conv layer)."""
+              seed: int = 0, phase: str = "train", deeper: bool = False) -> Snapshot:
+    """A snapshot after ``step`` batches with the course-like arrays (one conv layer, and a
+    second 3×3×4×6 one when ``deeper``)."""
     rng = np.random.default_rng(seed + step)
     maps = rng.random((size, size, 4), dtype=np.float32)
+    kernels = {"conv2d": rng.normal(size=(3, 3, 1, 4)).astype(np.float32)}
+    if deeper:
+        kernels["conv2d_1"] = rng.normal(size=(3, 3, 4, 6)).astype(np.float32)
     return Snapshot(
         phase=phase, epoch=step // steps, epochs=epochs, batch=step % steps - 1, steps=steps,
         samples_seen=20 * step,
         batch_log=batch_log((i, 20 * i, 1.0 / i, 0.5) for i in range(1, step + 1)),
-        conv_kernels={"conv2d": rng.normal(size=(3, 3, 1, 4)).astype(np.float32)},
+        conv_kernels=kernels,
         activations=[Activation(name="conv2d", type="Conv2D", shape=maps.shape,
                                 min=float(maps.min()), max=float(maps.max()), values=maps)],
         probabilities=rng.dirichlet(np.ones(10)).astype(np.float32))
@@ -129,7 +133,7 @@ def test_a_training_run_writes_frames_that_match_its_live_snapshots():
     assert not np.allclose(first.conv_kernels["conv2d"], last.conv_kernels["conv2d"])
 
 
-def _saved_run(with_history: bool) -> str:
+def _saved_run(with_history: bool, deeper: bool = False) -> str:
     from tests.helpers import TINY_PRESET
     run_id = runs.new_run_id()
     folder = runs.run_path(run_id)
@@ -142,7 +146,7 @@ def _saved_run(with_history: bool) -> str:
     if with_history:
         recorder = history.Recorder(folder, every=50)
         for step in range(0, 201):
-            recorder(_snapshot(step))
+            recorder(_snapshot(step, deeper=deeper))
     return run_id
 
 
@@ -189,3 +193,45 @@ def test_replay_in_korean(lang, title):
     at = app_test("training", query={"job": _saved_run(with_history=True), "lang": lang})
     assert not at.exception
     assert title in [s.value for s in at.subheader]
+
+
+def _filters_chart(at) -> dict:
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"].get("uirevision") == "replay_filters":
+            return spec
+    raise AssertionError("no replay filters chart")
+
+
+def test_a_deeper_conv_layers_filters_can_be_replayed():
+    run_id = _saved_run(with_history=True, deeper=True)
+    at = app_test("training", query={"job": run_id})
+    assert not at.exception, [e.value for e in at.exception]
+    picker = at.get("button_group")
+    conv = next(p for p in picker if p.proto.id and "replay_conv" in p.proto.id)
+    first = _filters_chart(at)
+    assert "first-layer filters after 200 batches" in first["layout"]["title"]["text"]
+    frame = history.load_frame(runs.run_path(run_id), 200)
+    assert conv is not None and list(frame.conv_kernels) == ["conv2d", "conv2d_1"]
+    at.session_state["replay_conv"] = "conv2d_1"
+    at.run()
+    assert not at.exception
+    deeper = _filters_chart(at)
+    assert deeper["layout"]["title"]["text"].startswith(
+        "conv2d_1: its filters' weights on input channel 1 after 200 batches")
+    assert deeper != first
+
+
+def test_the_deeper_filters_figure_is_that_layers_weights_on_its_first_channel():
+    from playground.charts import replay as replay_charts
+    from playground.charts import training as training_charts
+
+    snap = _snapshot(7, deeper=True)
+    figures = replay_charts.moment_figures(snap, 7, snap.batch_log, [], conv_layer="conv2d_1")
+    want = training_charts.filters_figure(snap.conv_kernels["conv2d_1"], 0)
+    np.testing.assert_array_equal(np.asarray(figures["filters"].data[0].z, float),
+                                  np.asarray(want.data[0].z, float))
+    unknown = replay_charts.moment_figures(snap, 7, snap.batch_log, [], conv_layer="nope")
+    first = training_charts.filters_figure(snap.conv_kernels["conv2d"], 0)
+    np.testing.assert_array_equal(np.asarray(unknown["filters"].data[0].z, float),
+                                  np.asarray(first.data[0].z, float))

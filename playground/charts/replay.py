@@ -59,11 +59,16 @@ def _column(batch_log, name: str) -> np.ndarray:
     return np.array([row.get(name) for row in batch_log], np.float64)
 
 
-def filters_figure(moment: Moment, title: str, height: int = 320) -> Optional[go.Figure]:
-    """The first conv layer's filters at this moment (RGB pictures for a colour input), or None
-    for a network without Conv2D."""
+def filters_figure(moment: Moment, title: str, height: int = 320,
+                   conv_layer: Optional[str] = None) -> Optional[go.Figure]:
+    """A conv layer's filters at this moment: the first layer's (RGB pictures for a colour
+    input), or a deeper ``conv_layer``'s weights on its first input channel; None for a
+    network without Conv2D."""
     if not moment.conv_kernels:
         return None
+    if conv_layer in moment.conv_kernels and conv_layer != next(iter(moment.conv_kernels)):
+        return training.filters_figure(moment.conv_kernels[conv_layer], 0, title=title,
+                                       height=height, uirevision="replay_filters")
     first = next(iter(moment.conv_kernels.values()))
     if first.shape[2] == 3:
         return training.rgb_filters_figure(first, title=title, height=height,
@@ -74,11 +79,20 @@ def filters_figure(moment: Moment, title: str, height: int = 320) -> Optional[go
 
 def moment_figures(moment: Moment, step: int, batch_log, epoch_log: Sequence[dict],
                    layer: int = 0, label: Optional[int] = None,
-                   class_names: Optional[Sequence[str]] = None) -> dict[str, go.Figure]:
-    """Every figure of one moment: "curves", "filters", "activations" (of activation
-    ``layer``), "probabilities" — the ones the moment has."""
+                   class_names: Optional[Sequence[str]] = None,
+                   conv_layer: Optional[str] = None) -> dict[str, go.Figure]:
+    """Every figure of one moment: "curves", "filters" (of Conv2D ``conv_layer``, the first
+    when None or unknown), "activations" (of activation ``layer``), "probabilities" — the
+    ones the moment has."""
     figures = {"curves": curves_figure(batch_log, epoch_log, moment.samples_seen, step)}
-    filters = filters_figure(moment, _("first-layer filters after {step} batches", step=step))
+    names = list(moment.conv_kernels)
+    if conv_layer in names[1:]:
+        filters = filters_figure(moment, _("{layer}: its filters' weights on input channel 1 "
+                                           "after {step} batches", layer=conv_layer, step=step),
+                                 conv_layer=conv_layer)
+    else:
+        filters = filters_figure(moment, _("first-layer filters after {step} batches",
+                                           step=step))
     if filters is not None:
         figures["filters"] = filters
     if moment.activations:
