@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from playground.core import shapes
 from playground.i18n import _
 from playground.shape_lab import settings as shape_settings
-from playground.shape_lab.lab import AXES, LayerReport, axis_formula, fit_text
+from playground.shape_lab.lab import LayerReport, sliding_report
 
 KINDS = ("depthwise", "separable")
 
@@ -71,9 +71,5 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
                        "dilation)."))
     notes.append(_("The window below shows the depthwise step on one channel: each channel's "
                    "maps are made exactly this way, with that channel's own kernel."))
-    return LayerReport(kind=kind, input_shape=input_shape, output_shape=output_shape,
-                       axes=axes, padding=padding,
-                       formulas=[axis_formula(name, a, padding) for name, a in zip(AXES, axes)],
-                       params_text=params_text, params=params,
-                       fit=[line for name, a in zip(AXES, axes) if (line := fit_text(name, a))],
-                       notes=notes)
+    return sliding_report(kind, input_shape, output_shape, axes, padding, params, params_text,
+                          notes)

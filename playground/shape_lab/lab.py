@@ -103,6 +103,14 @@ def layer_report(settings: Mapping[str, Any]) -> LayerReport:
                          "each window.") if kind == "max" else
                        _("0 parameters: pooling has no weights, it only takes the average of "
                          "each window."))
+    return sliding_report(kind, input_shape, output_shape, axes, padding, params, params_text,
+                          notes)
+
+
+def sliding_report(kind: str, input_shape, output_shape, axes, padding, params: int,
+                   params_text: str, notes: list[str]) -> LayerReport:
+    """A LayerReport for a window that slides with the convolution's formula: each axis' formula
+    and whether the windows fit, written from ``axes`` (shapes.AxisReport, height then width)."""
     return LayerReport(kind=kind, input_shape=input_shape, output_shape=output_shape,
                        axes=axes, padding=padding,
                        formulas=[axis_formula(name, a, padding) for name, a in zip(AXES, axes)],
