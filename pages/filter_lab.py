@@ -12,7 +12,7 @@ from playground.core import filters
 from playground.datasets import images
 from playground.filter_lab import course, pipeline
 from playground.filter_lab import settings as lab_settings
-from playground.i18n import N_, _, shown
+from playground.i18n import N_, _, message_of, shown
 
 PROPS = lab_settings.PROPS
 PICTURE_HEIGHT = 360
@@ -455,10 +455,14 @@ def main():
                  "any output pixel to see how it is made."))
     # Lazy tabs: only the open tab's code runs (the picture lab is not recomputed while one
     # edits a toy tensor); the open tab is in the URL (?tab=...), so it can be shared too.
-    # The tab's label is also its value in the address (st.tabs has no format_func): a link's
-    # ?tab= in the other language opens the first tab.
-    tabs = st.tabs([_(tab) for tab in PROPS["tab"].choices], key="tab", bind="query-params",
-                   on_change="rerun")
+    # The tab's label is also its value in the address (st.tabs has no format_func): a label
+    # in the other language (a shared link, or the language switched) is put in this one's.
+    labels = {tab: _(tab) for tab in PROPS["tab"].choices}
+    value = st.session_state.get("tab", st.query_params.get("tab"))
+    tab = message_of(value, PROPS["tab"].choices)
+    if tab is not None and value != labels[tab]:
+        st.session_state["tab"] = st.query_params["tab"] = labels[tab]
+    tabs = st.tabs(list(labels.values()), key="tab", bind="query-params", on_change="rerun")
     for tab, draw in zip(tabs, (picture_tab, toy_tab, mnist_tab)):
         if tab.open:
             with tab:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from pathlib import Path
 
@@ -172,6 +172,18 @@ def shown(labels: Mapping[object, str] | None = None) -> Callable[[object], str]
         text = labels[option] if labels is not None else str(option)
         return table.get(text, text)
     return show
+
+
+def message_of(text: object, messages: Sequence[str]) -> str | None:
+    """The one of ``messages`` (English msgids) that ``text`` is, in English or in any of our
+    languages (a tab's label carried in a link made in another language); None for none."""
+    if not isinstance(text, str):
+        return None
+    for message in messages:
+        if text == message or any(text == catalog(language).get(message)
+                                  for language in LANGUAGES if language != SOURCE):
+            return message
+    return None
 
 
 def N_(message: str) -> str:

@@ -191,3 +191,21 @@ def test_a_pooling_window_too_large_is_named_a_pool_window(language, expected):
     at = app_test("shape_lab", query={"lang": language, "kind": "max", "kh": "5"})
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == [expected]
+
+
+@pytest.mark.parametrize("lang, tab", [("en", "작은 텐서 (강의 예제)"),
+                                       ("ko", "Toy tensors (course examples)")])
+def test_a_filter_lab_link_from_the_other_language_opens_its_tab(lang, tab):
+    at = app_test("filter_lab", query={"lang": lang, "tab": tab})
+    assert not at.exception, at.exception
+    toy = {"en": "A 3×3 image and a 2×2 kernel", "ko": "3×3 이미지와 2×2 커널"}[lang]
+    assert toy in [s.value for s in at.subheader]
+
+
+def test_message_of_reads_a_label_in_any_language():
+    choices = ("Your picture", "Toy tensors (course examples)")
+    korean = i18n.catalog("ko")["Toy tensors (course examples)"]
+    assert i18n.message_of(korean, choices) == "Toy tensors (course examples)"
+    assert i18n.message_of("Your picture", choices) == "Your picture"
+    assert i18n.message_of("no such tab", choices) is None
+    assert i18n.message_of(None, choices) is None and i18n.message_of(3, choices) is None
