@@ -87,6 +87,12 @@ def test_a_replica_killed_mid_training_its_page_reconnects_and_re_attaches(brows
                 # run by its actor's name and shows it training on.
                 after = _wait_for(lambda: _progress(tab) > before and _progress(tab), 180,
                                   "the re-attached run's progress")
+                # A progress line already on its way before the kill can arrive first: wait
+                # for the proxy's cookie to name the other replica too.
+                _wait_for(lambda: {c["name"]: c["value"] for c in context.cookies()}.get(
+                    "PLAYGROUND_REPLICA") != served_by, 60, "the other replica's cookie")
+                # ... and the run go on there.
+                _wait_for(lambda: _progress(tab) > after, 180, "progress on the other replica")
                 assert after > before
                 assert f"Run {job.run_id}" in tab.inner_text("body")
                 assert "There is no run with the id" not in tab.inner_text("body")
